@@ -1,0 +1,70 @@
+"""Schema of a workload entry (``[[workload]]`` in an instance file) and of an inline model."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt
+
+
+class ModelSpec(BaseModel):
+    """LLM architecture. Optional fields default as in a standard dense decoder-only transformer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    layers: PositiveInt
+    hidden: PositiveInt
+    heads: PositiveInt
+    vocab: PositiveInt
+    kv_heads: PositiveInt | None = None        # default: heads (multi-head attention)
+    head_dim: PositiveInt | None = None        # default: hidden / heads
+    ffn: PositiveInt | None = None             # default: 4 * hidden
+    gated: bool = False                        # SwiGLU-style FFN with three matrices
+    experts: PositiveInt = 1                   # MoE experts per MoE layer (1 = dense)
+    active_experts: PositiveInt = 1            # experts each token is routed to
+    shared_experts: int = Field(0, ge=0)       # always-active experts (DeepSeek-V3)
+    dense_layers: int = Field(0, ge=0)         # leading dense layers in an MoE model
+    dense_ffn: PositiveInt | None = None       # FFN width of those dense layers (default: ffn)
+    tied_embeddings: bool = False
+
+
+class MappingRange(BaseModel):
+    """Values of the parallel mapping the solver may choose from (each a list of allowed values)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tp: list[PositiveInt] | None = None
+    pp: list[PositiveInt] | None = None
+    dp: list[PositiveInt] | None = None
+    ep: list[PositiveInt] | None = None
+    batch: list[PositiveInt] | None = None
+    microbatch: list[PositiveInt] | None = None
+
+
+class WorkloadSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    kind: Literal["training", "prefill", "decode", "serving"]
+    precision: Literal["bf16", "fp8", "fp4"] = "bf16"
+    model: str | ModelSpec | None = None       # catalog name, inline table; default: ``name`` in the catalog
+    # sequence lengths
+    sequence_length: PositiveInt | None = None  # training / prefill context
+    input_tokens: PositiveInt | None = None     # serving / decode / prefill prompt length
+    output_tokens: PositiveInt | None = None    # serving / decode generated tokens
+    # training
+    global_batch: PositiveInt | None = None     # sequences per iteration (max global batch for DP)
+    recompute: Literal["none", "selective", "full"] = "selective"
+    sequence_parallel: bool = True
+    zero_stage: int = Field(1, ge=0, le=3)
+    # serving
+    serving_mode: Literal["aggregated", "disaggregated"] = "aggregated"
+    ttft_s: PositiveFloat | None = None
+    tpot_s: PositiveFloat | None = None
+    # demand
+    demand_tokens_per_s: PositiveFloat | None = None
+    demand_requests_per_s: PositiveFloat | None = None
+    train_tokens: PositiveFloat | None = None
+    time_budget_days: PositiveFloat | None = None
+    # mapping choices (defaults are the performance model's)
+    mapping: MappingRange = Field(default_factory=MappingRange)
