@@ -35,9 +35,8 @@ def main():
 
 
 def _register():
-    from litedse.cli import check, sku  # noqa: F401  (each module adds its command to ``main``)
-
-    for optional in ("evaluate", "calibrate", "solve", "compare", "pareto", "report", "batch"):
+    # each module adds its command to ``main``; a command whose module is absent is simply not offered
+    for optional in ("check", "sku", "evaluate", "calibrate", "solve", "compare", "pareto", "report", "batch"):
         try:
             __import__(f"litedse.cli.{optional}")
         except ModuleNotFoundError as err:

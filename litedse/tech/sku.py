@@ -1,0 +1,287 @@
+"""SKU table: every per-package figure of a set of package designs, as numpy arrays.
+
+A SKU is (die area, dies per package, HBM stacks and generation, off-package links, interconnect
+kind, clock level). ``evaluate_skus`` derives, vectorised over any number of SKUs, everything the
+workload model and the optimiser need. Column names carry their units.
+
+Bandwidth conventions: ``scaleup_bandwidth_gb_s`` and ``scaleout_bandwidth_gb_s`` are per
+direction, per package; ``offpackage_bandwidth_gb_s`` is the datasheet figure (both directions,
+scale-up plus scale-out; H100: 900 + 100 GB/s).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from litedse import presets
+from litedse.errors import InputError
+from litedse.tech import package as pkg
+from litedse.tech import power, reliability, silicon
+
+REQUIRED = ("die_area_mm2", "dies_per_package", "hbm_stacks", "hbm", "links", "interconnect", "clock")
+
+# Bits of ``infeasible_mask``, in the order their reasons are reported.
+REASONS = (
+    ("reticle", "die exceeds the reticle field"),
+    ("compute_area", "PHYs and uncore leave no compute area"),
+    ("shoreline", "PHYs and optical engines need more die edge than the die has"),
+    ("interposer", "interposer exceeds the packaging technology's area limit"),
+    ("cooling", "package power exceeds the cooling limit"),
+    ("hbm_stacks", "more active HBM stacks than sites"),
+)
+
+
+def _names(values, n: int) -> np.ndarray:
+    arr = np.asarray(values, dtype=object)
+    return np.full(n, arr.item(), dtype=object) if arr.ndim == 0 else arr
+
+
+def _lookup(names: np.ndarray, table: dict[str, dict[str, Any]], key: str, what: str) -> np.ndarray:
+    """Per-SKU array of ``table[name][key]`` (a loop over the few distinct names, not over SKUs)."""
+    uniq, inverse = np.unique(names.astype(str), return_inverse=True)
+    values = []
+    for name in uniq:
+        if name not in table:
+            raise InputError(f"unknown {what} {name!r}", expected="one of " + ", ".join(sorted(table)))
+        values.append(table[name][key])
+    return np.asarray(values)[inverse]
+
+
+def _get(design: dict, key: str, default, n: int) -> np.ndarray:
+    value = design.get(key)
+    if value is None:
+        value = default
+    return np.broadcast_to(np.asarray(value), (n,)) if np.ndim(value) == 0 else np.asarray(value)
+
+
+def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
+    """Evaluate SKUs. ``design`` maps the REQUIRED keys (and optional per-SKU overrides ``node``,
+    ``package``, ``cooling``, ``units_per_die``, ``spare_units``, ``hbm_sites``,
+    ``hbm_purchased_stacks``, ``hbm_bandwidth_gb_s_per_stack``, ``hbm_capacity_gb_per_stack``,
+    ``link_bandwidth_gb_s``, ``scaleout_gbps``, ``die_aspect_ratio``) to scalars or equal-length arrays.
+    ``tech`` is a resolved technology value tree (default: the shipped "default" preset).
+    """
+    if tech is None:
+        tech = presets.technology()[0]
+    missing = [k for k in REQUIRED if k not in design]
+    if missing:
+        raise InputError(f"SKU design lacks {', '.join(missing)}")
+    n = max(np.size(design[k]) for k in design)
+    f = lambda key: np.broadcast_to(np.asarray(design[key], dtype=float), (n,)).astype(float)  # noqa: E731
+    area = f("die_area_mm2")
+    dies = f("dies_per_package")
+    stacks = f("hbm_stacks")
+    links = f("links")
+    clock = f("clock")
+    hbm_name = _names(design["hbm"], n)
+    ic_name = _names(design["interconnect"], n)
+    d = tech["design"]
+    node_name = _names(design.get("node") or d["node"], n)
+    cooling = _names(design.get("cooling") or d["cooling"], n)
+    sil, pwr, rel = tech["silicon"], tech["power"], tech["reliability"]
+    node = lambda key: _lookup(node_name, tech["node"], key, "node").astype(float)  # noqa: E731
+    hbm = lambda key: _lookup(hbm_name, tech["hbm"], key, "HBM generation").astype(float)  # noqa: E731
+    ic = lambda key: _lookup(ic_name, tech["interconnect"], key, "interconnect").astype(float)  # noqa: E731
+    is_cpo = ic_name.astype(str) == "cpo"
+
+    # --- geometry and shoreline (per die) ---------------------------------------------------
+    aspect = _get(design, "die_aspect_ratio", d["die_aspect_ratio"], n).astype(float)
+    short, long_ = silicon.die_dimensions_mm(area, aspect, sil["reticle_width_mm"], sil["reticle_height_mm"])
+    in_reticle = silicon.fits_reticle(short, long_, sil["reticle_width_mm"], sil["reticle_height_mm"])
+    perimeter = silicon.perimeter_mm(short, long_)
+    hbm_sites = _get(design, "hbm_sites", stacks, n).astype(float)
+    sites_per_die = np.ceil(hbm_sites / dies)
+    links_per_die = np.ceil(links / dies)
+    multi_die = dies > 1
+    d2d = tech["die_to_die"]
+    edge_needed_per_die = (sites_per_die * hbm("phy_shoreline_mm")
+                           + links_per_die * ic("shoreline_mm_per_link")
+                           + np.where(multi_die, d2d["shoreline_mm"], 0.0))
+    edge_usable_per_die = perimeter * sil["usable_shoreline_fraction"]
+
+    # --- area budget: compute region and repeatable units ------------------------------------
+    io_area = (sites_per_die * hbm("phy_area_mm2") + links_per_die * ic("phy_area_mm2_per_link")
+               + np.where(multi_die, d2d["phy_area_mm2"], 0.0))
+    compute_region = area - node("uncore_area_mm2") - io_area
+    unit_area = node("unit_area_mm2")
+    units_default = np.floor(np.maximum(compute_region, 0.0) * node("unit_area_fraction") / unit_area)
+    units = _get(design, "units_per_die", units_default, n).astype(float)
+    spare_default = np.ceil(units * node("spare_unit_fraction") - 1e-9)
+    spare = _get(design, "spare_units", spare_default, n).astype(float)
+    enabled_units = dies * np.maximum(units - spare, 0.0)
+    peak_bf16 = enabled_units * node("tflops_bf16_per_unit") * clock
+
+    # --- wafer, yield, die cost -----------------------------------------------------------------
+    scribe = sil["scribe_lane_mm"]
+    footprint = (short + scribe) * (long_ + scribe)
+    usable_diameter = sil["wafer_diameter_mm"] - 2.0 * sil["edge_exclusion_mm"]
+    dpw = silicon.dies_per_wafer(footprint, usable_diameter)
+    nonrepeatable = np.maximum(area - units * unit_area, 0.0)
+    die_yield = silicon.harvested_yield(nonrepeatable, units, spare, unit_area, node("defect_density_per_cm2"),
+                                        sil["yield_model"], sil["clustering_alpha"])
+    die_cost = silicon.cost_per_good_die_usd(node("wafer_cost_usd"), dpw, die_yield, node("test_cost_usd_per_die"))
+
+    # --- HBM --------------------------------------------------------------------------------------
+    cap_per_stack = _get(design, "hbm_capacity_gb_per_stack", hbm("capacity_gb"), n).astype(float)
+    bw_per_stack = _get(design, "hbm_bandwidth_gb_s_per_stack", hbm("bandwidth_gb_s"), n).astype(float)
+    purchased = _get(design, "hbm_purchased_stacks", stacks, n).astype(float)
+    hbm_capacity = stacks * cap_per_stack
+    hbm_bw = stacks * bw_per_stack
+    hbm_cost = purchased * hbm("capacity_gb") * hbm("cost_usd_per_gb")
+
+    # --- package ----------------------------------------------------------------------------------
+    pkg_name = design.get("package") or d["package"]
+    interposer = pkg.interposer_area_mm2(area, dies, purchased, hbm("footprint_mm2"),
+                                         _package_param(tech, pkg_name, "interposer_area_overhead", n, area, dies, purchased, hbm))
+    pkg_names = _choose_package(tech, pkg_name, interposer, n)
+    pk = lambda key: _lookup(pkg_names, tech["package"], key, "package").astype(float)  # noqa: E731
+    interposer = pkg.interposer_area_mm2(area, dies, purchased, hbm("footprint_mm2"), pk("interposer_area_overhead"))
+    packaging_cost = pkg.packaging_cost_usd(interposer, pk("cost_usd_per_mm2"), pk("substrate_and_assembly_usd"))
+    asm_yield = pkg.assembly_yield(dies + purchased, pk("assembly_yield_per_component"))
+    link_bw = _get(design, "link_bandwidth_gb_s", ic("link_bandwidth_gb_s"), n).astype(float)
+    optics_in_package = np.where(is_cpo, links * ic("cost_usd_per_link"), 0.0)
+    unit_cost = pkg.good_package_cost_usd(dies * die_cost + hbm_cost + optics_in_package, packaging_cost, asm_yield)
+    # electrical scale-up links (switch share, cables) and the scale-out NIC sit outside the package
+    electrical = tech["interconnect"]["electrical"]
+    network_cost = np.where(is_cpo, 0.0, links * ic("cost_usd_per_link") + electrical["scaleout_cost_usd"])
+
+    # --- interconnect -----------------------------------------------------------------------------
+    scaleup_bw = links * link_bw
+    nic_gbps = _get(design, "scaleout_gbps", electrical["scaleout_gbps"], n).astype(float)
+    scaleout_bw = np.where(is_cpo, scaleup_bw, nic_gbps / 8.0)
+    scaleup_domain = ic("domain_packages")
+    scaleout_latency = np.where(is_cpo, ic("latency_s"), electrical["scaleout_latency_s"])
+
+    # --- power ------------------------------------------------------------------------------------
+    logic_area = dies * area
+    compute_w = dies * power.compute_power_w(np.maximum(units - spare, 0.0), node("dynamic_w_per_unit"), clock,
+                                             pwr["dvfs_exponent"], area, node("static_w_per_mm2"))
+    hbm_w = power.bandwidth_power_w(hbm_bw, hbm("energy_pj_per_bit"))
+    link_w = power.bandwidth_power_w(scaleup_bw, ic("energy_pj_per_bit"))
+    d2d_w = np.where(multi_die, power.bandwidth_power_w(d2d["bandwidth_gb_s"], d2d["energy_pj_per_bit"]), 0.0)
+    tdp = compute_w + hbm_w + link_w + d2d_w + pwr["package_misc_w"]
+    scaleout_optics_w = np.where(is_cpo, 0.0, power.bandwidth_power_w(scaleout_bw, electrical["scaleout_energy_pj_per_bit"]))
+    host_w = power.host_power_w(tdp, pwr["host_w_per_package"], pwr["host_fraction_of_package_w"]) + scaleout_optics_w
+    cooling_limit = np.where(cooling.astype(str) == "air", pwr["air_cooling_limit_w"], pwr["liquid_cooling_limit_w"])
+
+    # --- reliability ------------------------------------------------------------------------------
+    fpy = reliability.failures_per_year(logic_area, purchased, links, rel["base_failures_per_year"],
+                                        rel["logic_failures_per_year_per_cm2"], hbm("failures_per_year"),
+                                        rel["link_failures_per_year"])
+
+    # --- feasibility --------------------------------------------------------------------------------
+    checks = np.stack([
+        ~in_reticle,
+        (compute_region <= 0) | (units < 1) | (enabled_units < 1),
+        edge_needed_per_die > edge_usable_per_die + 1e-9,
+        interposer > pk("max_interposer_area_mm2") + 1e-9,
+        tdp > cooling_limit + 1e-9,
+        stacks > hbm_sites,
+    ])
+    mask = np.zeros(n, dtype=np.int64)
+    for bit in range(len(REASONS)):
+        mask |= checks[bit].astype(np.int64) << bit
+    feasible = mask == 0
+
+    return {
+        "die_area_mm2": area, "dies_per_package": dies.astype(int), "hbm": hbm_name.astype(str),
+        "hbm_stacks": stacks.astype(int), "links": links.astype(int), "interconnect": ic_name.astype(str),
+        "is_cpo": is_cpo, "clock": clock, "node": node_name.astype(str), "package": pkg_names.astype(str),
+        "die_short_mm": short, "die_long_mm": long_,
+        "units_per_die": units.astype(int), "spare_units_per_die": spare.astype(int),
+        "enabled_units": enabled_units.astype(int), "compute_area_mm2": dies * np.maximum(compute_region, 0.0),
+        "peak_tflops_bf16": peak_bf16, "peak_tflops_fp8": peak_bf16 * node("fp8_per_bf16"),
+        "peak_tflops_fp4": peak_bf16 * node("fp4_per_bf16"),
+        "hbm_capacity_gb": hbm_capacity, "hbm_bandwidth_gb_s": hbm_bw,
+        "scaleup_bandwidth_gb_s": scaleup_bw, "scaleup_domain_packages": scaleup_domain.astype(int),
+        "scaleup_latency_s": ic("latency_s"), "scaleout_bandwidth_gb_s": scaleout_bw,
+        "scaleout_latency_s": scaleout_latency,
+        "offpackage_bandwidth_gb_s": 2.0 * (scaleup_bw + np.where(is_cpo, 0.0, scaleout_bw)),
+        "d2d_bandwidth_gb_s": np.where(multi_die, d2d["bandwidth_gb_s"], 0.0),
+        "shoreline_mm": dies * perimeter, "shoreline_used_mm": dies * edge_needed_per_die,
+        "shoreline_usable_mm": dies * edge_usable_per_die,
+        "dies_per_wafer": dpw.astype(int), "die_yield": die_yield, "die_cost_usd": die_cost,
+        "hbm_cost_usd": hbm_cost, "packaging_cost_usd": packaging_cost, "assembly_yield": asm_yield,
+        "interposer_area_mm2": interposer, "cpo_optics_cost_usd": optics_in_package,
+        "unit_cost_usd": unit_cost, "network_cost_usd": network_cost,
+        "compute_w": compute_w, "hbm_w": hbm_w, "link_w": link_w, "d2d_w": d2d_w,
+        "tdp_w": tdp, "host_w": host_w, "cooling_limit_w": cooling_limit,
+        "failures_per_year": fpy,
+        "feasible": feasible, "infeasible_mask": mask,
+    }
+
+
+def _package_param(tech, pkg_name, key, n, *_):
+    names = list(tech["package"]) if pkg_name == "auto" else [pkg_name]
+    return tech["package"][names[0]][key] if names[0] in tech["package"] else 1.0
+
+
+def _choose_package(tech, pkg_name, interposer_area, n) -> np.ndarray:
+    """The named packaging technology, or with "auto" the first (in preset order, cheapest first)
+    whose interposer limit holds the design; the last one if none does (then reported infeasible)."""
+    if pkg_name != "auto":
+        if pkg_name not in tech["package"]:
+            raise InputError(f"unknown package {pkg_name!r}", expected="one of " + ", ".join(tech["package"]))
+        return np.full(n, pkg_name, dtype=object)
+    names = list(tech["package"])
+    chosen = np.full(n, names[-1], dtype=object)
+    for name in reversed(names):
+        chosen = np.where(interposer_area <= tech["package"][name]["max_interposer_area_mm2"], name, chosen)
+    return chosen
+
+
+def infeasible_reasons(mask: int) -> list[str]:
+    """Human reasons for one SKU's ``infeasible_mask``."""
+    return [text for bit, (_, text) in enumerate(REASONS) if int(mask) >> bit & 1]
+
+
+def catalog_names() -> list[str]:
+    return list(presets.catalog()[0])
+
+
+def catalog_design(name: str) -> dict[str, Any]:
+    """The design dict of a catalog SKU (a100, h100, h200, b200)."""
+    values = presets.catalog()[0]
+    key = name.lower()
+    if key not in values:
+        raise InputError(f"unknown catalog SKU {name!r}", expected="one of " + ", ".join(values))
+    return dict(values[key])
+
+
+def catalog_sku(name: str, tech: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
+    """SKU table (1-element arrays) of a catalog SKU."""
+    return evaluate_skus(catalog_design(name), tech)
+
+
+def sku_card(table: dict[str, np.ndarray], i: int = 0) -> dict[str, Any]:
+    """One SKU as a flat dict of plain Python values (the ``litedse sku --format json`` schema)."""
+    card = {k: (v[i].item() if hasattr(v[i], "item") else v[i]) for k, v in table.items()}
+    reasons = infeasible_reasons(card.pop("infeasible_mask"))
+    card["feasible"] = bool(card["feasible"])
+    if reasons:
+        card["infeasible_reason"] = "; ".join(reasons)
+    return card
+
+
+_DESIGN_LIMITS = {
+    "die_area_mm2": (0.0, False, "a positive area in mm^2"),
+    "dies_per_package": (1.0, True, "an integer >= 1"),
+    "hbm_stacks": (0.0, True, "an integer >= 0"),
+    "links": (0.0, True, "an integer >= 0"),
+    "clock": (0.0, False, "a positive fraction of nominal clock"),
+}
+
+
+def validate_design(design: dict[str, Any], where: str = "sku") -> None:
+    """Raise InputError naming the first design parameter that is out of range."""
+    for key, (low, inclusive, expected) in _DESIGN_LIMITS.items():
+        if key not in design:
+            continue
+        values = np.atleast_1d(np.asarray(design[key], dtype=float))
+        bad = ~np.isfinite(values) | ((values < low) if inclusive else (values <= low))
+        if key in ("dies_per_package", "hbm_stacks", "links"):
+            bad |= values != np.round(values)
+        if bad.any():
+            raise InputError("out of range", key=f"{where}.{key}", value=values[bad][0].item(), expected=expected)
