@@ -45,6 +45,7 @@ class Problem:
     col_sku: np.ndarray                   # SKU index of column c (int)
     col_throughput: np.ndarray            # r_c: throughput of one replica (demand unit)
     col_packages: np.ndarray              # g_c: packages per replica (int)
+    col_max_replicas: np.ndarray | None = None  # m_c: most replicas column c may have (training jobs: 1); None = unbounded
     # global parameters
     max_designs: int = 1                  # K: distinct die designs allowed
     charge_nre: bool = False              # whether NRE_d enters capex
