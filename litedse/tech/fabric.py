@@ -20,15 +20,18 @@ def fat_tree_tiers(endpoints, radix):
 
 
 def fat_tree_switches(endpoints, radix):
-    """Switches of the smallest non-blocking fat tree: 1 tier: ceil(E/R); t >= 2 tiers:
-    (2t - 1) ceil(2E/R)/2 -- leaves ceil(2E/R) (half their ports down), each upper tier half as many
-    switches as ports needed, i.e. (2t-1) E/R switches for full bisection (Al-Fares et al. 2008)."""
+    """Switches of the smallest non-blocking fat tree of t tiers: ceil((2t - 1) E / R).
+
+    Unfolded, a t-tier folded Clos has 2t - 1 switch stages and each stage carries all E endpoint
+    ports' worth of traffic at full bisection, i.e. E/R switches per stage (lower tiers use half
+    their ports down, half up; the top tier all down): (2t - 1) E / R switches (Al-Fares et al.
+    2008), rounded up once for the whole tree. One tier is ceil(E/R). The MILP (formulations/design.md, `fabric_switches`)
+    uses exactly this count, so both solvers and this function agree.
+    """
     e = np.asarray(endpoints, dtype=float)
     r = np.asarray(radix, dtype=float)
     t = fat_tree_tiers(e, r)
-    leaves = np.ceil(2.0 * e / r)
-    multi = (2.0 * t - 1.0) * leaves / 2.0
-    return np.where(t == 0, 0.0, np.where(t == 1, np.ceil(e / r), np.ceil(multi)))
+    return np.where(t == 0, 0.0, np.ceil((2.0 * t - 1.0) * e / r))
 
 
 def fabric_links(endpoints, tiers):
