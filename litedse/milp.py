@@ -1,0 +1,336 @@
+"""The design MILP of formulations/design.md in Pyomo, solved by HiGHS through the persistent
+``pyomo.contrib.solver`` interface. The only module of litedse that imports Pyomo.
+
+Layering (PyPSA/linopy-like): Problem arrays -> ``DesignModel`` (components built row-family by
+row-family from sparse index arrays, flat integer indices, ``LinearExpression`` bodies, no
+per-element rule that computes anything) -> HiGHS -> ``Solution``. Component names are the names
+of formulations/design.md; tests/test_formulation_names.py checks both directions.
+
+Measured advice followed (DESIGN.md section 4): build under PauseGC; plain floats (``.tolist()``)
+in expressions; one persistent solver per model; mutable Params only for what a sweep changes
+(the two budgets and, for demand_scale, the replica bounds that derive from them).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import replace
+
+import numpy as np
+import pyomo.environ as pe
+from pyomo.common.gc_manager import PauseGC
+from pyomo.contrib.solver.common.results import TerminationCondition
+from pyomo.contrib.solver.solvers.highs import Highs
+from pyomo.core.expr.numeric_expr import LinearExpression
+
+from litedse.prune import check_problem, replica_upper_bounds
+from litedse.problem import FAT_TREE_MAX_TIERS, Problem
+from litedse.solution import Solution, design_from_choice, explain_infeasible, infeasible_solution, tier_capacity
+
+# HiGHS treats |bound| >= 1e20 as infinite; an infinite budget is a row with no upper bound
+_INF = float("inf")
+
+
+def _lin(coefs, variables, constant: float = 0.0) -> LinearExpression:
+    return LinearExpression(constant=constant, linear_coefs=list(coefs), linear_vars=list(variables))
+
+
+def _csr(row_of: np.ndarray, n_rows: int):
+    """Row starts and entry order of a sparse matrix given the row index of each entry."""
+    order = np.argsort(row_of, kind="stable")
+    starts = np.zeros(n_rows + 1, dtype=np.int64)
+    np.add.at(starts, row_of + 1, 1)
+    return np.cumsum(starts), order
+
+
+class DesignModel:
+    """The MILP of one Problem, built once and re-solved after bound changes.
+
+    >>> model = DesignModel(problem)
+    >>> sol = model.solve(time_limit_s=60)
+    >>> model.set_bound("budget_usd", 4e8); sol2 = model.solve()
+    """
+
+    SWEEPABLE = ("budget_usd", "power_budget_w")
+
+    def __init__(self, problem: Problem):
+        check_problem(problem)
+        self.problem = problem
+        t0 = time.perf_counter()
+        with PauseGC():
+            self.model = self._build(problem)
+        self.build_s = time.perf_counter() - t0
+        self._opt = None
+        self._load_s = 0.0
+
+    # ------------------------------------------------------------------------------------------
+    # model construction: one block of code per row family of design.md
+    # ------------------------------------------------------------------------------------------
+    def _build(self, p: Problem) -> pe.ConcreteModel:
+        nC, nS, nD, nF, nW, T = p.n_columns, p.n_skus, p.n_dies, p.n_fabrics, p.n_workloads, FAT_TREE_MAX_TIERS
+        m = pe.ConcreteModel(name="litedse_design")
+        # index sets: flat integer ranges; the (SKU, mapping) keys live in the Problem's side tables
+        m.dies = pe.RangeSet(0, nD - 1)
+        m.skus = pe.RangeSet(0, nS - 1)
+        m.fabrics = pe.RangeSet(0, nF - 1)
+        m.workloads = pe.RangeSet(0, nW - 1)
+        m.columns = pe.RangeSet(0, nC - 1)
+        m.fabric_tier_options = pe.RangeSet(0, nF * T - 1)   # (f, t) -> f * T + (t - 1)
+        col_die = p.sku_die[p.col_sku]
+        pairs, pair_of_col = np.unique(np.stack([p.col_workload, col_die], axis=1), axis=0, return_inverse=True)
+        pair_of_col = pair_of_col.ravel()
+        m.workload_die_pairs = pe.RangeSet(0, len(pairs) - 1)
+
+        # sweep parameters (mutable): budgets; +inf = no limit
+        m.budget_usd = pe.Param(mutable=True, initialize=float(p.budget_usd), within=pe.Reals)
+        m.power_budget_w = pe.Param(mutable=True, initialize=float(p.power_budget_w), within=pe.Reals)
+
+        # variables
+        m.column_chosen = pe.Var(m.columns, domain=pe.Binary)
+        m.replicas = pe.Var(m.columns, domain=pe.NonNegativeIntegers)
+        m.die_taped_out = pe.Var(m.dies, domain=pe.Binary)
+        m.packages = pe.Var(m.skus, domain=pe.NonNegativeIntegers)
+        m.fabric_ports = pe.Var(m.fabrics, domain=pe.NonNegativeReals)
+        m.fabric_tier = pe.Var(m.fabric_tier_options, domain=pe.Binary)
+        m.switches = pe.Var(m.fabrics, domain=pe.NonNegativeIntegers)
+        m.racks = pe.Var(domain=pe.NonNegativeIntegers)
+        m.demand_scale = pe.Var(domain=pe.NonNegativeReals)
+        m.capex_usd = pe.Var(domain=pe.NonNegativeReals)
+        m.it_power_w = pe.Var(domain=pe.NonNegativeReals)
+        x = [m.column_chosen[c] for c in range(nC)]
+        n = [m.replicas[c] for c in range(nC)]
+        y = [m.die_taped_out[d] for d in range(nD)]
+        N = [m.packages[s] for s in range(nS)]
+        E = [m.fabric_ports[f] for f in range(nF)]
+        tau = [m.fabric_tier[i] for i in range(nF * T)]
+        S = [m.switches[f] for f in range(nF)]
+        lam = m.demand_scale
+
+        # one_column[w]: sum_{c in C_w} x_c = 1
+        starts, order = _csr(p.col_workload, nW)
+        m.one_column = pe.Constraint(m.workloads, rule={
+            w: (1.0, _lin([1.0] * int(starts[w + 1] - starts[w]), [x[c] for c in order[starts[w]:starts[w + 1]]]), 1.0)
+            for w in range(nW)})
+
+        # demand[w]: sum_c r_c n_c - D_w lambda >= 0
+        r = p.col_throughput.astype(float).tolist()
+        D = p.demand.astype(float).tolist()
+        m.demand = pe.Constraint(m.workloads, rule={
+            w: (0.0, _lin([r[c] for c in order[starts[w]:starts[w + 1]]] + [-D[w]],
+                          [n[c] for c in order[starts[w]:starts[w + 1]]] + [lam]), None)
+            for w in range(nW)})
+
+        # replicas_on_chosen_column[c]: n_c - U_c x_c <= 0 (U_c mutable under demand_scale: it derives
+        # from the budgets a sweep changes)
+        U = _replica_bound_values(p)
+        if p.objective == "demand_scale":
+            m.replica_bound = pe.Param(m.columns, mutable=True, initialize=dict(enumerate(U.tolist())))
+            coef_U = [m.replica_bound[c] for c in range(nC)]
+        else:
+            coef_U = U.tolist()
+        m.replicas_on_chosen_column = pe.Constraint(m.columns, rule={
+            c: (None, LinearExpression(constant=0.0, linear_coefs=[1.0, -coef_U[c]], linear_vars=[n[c], x[c]]), 0.0)
+            for c in range(nC)})
+
+        # column_needs_die[(w, d)]: sum_{c in C_w, d(c) = d} x_c - y_d <= 0 (aggregated linking: one
+        # row per workload and die design; valid because at most one column of C_w is chosen)
+        pstarts, porder = _csr(pair_of_col, len(pairs))
+        m.column_needs_die = pe.Constraint(m.workload_die_pairs, rule={
+            k: (None, _lin([1.0] * int(pstarts[k + 1] - pstarts[k]) + [-1.0],
+                           [x[c] for c in porder[pstarts[k]:pstarts[k + 1]]] + [y[int(pairs[k, 1])]]), 0.0)
+            for k in range(len(pairs))})
+
+        # product_line: sum_d y_d <= K
+        m.product_line = pe.Constraint(expr=(None, _lin([1.0] * nD, y), float(p.max_designs)))
+
+        # package_count[s]: N_s - sum_{c: s(c) = s} g_c n_c = 0
+        g = p.col_packages.astype(float).tolist()
+        sstarts, sorder = _csr(p.col_sku, nS)
+        m.package_count = pe.Constraint(m.skus, rule={
+            s: (0.0, _lin([1.0] + [-g[c] for c in sorder[sstarts[s]:sstarts[s + 1]]],
+                          [N[s]] + [n[c] for c in sorder[sstarts[s]:sstarts[s + 1]]]), 0.0)
+            for s in range(nS)})
+
+        # fabric_port_count[f]: E_f - sum_{s: f(s) = f} q_s N_s = 0
+        q = p.sku_fabric_ports.astype(float).tolist()
+        fstarts, forder = _csr(p.sku_fabric, nF)
+        m.fabric_port_count = pe.Constraint(m.fabrics, rule={
+            f: (0.0, _lin([1.0] + [-q[s] for s in forder[fstarts[f]:fstarts[f + 1]]],
+                          [E[f]] + [N[s] for s in forder[fstarts[f]:fstarts[f + 1]]]), 0.0)
+            for f in range(nF)})
+
+        # one_tier[f]: sum_t tau_{f,t} <= 1;  tier_capacity[f]: E_f - sum_t cap_{f,t} tau_{f,t} <= 0
+        R = p.fabric_radix.astype(float).tolist()
+        cap = [[tier_capacity(R[f], t) for t in range(1, T + 1)] for f in range(nF)]
+        m.one_tier = pe.Constraint(m.fabrics, rule={
+            f: (None, _lin([1.0] * T, tau[f * T:(f + 1) * T]), 1.0) for f in range(nF)})
+        m.tier_capacity = pe.Constraint(m.fabrics, rule={
+            f: (None, _lin([1.0] + [-cap[f][t] for t in range(T)], [E[f]] + tau[f * T:(f + 1) * T]), 0.0)
+            for f in range(nF)})
+
+        # fabric_switches[(f, t)]: R_f S_f - (2t-1) E_f - M_{f,t} tau_{f,t} >= -M_{f,t}, scaled by R_f so
+        # every coefficient is integral; M_{f,t} = (2t-1) cap_{f,T} since E_f <= cap_{f,T} always
+        def switch_row(i):
+            f, t = divmod(i, T)
+            t += 1
+            big_m = (2 * t - 1) * cap[f][T - 1]
+            return (-big_m, _lin([R[f], -(2.0 * t - 1.0), -big_m], [S[f], E[f], tau[i]]), None)
+        m.fabric_switches = pe.Constraint(m.fabric_tier_options, rule={i: switch_row(i) for i in range(nF * T)})
+
+        # it_power_definition: P_IT - sum_s p_s N_s - sum_f (switch_w S_f + port_w E_f) = 0
+        pw = p.sku_it_w.astype(float).tolist()
+        m.it_power_definition = pe.Constraint(expr=(0.0, _lin(
+            [1.0] + [-v for v in pw] + [-float(v) for v in p.fabric_switch_w] + [-float(v) for v in p.fabric_port_w],
+            [m.it_power_w] + N + S + E), 0.0))
+
+        # capex_definition: CAPEX - sum a_s N_s - switches - ports - racks - [charge_nre] NRE y = 0
+        a = p.sku_capex_usd.astype(float).tolist()
+        nre = p.die_nre_usd.astype(float).tolist() if p.charge_nre else []
+        m.capex_definition = pe.Constraint(expr=(0.0, _lin(
+            [1.0] + [-v for v in a] + [-float(v) for v in p.fabric_switch_cost_usd]
+            + [-float(v) for v in p.fabric_port_cost_usd] + [-float(p.rack_cost_usd)] + [-v for v in nre],
+            [m.capex_usd] + N + S + E + [m.racks] + (y if p.charge_nre else [])), 0.0))
+
+        # budgets (mutable right-hand sides for epsilon-constraint sweeps)
+        m.power_budget = pe.Constraint(expr=float(p.pue) * m.it_power_w <= m.power_budget_w)
+        m.capex_budget = pe.Constraint(expr=m.capex_usd <= m.budget_usd)
+
+        # rack_power: rack_power_w * racks - P_IT >= 0 (racks are unlimited and free of power otherwise)
+        if math.isfinite(p.rack_power_w):
+            m.rack_power = pe.Constraint(expr=(0.0, _lin([float(p.rack_power_w), -1.0], [m.racks, m.it_power_w]), None))
+        else:
+            m.racks.fix(0)
+
+        facility = float(p.pue) * m.it_power_w
+        if p.objective == "demand_scale":
+            m.objective = pe.Objective(expr=lam, sense=pe.maximize)
+        else:
+            lam.fix(1.0)
+            expr = {"cost": m.capex_usd, "power": facility,
+                    "tco": m.capex_usd + float(p.energy_usd_per_w) * facility}[p.objective]
+            m.objective = pe.Objective(expr=expr, sense=pe.minimize)
+        return m
+
+    # ------------------------------------------------------------------------------------------
+    @property
+    def size(self) -> tuple[int, int]:
+        """(variables, constraints) of the Pyomo model."""
+        nv = sum(len(v) for v in self.model.component_objects(pe.Var, active=True))
+        nc = sum(len(c) for c in self.model.component_objects(pe.Constraint, active=True))
+        return nv, nc
+
+    def set_bound(self, name: str, value: float) -> None:
+        """Change a budget (``budget_usd`` or ``power_budget_w``; inf = none) for the next solve,
+        without rebuilding. Under demand_scale the replica bounds U_c that derive from the budgets
+        are updated too."""
+        if name not in self.SWEEPABLE:
+            raise KeyError(f"set_bound: {name!r} is not one of {self.SWEEPABLE}")
+        getattr(self.model, name).set_value(float(value))
+        self.problem = replace(self.problem, **{name: float(value)})
+        if self.problem.objective == "demand_scale":
+            check_problem(self.problem)
+            U = _replica_bound_values(self.problem)
+            self.model.replica_bound.store_values(dict(enumerate(U.tolist())))
+
+    def _solver(self, threads):
+        if self._opt is None:
+            t0 = time.perf_counter()
+            opt = Highs()
+            opt.config.raise_exception_on_nonoptimal_result = False
+            opt.config.load_solutions = False
+            if threads is not None:
+                opt.config.threads = int(threads)
+            opt.set_instance(self.model)
+            # the structure never changes after construction: only parameters are re-read per solve
+            upd = opt.config.auto_updates
+            for flag in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
+                         "check_for_new_or_removed_params", "check_for_new_objective", "update_constraints",
+                         "update_vars", "update_named_expressions", "update_objective"):
+                setattr(upd, flag, False)
+            self._opt = opt
+            self._load_s = time.perf_counter() - t0
+        return self._opt
+
+    def solve(self, time_limit_s: float | None = None, mip_gap: float | None = None,
+              threads: int | None = None, explain: bool = True) -> Solution:
+        """Solve (or re-solve) with HiGHS. ``explain``: on infeasibility, add explain_infeasible's text."""
+        p = self.problem
+        t0 = time.perf_counter()
+        opt = self._solver(threads)
+        kwargs = {}
+        if time_limit_s is not None:
+            kwargs["time_limit"] = float(time_limit_s)
+        if mip_gap is not None:
+            kwargs["rel_gap"] = float(mip_gap)
+        else:
+            kwargs["rel_gap"] = 1e-9  # HiGHS defaults to 1e-4; the solver promises a proven optimum
+        if threads is not None:
+            kwargs["threads"] = int(threads)
+        res = opt.solve(self.model, **kwargs)
+        solve_s = time.perf_counter() - t0
+        nv, nc = self.size
+        build_s = self.build_s + self._load_s
+        info = {"name": "highs", "version": ".".join(map(str, opt.version())), "method": "milp",
+                "build_s": build_s, "solve_s": solve_s, "wall_s": build_s + solve_s,
+                "variables": nv, "constraints": nc, "columns": p.n_columns,
+                "termination": res.termination_condition.name}
+        # construction is charged to the first solve only: re-solves report their own time
+        self._load_s = 0.0
+        self.build_s = 0.0
+        tc = res.termination_condition
+        has_solution = res.incumbent_objective is not None
+        if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded) or (
+                not has_solution and tc != TerminationCondition.maxTimeLimit):
+            text = explain_infeasible(p, solve=_explain_solver) if explain else ""
+            return infeasible_solution(p, info, text)
+        if not has_solution:
+            return infeasible_solution(p, info, "time limit reached before any feasible design was found",
+                                       status="time_limit")
+        status = "optimal" if tc == TerminationCondition.convergenceCriteriaSatisfied else "time_limit"
+        m = self.model
+        xs = [m.column_chosen[c] for c in range(p.n_columns)]
+        ns = [m.replicas[c] for c in range(p.n_columns)]
+        prim = res.solution_loader.get_vars(xs + ns + [m.demand_scale])
+        x = np.array([prim[v] for v in xs])
+        nrep = np.array([prim[v] for v in ns])
+        column = np.full(p.n_workloads, -1, dtype=int)
+        chosen = np.flatnonzero(x > 0.5)
+        column[p.col_workload[chosen]] = chosen
+        replicas = np.rint(nrep[column]).astype(int)
+        lam = float(prim[m.demand_scale])
+        if p.objective == "demand_scale":
+            # the exact scale these replicas serve (lambda is continuous; HiGHS returns it to ~1e-9)
+            lam = float(np.min(p.col_throughput[column] * replicas / p.demand))
+        inc, bound = float(res.incumbent_objective), res.objective_bound
+        gap = 0.0 if bound is None else abs(inc - float(bound)) / max(abs(inc), 1e-12)
+        return design_from_choice(p, column, replicas, status=status, gap=gap,
+                                  demand_scale=lam if p.objective == "demand_scale" else None, solver=info)
+
+
+def _replica_bound_values(problem: Problem) -> np.ndarray:
+    """U_c as row coefficients. A bound of 0 is written as 0.5 (n_c integer, so n_c <= 0.5 x_c still
+    forces n_c = 0) because HiGHS drops zero coefficients and then refuses to update them."""
+    U = replica_upper_bounds(problem)
+    return np.where(U < 1.0, 0.5, U)
+
+
+def _explain_solver(problem: Problem) -> Solution:
+    return DesignModel(problem).solve(threads=1, explain=False)
+
+
+def solve_milp(problem: Problem, time_limit_s: float | None = None, mip_gap: float | None = None,
+               threads: int | None = None) -> Solution:
+    """Build the MILP of ``problem`` and solve it once. Workloads without any column make the
+    instance infeasible before any model is built."""
+    t0 = time.perf_counter()
+    empty = [w for w in range(problem.n_workloads) if not np.any(problem.col_workload == w)]
+    if empty:
+        check_problem(problem)
+        info = {"name": "highs", "method": "milp", "wall_s": 0.0, "build_s": 0.0, "solve_s": 0.0,
+                "variables": 0, "constraints": 0, "columns": problem.n_columns}
+        return infeasible_solution(problem, info, explain_infeasible(problem, solve=_explain_solver))
+    model = DesignModel(problem)
+    sol = model.solve(time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads)
+    sol.solver["wall_s"] = time.perf_counter() - t0
+    return sol
