@@ -50,7 +50,7 @@ def random_problem(rng: np.random.Generator, *, n_dies: int = 2, skus_per_die: i
                 col_s = np.append(col_s, int(rng.integers(0, n_skus)))
                 col_r = np.append(col_r, round(float(rng.uniform(20.0, 1500.0)), 2))
                 col_g = np.append(col_g, int(rng.choice([1, 2, 4])))
-    max_reps = rng.integers(1, 40, len(col_w)) if replica_limits else None
+    max_reps = rng.integers(2, 200, len(col_w)) if replica_limits else None
     # reference scale for budgets: every workload on the cheapest-per-throughput column
     ref_capex, ref_w = 0.0, 0.0
     for w in range(n_workloads):
@@ -95,8 +95,8 @@ def problems(draw, max_workloads: int = 3):
         empty_workload=draw(st.booleans().map(lambda b: b and objective != "demand_scale") | st.just(False)),
         demand_scale=draw(st.sampled_from([1.0, 1.0, 20.0])),
     )
-    budget = draw(st.sampled_from([None, 0.8, 1.5, 3.0]))
-    power = draw(st.sampled_from([None, 0.8, 1.5, 3.0]))
+    budget = draw(st.sampled_from([None, None, 0.9, 1.3, 2.0, 4.0]))
+    power = draw(st.sampled_from([None, None, 0.9, 1.3, 2.0, 4.0]))
     if objective == "demand_scale" and budget is None and power is None:
         budget = 1.5
     seed = draw(st.integers(0, 2**31 - 1))
