@@ -166,3 +166,68 @@ def subset_columns(problem: Problem, cols: np.ndarray) -> Problem:
                    col_throughput=p.col_throughput[cols], col_packages=p.col_packages[cols],
                    col_max_replicas=None if p.col_max_replicas is None else p.col_max_replicas[cols],
                    col_table=table)
+
+
+# ----------------------------------------------------------------------------------------------
+# SKU bound pruning (min objectives)
+# ----------------------------------------------------------------------------------------------
+
+def _per_package_metric(p: Problem) -> np.ndarray:
+    """Objective contribution of one package of each SKU (min objectives)."""
+    return {"cost": p.sku_capex_usd, "power": p.pue * p.sku_it_w,
+            "tco": p.sku_capex_usd + p.energy_usd_per_w * p.pue * p.sku_it_w}[p.objective].astype(float)
+
+
+def single_die_incumbent(problem: Problem) -> float:
+    """Objective of the best feasible design that uses one die design for every workload, each
+    workload on its cheapest column of that die (inf if none is feasible). A known feasible value."""
+    from litedse.enumerate import _evaluate  # the enumerator's evaluator of complete designs
+
+    p = problem
+    usable = usable_columns(p)
+    n_star = min_replicas(p)
+    col_metric = _per_package_metric(p)[p.col_sku] * p.col_packages * n_star
+    col_die = p.sku_die[p.col_sku]
+    rows = []
+    for d in np.unique(col_die[usable]):
+        pick = []
+        for w in range(p.n_workloads):
+            mine = np.flatnonzero(usable & (col_die == d) & (p.col_workload == w))
+            if not len(mine):
+                break
+            pick.append(mine[np.argmin(col_metric[mine])])
+        else:
+            rows.append(pick)
+    if not rows:
+        return np.inf
+    C = np.array(rows, dtype=np.int64)
+    ev = _evaluate(p, C, n_star[C])
+    value = ev[{"cost": "capex", "power": "facility", "tco": "tco"}[p.objective]]
+    return float(np.min(np.where(ev["ok"], value, np.inf)))
+
+
+def prune_skus(problem: Problem) -> PruneResult:
+    """Drop the columns of every SKU s whose lower bound LB_s exceeds a known feasible objective V
+    (design.md, Proposition 5). LB_s = sum_w lb_w + min_w (lb_{w,s} - lb_w) [+ PUE/NRE terms >= 0
+    omitted], lb_w = cheapest column of w in packages x per-package metric, lb_{w,s} = the same over
+    s's columns. Strict inequality keeps every SKU of the incumbent, so the optimum survives."""
+    p = problem
+    n0 = p.n_columns
+    if p.objective == "demand_scale" or p.n_columns == 0 or p.n_workloads == 0:
+        return PruneResult(problem=p, kept=np.arange(n0), counts={"columns": n0, "skus_dropped": 0, "kept": n0})
+    usable = usable_columns(p)
+    incumbent = single_die_incumbent(p)
+    col_metric = np.where(usable, _per_package_metric(p)[p.col_sku] * p.col_packages * min_replicas(p), np.inf)
+    lb_ws = np.full((p.n_workloads, p.n_skus), np.inf)
+    np.minimum.at(lb_ws, (p.col_workload, p.col_sku), col_metric)
+    lb_w = lb_ws.min(axis=1)
+    if not np.all(np.isfinite(lb_w)):
+        return PruneResult(problem=p, kept=np.arange(n0), counts={"columns": n0, "skus_dropped": 0, "kept": n0})
+    lb_s = lb_w.sum() + np.min(lb_ws - lb_w[:, None], axis=0)
+    if p.charge_nre and p.objective in ("cost", "tco"):
+        lb_s = lb_s + p.die_nre_usd[p.sku_die]
+    drop = lb_s > incumbent * (1.0 + 1e-12)
+    cols = np.flatnonzero(~drop[p.col_sku])
+    return PruneResult(problem=subset_columns(p, cols), kept=cols,
+                       counts={"columns": n0, "skus_dropped": int(np.sum(drop & np.isfinite(lb_s))),
+                               "kept": int(len(cols)), "incumbent": incumbent})

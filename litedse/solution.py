@@ -58,11 +58,6 @@ class Solution:
     def feasible(self) -> bool:
         return self.status in ("optimal", "time_limit") and len(self.column) > 0
 
-    @property
-    def dies_used(self) -> np.ndarray:
-        """Die designs taped out (indices), derived from the packages."""
-        return np.zeros(0, dtype=int) if not len(self.packages) else np.flatnonzero(self.packages)
-
 
 # ----------------------------------------------------------------------------------------------
 # metrics of a design given by (column, replicas) per workload: the single source for Solution

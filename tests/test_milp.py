@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from litedse.enumerate import solve_enumerate
 from litedse.milp import DesignModel, solve_milp
 from litedse.problem import Problem
-from litedse.prune import prune_columns
+from litedse.prune import prune_columns, prune_skus
 from litedse.solution import explain_infeasible, verify
 from problems import problems
 
@@ -49,6 +49,11 @@ def test_pruning_never_changes_the_optimum(problem):
     assert same_result(full, small)
     if pruned.problem.n_columns:
         assert same_result(full, solve_milp(pruned.problem, threads=1))
+    by_bound = prune_skus(problem)
+    if by_bound.problem.n_columns:
+        assert same_result(full, solve_enumerate(by_bound.problem, explain=False))
+    else:
+        assert full.status == "infeasible"
 
 
 # ----------------------------------------------------------------------------------------------
