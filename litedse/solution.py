@@ -135,8 +135,8 @@ def verify(problem: Problem, solution: Solution) -> list[str]:
     Empty list = feasible and self-consistent."""
     p, s = problem, solution
     errors: list[str] = []
-    if s.status == "infeasible":
-        return errors
+    if s.status == "infeasible" or (s.status == "time_limit" and not len(s.column)):
+        return errors  # no design to check
     if len(s.column) != p.n_workloads or len(s.replicas) != p.n_workloads:
         return [f"expected one column and replica count per workload ({p.n_workloads}), got {len(s.column)}/{len(s.replicas)}"]
     lam = float(s.demand_scale)
@@ -291,15 +291,22 @@ def explain_infeasible(problem: Problem, solve: Callable[[Problem], Solution] | 
     if reasons:
         return "\n".join(reasons)
     free = solve(replace(base, objective="cost", power_budget_w=np.inf, budget_usd=np.inf))
-    if not free.feasible:
+    if free.feasible:
+        reasons.append("the power and capex budgets cannot be met together (each alone can): "
+                       f"cheapest design {free.capex_usd:.3g} USD at {free.facility_power_w:.3g} W facility power")
+        return "\n".join(reasons)
+    any_k = solve(replace(base, objective="cost", power_budget_w=np.inf, budget_usd=np.inf, max_designs=max(1, p.n_dies)))
+    if any_k.feasible:
         need = _min_designs_to_cover(p)
         text = f"max_designs: no {p.max_designs} die design(s) have a feasible column for every workload"
         if need is not None:
             text += f" (at least {need} needed)"
         reasons.append(text)
     else:
-        reasons.append("the power and capex budgets cannot be met together (each alone can): "
-                       f"cheapest design {free.capex_usd:.3g} USD at {free.facility_power_w:.3g} W facility power")
+        caps = ", ".join(f"{p.fabric_names[f]} {tier_capacity(p.fabric_radix[f], FAT_TREE_MAX_TIERS):.4g} ports"
+                         for f in range(p.n_fabrics))
+        reasons.append(f"fabric: every design needs more endpoint ports than a {FAT_TREE_MAX_TIERS}-tier fat tree "
+                       f"connects ({caps}), even without budgets and with any number of die designs")
     return "\n".join(reasons)
 
 
