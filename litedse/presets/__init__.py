@@ -16,7 +16,10 @@ def _preset_dir(kind: str):
 
 def available(kind: str) -> list[str]:
     """Names of the presets of one kind (e.g. ``technology``)."""
-    return sorted(p.name[:-5] for p in _preset_dir(kind).iterdir() if p.name.endswith(".toml"))
+    folder = _preset_dir(kind)
+    if not folder.is_dir():
+        return []
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
 @lru_cache(maxsize=None)

@@ -1,0 +1,525 @@
+"""Instance files: read the TOML, merge the presets it names with its overrides, validate every key
+strictly, and hand the rest of litedse one resolved ``Instance``.
+
+An instance file has the top-level keys of ``TOP_LEVEL_KEYS``::
+
+    name = "llama3-70b-serving"
+    [technology]                 # preset = "default"; any preset value may be overridden by path
+    preset = "default"
+    [technology.node.n4]
+    defect_density_per_cm2 = 0.05
+    [performance]                # the same for the performance-model preset
+    [design_space]               # axes of the SKU grid (see DesignSpace)
+    [[workload]]                 # one or more WorkloadSpec tables
+    [objective]                  # minimize = "cost" | "power" | "tco", or maximize = "demand_scale"
+    [constraints]                # power_budget_w, budget_usd, rack_power_w
+    [classes.<name>]             # design-class overrides for `litedse compare`
+
+Every error is an ``InputError`` naming the file, the key path, the value and what was expected.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
+
+from litedse import presets
+from litedse.errors import InputError
+from litedse.workload.spec import MappingRange, ModelSpec, WorkloadSpec
+
+TOP_LEVEL_KEYS = ("name", "description", "technology", "performance", "design_space", "workload",
+                  "objective", "constraints", "classes")
+
+
+# ----------------------------------------------------------------------------------------------
+# schema of the non-preset sections
+# ----------------------------------------------------------------------------------------------
+class DesignSpace(BaseModel):
+    """Axes of the SKU grid, each an explicit list of values after range expansion.
+
+    In the file a numeric axis is a scalar, a list of values, ``{start, stop, step}`` (stop
+    inclusive) or a short list: ``die_area_mm2`` and ``links`` read three numbers as start, stop,
+    step; ``hbm_stacks`` and ``dies_per_package`` read two numbers as an inclusive integer range and
+    three as start, stop, step. ``clock`` is always a list of values (fractions of nominal clock).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    die_area_mm2: list[PositiveFloat] = Field(default_factory=lambda: _arange(100.0, 850.0, 50.0))
+    dies_per_package: list[PositiveInt] = Field(default_factory=lambda: [1, 2])
+    hbm_stacks: list[int] = Field(default_factory=lambda: list(range(1, 9)))
+    hbm: list[str] = Field(default_factory=lambda: ["hbm3e-12hi"])
+    links: list[int] = Field(default_factory=lambda: [0, 4, 8, 16, 32])
+    interconnect: list[Literal["cpo", "electrical"]] = Field(default_factory=lambda: ["cpo", "electrical"])
+    clock: list[PositiveFloat] = Field(default_factory=lambda: [1.0])
+    max_designs: PositiveInt = 1            # K: distinct die designs in the product line
+
+    def grid_size(self) -> int:
+        return (len(self.die_area_mm2) * len(self.dies_per_package) * len(self.hbm_stacks) * len(self.hbm)
+                * len(self.links) * len(self.interconnect) * len(self.clock))
+
+    def axes(self) -> dict[str, list]:
+        return {k: getattr(self, k) for k in AXES}
+
+
+AXES = ("die_area_mm2", "dies_per_package", "hbm_stacks", "hbm", "links", "interconnect", "clock")
+
+
+class ClassSpec(BaseModel):
+    """A design class: design-space axes it restricts, or a fixed catalog SKU."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str | None = None
+    sku: str | None = None
+    die_area_mm2: Any = None
+    dies_per_package: Any = None
+    hbm_stacks: Any = None
+    hbm: Any = None
+    links: Any = None
+    interconnect: Any = None
+    clock: Any = None
+    max_designs: PositiveInt | None = None
+
+
+class Objective(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    minimize: Literal["cost", "power", "tco"] | None = None
+    maximize: Literal["demand_scale"] | None = None
+    include_nre: bool = False               # charge die-design NRE in capex (and TCO)
+
+    @property
+    def name(self) -> str:
+        return self.maximize or self.minimize or "cost"
+
+    @property
+    def sense(self) -> str:
+        return "max" if self.maximize else "min"
+
+
+class Constraints(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    power_budget_w: PositiveFloat | None = None   # facility power (IT x PUE) [W]
+    budget_usd: PositiveFloat | None = None       # capital cost [USD]
+    rack_power_w: PositiveFloat | None = None     # IT power per rack [W]; default: technology power.rack_power_w
+
+
+class InstanceSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    description: str | None = None
+    technology: dict[str, Any] = Field(default_factory=dict)
+    performance: dict[str, Any] = Field(default_factory=dict)
+    design_space: DesignSpace = Field(default_factory=DesignSpace)
+    workload: list[WorkloadSpec] = Field(min_length=1)
+    objective: Objective = Field(default_factory=Objective)
+    constraints: Constraints = Field(default_factory=Constraints)
+    classes: dict[str, ClassSpec] = Field(default_factory=dict)
+
+
+# which schema holds the keys at a (normalised) path, for "did you mean" on unknown keys
+_SCHEMA_AT = {
+    (): InstanceSpec, ("design_space",): DesignSpace, ("workload", "*"): WorkloadSpec,
+    ("workload", "*", "model"): ModelSpec, ("workload", "*", "mapping"): MappingRange,
+    ("objective",): Objective, ("constraints",): Constraints, ("classes", "*"): ClassSpec,
+}
+
+
+# ----------------------------------------------------------------------------------------------
+# the resolved instance
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class Instance:
+    name: str
+    path: str | None
+    technology_preset: str
+    technology: dict[str, Any]              # resolved value tree (preset + overrides)
+    technology_sources: dict[str, Any]      # source of every value ("instance file" where overridden)
+    performance_preset: str | None
+    performance: dict[str, Any]
+    performance_sources: dict[str, Any]
+    design_space: DesignSpace
+    workloads: list[WorkloadSpec]
+    objective: Objective
+    constraints: Constraints
+    classes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    description: str = ""
+
+    def resolved(self) -> dict[str, Any]:
+        """The whole instance as plain JSON-able data (what ``litedse check`` prints)."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "technology": {"preset": self.technology_preset, "values": self.technology},
+            "performance": {"preset": self.performance_preset, "values": self.performance},
+            "design_space": {**self.design_space.model_dump(), "grid_skus": self.design_space.grid_size()},
+            "workload": [w.model_dump(mode="json") for w in self.workloads],
+            "objective": {"name": self.objective.name, "sense": self.objective.sense,
+                          "include_nre": self.objective.include_nre},
+            "constraints": self.constraints.model_dump(),
+            "classes": self.classes,
+        }
+
+    def key(self) -> str:
+        """Stable identity of the resolved instance (sha256 of its canonical JSON, path excluded)."""
+        text = json.dumps(self.resolved(), sort_keys=True, default=str, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ----------------------------------------------------------------------------------------------
+# reading
+# ----------------------------------------------------------------------------------------------
+def read_instance_toml(path: str | Path) -> dict[str, Any]:
+    """The raw TOML table of an instance file; InputError for a missing file or bad syntax."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("file not found" if not p.exists() else "not a file", file=str(path))
+    try:
+        return tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise InputError(f"TOML syntax error: {err}", file=str(path)) from None
+    except UnicodeDecodeError:
+        raise InputError("not a UTF-8 text file", file=str(path)) from None
+
+
+def load_instance(path: str | Path) -> Instance:
+    """Read, resolve and validate an instance file."""
+    data = read_instance_toml(path)
+    return instance_from_dict(data, source=str(path), base_dir=str(Path(path).parent))
+
+
+def instance_from_dict(data: dict[str, Any], source: str = "<dict>", base_dir: str | None = None) -> Instance:
+    """Resolve and validate an instance given as a TOML-like dict (``source`` names it in errors)."""
+    if not isinstance(data, dict):
+        raise InputError("an instance must be a table", file=source)
+    data = copy.deepcopy(data)
+    _check_unknown(data, (), source)
+    if "design_space" in data:
+        data["design_space"] = _expand_design_space(data["design_space"], "design_space", source)
+    try:
+        spec = InstanceSpec.model_validate(data)
+    except ValidationError as err:
+        raise _pydantic_error(err, data, source) from None
+    tech_name, tech, tech_src = _resolve_preset("technology", data.get("technology", {}), source)
+    perf_name, perf, perf_src = _resolve_optional_preset("performance", data.get("performance", {}), source)
+    _check_design_space(spec.design_space, tech, source)
+    _check_workloads(spec.workload, source)
+    classes = {}
+    for name, cls in spec.classes.items():
+        raw = {k: v for k, v in cls.model_dump().items() if v is not None}
+        axes = {k: v for k, v in raw.items() if k in AXES}
+        if axes:
+            raw.update(_expand_design_space(axes, f"classes.{name}", source))
+        classes[name] = raw
+    default_name = Path(source).stem if source != "<dict>" else "instance"
+    return Instance(name=spec.name or default_name, path=None if source == "<dict>" else source,
+                    technology_preset=tech_name, technology=tech, technology_sources=tech_src,
+                    performance_preset=perf_name, performance=perf, performance_sources=perf_src,
+                    design_space=spec.design_space, workloads=list(spec.workload), objective=spec.objective,
+                    constraints=spec.constraints, classes=classes, description=spec.description or "")
+
+
+# ----------------------------------------------------------------------------------------------
+# unknown keys (before pydantic, so that the message can say "did you mean")
+# ----------------------------------------------------------------------------------------------
+def _check_unknown(node: Any, path: tuple, source: str) -> None:
+    norm = tuple("*" if isinstance(p, int) or (len(path) >= 1 and path[0] == "classes" and i == 1) else p
+                 for i, p in enumerate(path))
+    schema = _SCHEMA_AT.get(norm)
+    if schema is None:
+        return
+    if not isinstance(node, dict):
+        if isinstance(node, str) and norm[-1:] == ("model",):
+            return  # a catalog model name
+        return  # pydantic reports the type error
+    allowed = list(schema.model_fields)
+    for key, value in node.items():
+        if key not in allowed:
+            raise InputError(f"unknown key{_did_you_mean(key, allowed)}", file=source,
+                             key=_join(path + (key,)), expected="one of " + ", ".join(allowed))
+        child = path + (key,)
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                _check_unknown(item, child + (i,), source)
+        else:
+            _check_unknown(value, child, source)
+
+
+def _did_you_mean(key: str, allowed) -> str:
+    close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
+    return f" {key!r} (did you mean {close[0]!r}?)" if close else f" {key!r}"
+
+
+def _join(path: tuple) -> str:
+    return ".".join(str(p) for p in path)
+
+
+def _pydantic_error(err: ValidationError, data: dict, source: str) -> InputError:
+    first = err.errors()[0]
+    # drop pydantic's union-member tags (e.g. 'ModelSpec', 'str') from the location
+    loc = tuple(p for p in first["loc"] if isinstance(p, int) or not (p[:1].isupper() or p in ("str", "int", "float", "bool")
+                                                                      or "[" in p or p.startswith("function-")))
+    value = first.get("input")
+    if isinstance(value, dict):
+        value = None
+    if first["type"] == "missing":
+        return InputError("missing required key", file=source, key=_join(loc), expected=_expected_for(loc))
+    return InputError(first["msg"].rstrip("."), file=source, key=_join(loc), value=value)
+
+
+def _expected_for(loc: tuple) -> str | None:
+    if loc == ("workload",):
+        return "at least one [[workload]] table"
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# design space: range notation
+# ----------------------------------------------------------------------------------------------
+_RANGE3 = {"die_area_mm2", "links", "hbm_stacks", "dies_per_package"}
+_RANGE2 = {"hbm_stacks", "dies_per_package"}
+_INTEGER_AXES = {"hbm_stacks", "dies_per_package", "links"}
+
+
+def _arange(start: float, stop: float, step: float) -> list[float]:
+    n = int(math.floor((stop - start) / step + 1e-9)) + 1
+    return [round(start + i * step, 9) for i in range(n)]
+
+
+def _expand_design_space(ds: Any, prefix: str, source: str) -> dict[str, Any]:
+    if not isinstance(ds, dict):
+        raise InputError("must be a table", file=source, key=prefix, value=ds)
+    out = dict(ds)
+    for key, value in ds.items():
+        if key not in AXES:
+            continue
+        where = f"{prefix}.{key}"
+        if isinstance(value, dict):
+            extra = set(value) - {"start", "stop", "step", "values"}
+            if extra:
+                raise InputError(f"unknown key {sorted(extra)[0]!r}", file=source, key=where,
+                                 expected="start, stop, step or values")
+            if "values" in value:
+                value = value["values"]
+            else:
+                if not {"start", "stop"} <= set(value):
+                    raise InputError("range needs start and stop", file=source, key=where, value=value)
+                value = [value["start"], value["stop"], value.get("step", 1)]
+                out[key] = _range(value, where, source)
+                continue
+        if not isinstance(value, list):
+            value = [value]
+        if key in _RANGE2 and len(value) == 2 and all(_is_int(v) for v in value):
+            out[key] = _range([value[0], value[1], 1], where, source)
+        elif key in _RANGE3 and len(value) == 3 and all(_is_number(v) for v in value):
+            out[key] = _range(value, where, source)
+        else:
+            out[key] = value
+        if key in _INTEGER_AXES:
+            for v in out[key]:
+                if not _is_int(v) or v < 0:
+                    raise InputError("bad value", file=source, key=where, value=v, expected="integers >= 0")
+        if not out[key]:
+            raise InputError("empty axis", file=source, key=where, expected="at least one value")
+    return out
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _is_int(v) -> bool:
+    return _is_number(v) and float(v) == int(v)
+
+
+def _range(value: list, where: str, source: str) -> list:
+    start, stop, step = value
+    if not all(_is_number(v) for v in value) or step <= 0 or stop < start:
+        raise InputError("bad range", file=source, key=where, value=list(value),
+                         expected="[start, stop, step] with start <= stop and step > 0")
+    if all(_is_int(v) for v in value):
+        return list(range(int(start), int(stop) + 1, int(step)))
+    return _arange(float(start), float(stop), float(step))
+
+
+def _check_design_space(ds: DesignSpace, tech: dict, source: str) -> None:
+    for name in ds.hbm:
+        if name not in tech["hbm"]:
+            raise InputError("unknown HBM generation", file=source, key="design_space.hbm", value=name,
+                             expected="one of " + ", ".join(tech["hbm"]))
+    for key in ("die_area_mm2", "clock"):
+        bad = [v for v in getattr(ds, key) if not np.isfinite(v)]
+        if bad:
+            raise InputError("not finite", file=source, key=f"design_space.{key}", value=bad[0])
+    if max(ds.clock) > 2.0:
+        raise InputError("out of range", file=source, key="design_space.clock", value=max(ds.clock),
+                         expected="fractions of nominal clock in (0, 2]")
+
+
+# ----------------------------------------------------------------------------------------------
+# workloads: what each kind needs
+# ----------------------------------------------------------------------------------------------
+_NEEDS = {
+    "serving": ("input_tokens", "output_tokens"),
+    "decode": ("input_tokens", "output_tokens"),
+    "prefill": ("input_tokens",),
+    "training": ("sequence_length", "global_batch"),
+}
+
+
+def _check_workloads(workloads: list[WorkloadSpec], source: str) -> None:
+    names = set()
+    for i, w in enumerate(workloads):
+        where = f"workload.{i}"
+        if w.name in names:
+            raise InputError("duplicate workload name", file=source, key=f"{where}.name", value=w.name)
+        names.add(w.name)
+        for key in _NEEDS[w.kind]:
+            if getattr(w, key) is None:
+                raise InputError(f"missing required key for a {w.kind} workload", file=source, key=f"{where}.{key}")
+        if w.kind == "training":
+            if w.demand_tokens_per_s is None and (w.train_tokens is None or w.time_budget_days is None):
+                raise InputError("a training workload needs a demand", file=source, key=f"{where}.train_tokens",
+                                 expected="train_tokens with time_budget_days, or demand_tokens_per_s")
+            if w.demand_requests_per_s is not None:
+                raise InputError("training has no requests", file=source, key=f"{where}.demand_requests_per_s",
+                                 expected="train_tokens with time_budget_days, or demand_tokens_per_s")
+        else:
+            given = [k for k in ("demand_tokens_per_s", "demand_requests_per_s") if getattr(w, k) is not None]
+            if len(given) != 1:
+                raise InputError("exactly one demand needed" if given else "missing demand", file=source,
+                                 key=f"{where}.demand_tokens_per_s",
+                                 expected="one of demand_tokens_per_s, demand_requests_per_s")
+        _check_model(w, where, source)
+
+
+def _check_model(w: WorkloadSpec, where: str, source: str) -> None:
+    try:
+        from litedse.workload.models import resolve_model
+    except ImportError:  # the model catalog is optional at this layer
+        return
+    try:
+        resolve_model(w.model, w.name)
+    except InputError as err:
+        raise InputError(str(err), file=source, key=f"{where}.model",
+                         value=w.model if isinstance(w.model, str) else None) from None
+
+
+# ----------------------------------------------------------------------------------------------
+# presets and their overrides
+# ----------------------------------------------------------------------------------------------
+_ENUMS = {
+    ("silicon", "yield_model"): ("poisson", "murphy", "seeds", "negative_binomial"),
+    ("design", "cooling"): ("air", "liquid"),
+}
+_FRACTION = re.compile(r"(fraction|utilization|efficiency|overlap|yield_per)")
+_AT_LEAST_ONE = {"pue", "interposer_area_overhead"}
+
+
+def _resolve_optional_preset(kind: str, overrides: Any, source: str):
+    if not presets.available(kind):
+        if overrides:
+            raise InputError(f"no {kind} presets are installed", file=source, key=kind)
+        return None, {}, {}
+    return _resolve_preset(kind, overrides, source)
+
+
+def _resolve_preset(kind: str, overrides: Any, source: str):
+    if not isinstance(overrides, dict):
+        raise InputError("must be a table", file=source, key=kind, value=overrides)
+    overrides = dict(overrides)
+    name = overrides.pop("preset", "default")
+    if not isinstance(name, str) or name not in presets.available(kind):
+        raise InputError(f"unknown {kind} preset", file=source, key=f"{kind}.preset", value=name,
+                         expected="one of " + ", ".join(presets.available(kind)))
+    values, sources = presets.load(kind, name)
+    _apply(values, sources, overrides, (kind,), source)
+    _check_references(kind, values, source)
+    return name, values, sources
+
+
+def _apply(values: dict, sources: dict, overrides: dict, path: tuple, source: str) -> None:
+    for key, new in overrides.items():
+        where = path + (key,)
+        if key not in values:
+            siblings = [v for v in values.values() if isinstance(v, dict)]
+            if len(path) == 2 and siblings and len(siblings) == len(values) and isinstance(new, dict):
+                # a new entry of a collection (e.g. a new HBM generation): it must be complete
+                template = siblings[0]
+                missing = [k for k in template if k not in new]
+                if missing:
+                    raise InputError("new entry is incomplete", file=source, key=_join(where),
+                                     expected="also " + ", ".join(missing) + " (as the other entries have)")
+                values[key] = copy.deepcopy(template)
+                sources[key] = {k: "instance file" for k in template}
+                _apply(values[key], sources[key], new, where, source)
+                continue
+            raise InputError(f"unknown key{_did_you_mean(key, values)}", file=source, key=_join(where),
+                             expected="one of " + ", ".join(values))
+        old = values[key]
+        if isinstance(old, dict):
+            if not isinstance(new, dict):
+                raise InputError("wrong type", file=source, key=_join(where), value=new, expected="a table")
+            _apply(old, sources[key], new, where, source)
+            continue
+        values[key] = _check_leaf(old, new, where, source)
+        sources[key] = f"instance file {source}"
+
+
+def _check_leaf(old: Any, new: Any, where: tuple, source: str) -> Any:
+    key = _join(where)
+    if isinstance(old, bool):
+        if not isinstance(new, bool):
+            raise InputError("wrong type", file=source, key=key, value=new, expected="true or false")
+        return new
+    if _is_number(old):
+        if not _is_number(new):
+            raise InputError("wrong type", file=source, key=key, value=new, expected="a number")
+        if not math.isfinite(new) or new < 0:
+            raise InputError("out of range", file=source, key=key, value=new, expected="a finite number >= 0")
+        leaf = str(where[-1])
+        if _FRACTION.search(leaf) and new > 1:
+            raise InputError("out of range", file=source, key=key, value=new, expected="a fraction in [0, 1]")
+        if leaf in _AT_LEAST_ONE and new < 1:
+            raise InputError("out of range", file=source, key=key, value=new, expected="a number >= 1")
+        if isinstance(old, int) and not _is_int(new):
+            raise InputError("wrong type", file=source, key=key, value=new, expected="an integer")
+        return type(old)(new) if isinstance(old, int) else float(new)
+    if isinstance(old, str):
+        if not isinstance(new, str):
+            raise InputError("wrong type", file=source, key=key, value=new, expected="a string")
+        allowed = _ENUMS.get(tuple(where[-2:]))
+        if allowed and new not in allowed:
+            raise InputError("unknown value", file=source, key=key, value=new, expected="one of " + ", ".join(allowed))
+        return new
+    if isinstance(old, list):
+        if not isinstance(new, list):
+            raise InputError("wrong type", file=source, key=key, value=new, expected="a list")
+        return new
+    return new
+
+
+def _check_references(kind: str, values: dict, source: str) -> None:
+    if kind != "technology":
+        return
+    design = values["design"]
+    if design["node"] not in values["node"]:
+        raise InputError("unknown node", file=source, key="technology.design.node", value=design["node"],
+                         expected="one of " + ", ".join(values["node"]))
+    if design["package"] != "auto" and design["package"] not in values["package"]:
+        raise InputError("unknown package", file=source, key="technology.design.package", value=design["package"],
+                         expected="auto or one of " + ", ".join(values["package"]))
