@@ -1,0 +1,146 @@
+"""Batch runs: kill -9 and resume, a separately started Dask scheduler, failures as rows."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from litedse.batch import run_batch, run_task
+from litedse.store import Store, comparable
+
+TESTS_DIR = Path(__file__).parent
+
+
+# ---- a cheap deterministic task function standing in for a solve ----------------------------------
+
+def fake_task(task: dict) -> list[dict]:
+    """Row values are a hash of the task, so a clean run and a resumed run must agree exactly."""
+    time.sleep(task["options"].get("sleep_s", 0.0))
+    if task["options"].get("explode_on") == task["point"]:
+        raise ZeroDivisionError("boom")
+    h = int(hashlib.sha256(f"{task['key']}/{task['class']}".encode()).hexdigest()[:8], 16)
+    return [{"status": "optimal", "objective_name": "cost", "objective_value": float(h % 100_000),
+             "design_links": h % 33}]
+
+
+def fake_tasks(n: int, sleep_s: float = 0.0, classes=("lite", "monolithic"), **options) -> list[dict]:
+    return [{"key": hashlib.sha256(str(i).encode()).hexdigest(), "class": c, "source": "fake.toml", "point": i,
+             "sweep": {"workload.0.demand_tokens_per_s": 1e5 * (i + 1)},
+             "options": {"sleep_s": sleep_s, **options}}
+            for i in range(n) for c in classes]
+
+
+def _env() -> dict:
+    # worker processes unpickle ``test_batch.fake_task`` by module name
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(TESTS_DIR), env.get("PYTHONPATH", "")])
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---- tests -------------------------------------------------------------------------------------------
+
+def test_a_failing_task_is_a_row_and_the_batch_goes_on(tmp_path):
+    tasks = fake_tasks(4, classes=("lite",), explode_on=2)
+    tasks.append({**tasks[0], "key": "input:abc", "point": None, "input_error": "bad.toml: not TOML"})
+    summary = run_batch(tasks, tmp_path / "s", task_fn=fake_task, workers=0, progress=False)
+    got = Store(tmp_path / "s").read().set_index("key")
+    assert summary.ran == 5 and summary.by_status == {"optimal": 3, "error": 1, "input_error": 1}
+    assert got.loc[tasks[2]["key"], "status"] == "error"
+    assert "ZeroDivisionError: boom" in got.loc[tasks[2]["key"], "error"]
+    assert got.loc["input:abc", "error"] == "bad.toml: not TOML"
+    # the error row is retried by a resume and replaced, not duplicated
+    tasks[2]["options"] = {}
+    again = run_batch(tasks, tmp_path / "s", task_fn=fake_task, workers=0, progress=False, resume=True)
+    assert again.ran == 1 and again.skipped == 4
+    got = Store(tmp_path / "s").read()
+    assert len(got) == 5 and set(got["status"]) == {"optimal", "input_error"}
+
+
+def test_a_store_with_rows_needs_resume(tmp_path):
+    from litedse.errors import InputError
+
+    run_batch(fake_tasks(1), tmp_path / "s", task_fn=fake_task, workers=0, progress=False)
+    with pytest.raises(InputError, match="--resume"):
+        run_batch(fake_tasks(1), tmp_path / "s", task_fn=fake_task, workers=0, progress=False)
+
+
+def test_run_task_pins_the_rows_to_their_task():
+    task = fake_tasks(1, classes=("lite",))[0]
+    rows = run_task(lambda t: [{"key": "other", "class": "other", "status": "optimal"}], task)
+    assert rows[0]["key"] == task["key"] and rows[0]["class"] == "lite"
+    assert rows[0]["sweep:workload.0.demand_tokens_per_s"] == 1e5
+
+
+def test_sigkill_mid_run_then_resume_equals_a_clean_run(tmp_path):
+    n = 30
+    clean = tmp_path / "clean"
+    run_batch(fake_tasks(n), clean, task_fn=fake_task, workers=0, progress=False)
+    expected = comparable(Store(clean).read())
+    assert len(expected) == 2 * n
+
+    killed = tmp_path / "killed"
+    script = ("import sys; from test_batch import fake_tasks, fake_task; from litedse.batch import run_batch; "
+              f"run_batch(fake_tasks({n}, sleep_s=0.05), sys.argv[1], task_fn=fake_task, workers=2, progress=False)")
+    proc = subprocess.Popen([sys.executable, "-c", script, str(killed)], env=_env(), start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            parts = list((killed / "parts").glob("part-*.parquet")) if (killed / "parts").is_dir() else []
+            if len(parts) >= 5:
+                break
+            assert proc.poll() is None, "batch ended before it could be killed"
+            time.sleep(0.01)
+        os.killpg(proc.pid, signal.SIGKILL)  # the driver and its worker processes, at once
+    finally:
+        proc.wait(timeout=30)
+    partial = Store(killed).read()
+    assert 5 <= len(partial) < 2 * n, "the kill must land mid-run"
+
+    summary = run_batch(fake_tasks(n), killed, task_fn=fake_task, workers=0, progress=False, resume=True)
+    assert summary.skipped == len(partial) and summary.ran == 2 * n - len(partial)
+    resumed = comparable(Store(killed).read())
+    assert not resumed.duplicated(["key", "class"]).any()
+    cols = sorted(expected.columns)
+    assert sorted(resumed.columns) == cols
+    assert resumed[cols].astype(str).equals(expected[cols].astype(str))
+
+
+def test_separately_started_scheduler_gives_the_local_result(tmp_path):
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    procs = [subprocess.Popen(["dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+                              env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        procs.append(subprocess.Popen(["dask", "worker", address, "--nworkers", "2", "--nthreads", "1",
+                                       "--no-dashboard", "--host", "127.0.0.1"],
+                                      env=_env(), cwd=TESTS_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        tasks = fake_tasks(6, sleep_s=0.02)
+        remote = run_batch(tasks, tmp_path / "remote", task_fn=fake_task, scheduler=address, progress=False)
+        run_batch(tasks, tmp_path / "local", task_fn=fake_task, workers=0, progress=False)
+        a, b = comparable(Store(tmp_path / "remote").read()), comparable(Store(tmp_path / "local").read())
+        assert remote.ran == 12 and len(a) == 12
+        assert a.astype(str).equals(b.astype(str))
+        workers = set(Store(tmp_path / "remote").read()["worker"])
+        assert all(w.split(":")[1] != str(os.getpid()) for w in workers)  # really ran elsewhere
+    finally:
+        for p in reversed(procs):  # workers first: a worker whose scheduler vanished waits to reconnect
+            p.terminate()
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
