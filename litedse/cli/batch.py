@@ -1,0 +1,64 @@
+"""``litedse batch``: solve many instances and study points as Dask tasks into a Parquet store."""
+
+from __future__ import annotations
+
+import click
+
+from litedse.cli.common import FORMAT_OPTION, echo_json
+from litedse.errors import InputError
+
+
+def _classes(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    names = [c.strip() for c in value.split(",") if c.strip()]
+    if not names:
+        raise InputError("no class given", key="--classes", value=value, expected="e.g. lite,monolithic")
+    return names
+
+
+@click.command("batch")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--out", "store", required=True, type=click.Path(file_okay=False),
+              help="Results store directory (Parquet files, one row per instance and class).")
+@click.option("--classes", default=None,
+              help="Comma-separated design classes to solve each instance in [the study's, else the instance as written].")
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Local worker processes, one solve thread each [one per core]; 0 runs in this process.")
+@click.option("--scheduler", default=None, help="Address of a running Dask scheduler (tcp://host:port) instead of local workers.")
+@click.option("--resume", is_flag=True, help="Add only the rows the store lacks (and retry crashed tasks).")
+@click.option("--time-limit", "time_limit_s", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Solver time limit per solve, seconds.")
+@click.option("--method", type=click.Choice(["milp", "enumerate"]), default="milp", show_default=True)
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@FORMAT_OPTION
+def batch_command(inputs, store, classes, workers, scheduler, resume, time_limit_s, method, no_progress, fmt):
+    """Solve every instance file, glob match and study point in INPUTS, one Dask task per
+    (instance, class), writing each row to the store as its task finishes. A bad file, an
+    infeasible instance or a time limit is a row with its status, never a stop. Kill it at any
+    time; re-run with --resume to finish.
+
+    \b
+    Examples:
+      litedse batch instances/studies/llama3-70b-defects-optics-demand.toml --out runs/study
+      litedse batch 'instances/*.toml' --classes lite,monolithic --out runs/all --workers 2
+      litedse batch instances/studies/*.toml --out runs/study --resume --scheduler tcp://10.0.0.5:8786
+      litedse report runs/study --out runs/study-report
+    """
+    from litedse.batch import run_batch
+    from litedse.study import plan
+
+    options = {"method": method, "time_limit_s": time_limit_s, "threads": 1}
+    tasks = plan(list(inputs), classes=_classes(classes), options=options)
+    summary = run_batch(tasks, store, workers=workers, scheduler=scheduler, resume=resume,
+                        progress=not no_progress)
+    if fmt == "json":
+        echo_json({"store": store, "tasks": summary.tasks, "skipped": summary.skipped, "ran": summary.ran,
+                   "by_status": summary.by_status, "wall_s": summary.wall_s, "workers": summary.workers})
+    else:
+        click.echo(f"{store}: {summary.line()}")
+
+
+from litedse.cli import main  # noqa: E402
+
+main.add_command(batch_command)
