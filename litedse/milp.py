@@ -334,3 +334,103 @@ def solve_milp(problem: Problem, time_limit_s: float | None = None, mip_gap: flo
     sol = model.solve(time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads)
     sol.solver["wall_s"] = time.perf_counter() - t0
     return sol
+
+
+
+# ----------------------------------------------------------------------------------------------
+# Pareto extension (formulations/design.md, section 10): extra rows and a weighted objective added
+# before the first solve, so an epsilon-constraint sweep only changes parameters
+# ----------------------------------------------------------------------------------------------
+
+PARETO_OBJECTIVES = ("cost", "power", "tco", "demand_scale", "blast_radius")
+_NO_LIMIT = 1e30
+
+
+class ParetoModel(DesignModel):
+    """A DesignModel with the rows of a bi-objective epsilon-constraint sweep (design.md section 10).
+
+    >>> pm = ParetoModel(problem, "cost", "power", blast_radius_h)
+    >>> pm.set_pareto_bound("power", 2e7); pm.set_pareto_weights(1.0, 0.0); sol = pm.solve(explain=False)
+    """
+
+    def __init__(self, problem: Problem, primary: str, secondary: str, blast_radius_h):
+        for name in (primary, secondary):
+            if name not in PARETO_OBJECTIVES:
+                raise KeyError(f"pareto objective {name!r} is not one of {PARETO_OBJECTIVES}")
+        if "demand_scale" in (primary, secondary) and problem.objective != "demand_scale":
+            raise ValueError("a front with demand_scale needs a Problem built with objective 'demand_scale'")
+        b = np.asarray(blast_radius_h, dtype=float)
+        if b.shape != (problem.n_columns,) or not np.all(np.isfinite(b)) or (b.size and b.min() < 0):
+            raise ValueError("blast_radius_h must be one finite non-negative value per column")
+        self._budgets0 = {"budget_usd": float(problem.budget_usd), "power_budget_w": float(problem.power_budget_w)}
+        # a mutable bound that starts at +inf is dropped by the persistent interface (Pyomo's has_ub()
+        # is False for it) and later set_value calls never reach HiGHS; HiGHS reads |b| >= 1e20 as
+        # infinite, so a finite "no limit" keeps the row sweepable
+        super().__init__(replace(problem, budget_usd=min(problem.budget_usd, _NO_LIMIT),
+                                 power_budget_w=min(problem.power_budget_w, _NO_LIMIT)))
+        t0 = time.perf_counter()
+        with PauseGC():
+            self._add_pareto(primary, secondary, b)
+        self.build_s += time.perf_counter() - t0
+        self.pareto = (primary, secondary)
+
+    def _add_pareto(self, primary: str, secondary: str, b: np.ndarray) -> None:
+        m, p = self.model, self.problem
+        x = [m.column_chosen[c] for c in range(p.n_columns)]
+        m.blast_radius = pe.Var(domain=pe.NonNegativeReals)
+        # blast_radius_definition: BR - sum_c b_c x_c = 0
+        m.blast_radius_definition = pe.Constraint(expr=(0.0, _lin([1.0] + [-v for v in b.tolist()],
+                                                                  [m.blast_radius] + x), 0.0))
+        m.tco_budget = pe.Param(mutable=True, initialize=_NO_LIMIT, within=pe.Reals)
+        m.blast_radius_budget = pe.Param(mutable=True, initialize=_NO_LIMIT, within=pe.Reals)
+        m.demand_scale_floor = pe.Param(mutable=True, initialize=0.0, within=pe.Reals)
+        facility = float(p.pue) * m.it_power_w
+        tco = m.capex_usd + float(p.energy_usd_per_w) * facility
+        m.tco_bound = pe.Constraint(expr=tco <= m.tco_budget)
+        m.blast_radius_bound = pe.Constraint(expr=m.blast_radius <= m.blast_radius_budget)
+        m.demand_scale_bound = pe.Constraint(expr=m.demand_scale >= m.demand_scale_floor)
+        # every criterion as a quantity to minimise (demand scale enters negated)
+        value = {"cost": m.capex_usd, "power": facility, "tco": tco, "blast_radius": m.blast_radius,
+                 "demand_scale": -m.demand_scale}
+        m.pareto_weight_primary = pe.Param(mutable=True, initialize=1.0, within=pe.Reals)
+        m.pareto_weight_secondary = pe.Param(mutable=True, initialize=0.0, within=pe.Reals)
+        m.objective.deactivate()
+        m.pareto_objective = pe.Objective(expr=m.pareto_weight_primary * value[primary]
+                                          + m.pareto_weight_secondary * value[secondary], sense=pe.minimize)
+
+    def _solver(self, threads):
+        first = self._opt is None
+        opt = super()._solver(threads)
+        if first:
+            # now that the rows are registered as mutable, "no limit" can be a true infinity (HiGHS
+            # warns on every solve about finite bounds >= 1e20)
+            m = self.model
+            for param in (m.budget_usd, m.power_budget_w, m.tco_budget, m.blast_radius_budget):
+                if pe.value(param) >= _NO_LIMIT:
+                    param.set_value(_INF)
+        return opt
+
+    def set_pareto_weights(self, primary: float, secondary: float) -> None:
+        """Weights of the two criteria (as minimised quantities) in ``pareto_objective``."""
+        self.model.pareto_weight_primary.set_value(float(primary))
+        self.model.pareto_weight_secondary.set_value(float(secondary))
+
+    def set_pareto_bound(self, name: str, value: float) -> None:
+        """Epsilon bound on one criterion: an upper bound for the min criteria (cost and power never
+        looser than the Problem's own budgets), a lower bound (floor) for demand_scale."""
+        m = self.model
+        value = float(value) if float(value) < _NO_LIMIT else _INF
+        if self._opt is None:
+            value = min(value, _NO_LIMIT)   # still loading: keep the row mutable (see __init__)
+        if name == "cost":
+            self.set_bound("budget_usd", min(value, self._budgets0["budget_usd"]))
+        elif name == "power":
+            self.set_bound("power_budget_w", min(value, self._budgets0["power_budget_w"]))
+        elif name == "tco":
+            m.tco_budget.set_value(value)
+        elif name == "blast_radius":
+            m.blast_radius_budget.set_value(value)
+        elif name == "demand_scale":
+            m.demand_scale_floor.set_value(float(value))
+        else:
+            raise KeyError(f"pareto objective {name!r} is not one of {PARETO_OBJECTIVES}")

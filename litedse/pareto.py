@@ -1,0 +1,271 @@
+"""Exact bi-objective Pareto fronts of a design Problem by the epsilon-constraint method with the
+AUGMECON2 refinements, on one persistent ``ParetoModel`` (formulations/design.md, section 10).
+
+Criteria: ``cost`` (capex, USD), ``power`` (facility W), ``tco`` (USD), ``demand_scale`` (served
+fraction of every demand, maximised) and ``blast_radius`` (expected hours per year a replica is
+down, summed over workloads; linear in the column choice).
+
+Method, per front of (x = primary, y = secondary):
+- each point is lexicographic: minimise x subject to y <= eps, then minimise y subject to
+  x <= x* (this second stage is what AUGMECON2's augmentation term approximates; solving it exactly
+  guarantees that no weakly dominated point is reported, independent of solver tolerances);
+- the payoff table's ends are the two lexicographic optima (x then y, y then x);
+- exact mode (``points=None``): the next eps is the found y minus a resolution step, which visits
+  every non-dominated objective vector once (the bypass of AUGMECON2 taken to its limit);
+- grid mode (``points=N``): eps walks N equidistant values between the ends of y, and the bypass
+  skips every grid value the last solution already satisfies.
+Only bounds and weights change between solves; the model is built once.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from litedse.problem import Problem
+from litedse.solution import Solution
+
+CRITERIA = {"cost": ("min", "usd"), "power": ("min", "w"), "tco": ("min", "usd"),
+            "demand_scale": ("max", "1"), "blast_radius": ("min", "h/yr")}
+# default repair time per failure [h]; the instance's technology value (reliability.repair_hours,
+# "assumption" in presets/technology/default.toml) overrides it
+REPAIR_HOURS = 4.0
+# resolution of exact mode: two values of a criterion closer than this are the same point
+REL_STEP = 1e-7
+ABS_STEP = 1e-6
+MAX_POINTS = 200
+
+
+def blast_radius_per_column(problem: Problem, repair_hours: float = REPAIR_HOURS) -> np.ndarray:
+    """b_c = g_c * failures per package-year * repair hours [h/yr]: the expected hours per year one
+    replica of column c is down (any failed package takes its replica down for the repair time).
+    The same for every replica count, so a workload's expected lost share of capacity is b_c / 8760
+    whatever n_c is: the criterion is linear in the column choice alone."""
+    p = problem
+    return p.col_packages.astype(float) * p.sku_failures_per_year[p.col_sku].astype(float) * float(repair_hours)
+
+
+def metrics(problem: Problem, sol: Solution, repair_hours: float = REPAIR_HOURS) -> dict[str, float]:
+    """The five criteria of a feasible design, recomputed from its columns and replica counts."""
+    p = problem
+    b = blast_radius_per_column(p, repair_hours)[sol.column]
+    lam = float(np.min(p.col_throughput[sol.column] * sol.replicas / p.demand)) if p.n_workloads else 1.0
+    return {"cost": float(sol.capex_usd), "power": float(sol.facility_power_w), "tco": float(sol.tco_usd),
+            "demand_scale": lam, "blast_radius": float(b.sum())}
+
+
+def _sign(name: str) -> float:
+    return -1.0 if CRITERIA[name][0] == "max" else 1.0
+
+
+def design_label(problem: Problem, sol: Solution) -> str:
+    """Short human label of the die designs and SKUs a solution uses ("die label" per workload)."""
+    p = problem
+    skus = p.col_sku[sol.column]
+    if p.sku_table is not None and "label" in p.sku_table.columns:
+        names = [str(p.sku_table["label"].iloc[s]) for s in skus]
+    else:
+        names = [f"{p.die_labels[p.sku_die[s]]}/sku{s}" for s in skus]
+    return " + ".join(dict.fromkeys(names))
+
+
+@dataclass
+class ParetoPoint:
+    values: dict[str, float]         # all five criteria of this design
+    epsilon: float                   # the bound on the secondary criterion that produced it
+    solution: Solution
+    design: str                      # design_label
+
+
+@dataclass
+class ParetoFront:
+    x: str
+    y: str
+    points: list[ParetoPoint] = field(default_factory=list)
+    solves: int = 0
+    wall_s: float = 0.0
+    build_s: float = 0.0
+    complete: bool = True            # False if exact mode stopped at max_points
+    mode: str = "exact"
+    status: str = "optimal"          # "infeasible" if no design meets the Problem at all
+    explanation: str = ""
+
+    def to_frame(self, problem: Problem | None = None) -> pd.DataFrame:
+        """One row per point, sorted by x: both criteria, every other criterion, the design label and
+        per-workload column / replicas (and the SKU table's columns of the first workload's SKU)."""
+        rows = []
+        for i, pt in enumerate(self.points):
+            row = {"point": i, "x": pt.values[self.x], "y": pt.values[self.y]}
+            row.update({k: v for k, v in pt.values.items()})
+            row["epsilon"] = pt.epsilon
+            row["design"] = pt.design
+            row["packages"] = int(np.sum(pt.solution.packages))
+            if problem is not None and problem.sku_table is not None:
+                sku = int(problem.col_sku[pt.solution.column[0]])
+                for k, v in problem.sku_table.iloc[sku].items():
+                    if isinstance(v, (int, float, np.integer, np.floating, str, np.bool_, bool)) and k not in row:
+                        row[k] = v.item() if hasattr(v, "item") else v
+            rows.append(row)
+        cols = ["point", "x", "y", *CRITERIA, "epsilon", "design", "packages"]
+        df = pd.DataFrame(rows, columns=None if rows else cols)
+        return df
+
+    def to_dict(self) -> dict:
+        return {"x": {"name": self.x, "sense": CRITERIA[self.x][0], "unit": CRITERIA[self.x][1]},
+                "y": {"name": self.y, "sense": CRITERIA[self.y][0], "unit": CRITERIA[self.y][1]},
+                "mode": self.mode, "complete": self.complete, "status": self.status,
+                "explanation": self.explanation, "solves": self.solves, "wall_s": self.wall_s,
+                "build_s": self.build_s,
+                "points": [{"values": pt.values, "epsilon": pt.epsilon, "design": pt.design,
+                            "columns": pt.solution.column.tolist(), "replicas": pt.solution.replicas.tolist(),
+                            "packages": int(np.sum(pt.solution.packages))} for pt in self.points]}
+
+
+def _step(value: float) -> float:
+    return max(ABS_STEP, REL_STEP * abs(value))
+
+
+def _pareto_problem(problem: Problem, x: str, y: str) -> Problem:
+    # lambda is a variable only under objective demand_scale; the min objectives share U_c = n*_c,
+    # valid for every non-decreasing criterion (Proposition 1), so "cost" stands for all of them
+    return replace(problem, objective="demand_scale" if "demand_scale" in (x, y) else "cost")
+
+
+def pareto_front(problem: Problem, x: str, y: str, *, points: int | None = None,
+                 repair_hours: float = REPAIR_HOURS, max_points: int = MAX_POINTS,
+                 time_limit_s: float | None = None, threads: int | None = None) -> ParetoFront:
+    """The non-dominated designs of ``problem`` for criteria ``x`` and ``y`` (each in CRITERIA).
+
+    ``points=None``: the exact front (at most ``max_points`` points, best-x end first; ``complete``
+    says whether it was reached). ``points=N``: AUGMECON2 grid of N epsilon values with bypass.
+    """
+    from litedse.milp import ParetoModel  # only the solver layer imports Pyomo
+
+    if x not in CRITERIA or y not in CRITERIA or x == y:
+        raise ValueError(f"x and y must be two different criteria of {sorted(CRITERIA)}, got {x!r}, {y!r}")
+    if points is not None and points < 2:
+        raise ValueError("points must be >= 2")
+    t0 = time.perf_counter()
+    p = _pareto_problem(problem, x, y)
+    pm = ParetoModel(p, x, y, blast_radius_per_column(p, repair_hours))
+    front = ParetoFront(x=x, y=y, mode="exact" if points is None else f"grid{points}")
+    front.build_s = pm.build_s
+    sx, sy = _sign(x), _sign(y)
+    # a bound is stored as the minimised value (sign * criterion); "no bound" is +inf
+    none = math.inf
+
+    def bound(name: str, s: float, v: float) -> None:
+        if s > 0:
+            pm.set_pareto_bound(name, v)
+        else:
+            pm.set_pareto_bound(name, 0.0 if not math.isfinite(v) else -v)
+
+    def solve() -> Solution:
+        front.solves += 1
+        return pm.solve(time_limit_s=time_limit_s, threads=threads, explain=False)
+
+    def lex(first: str, second: str, eps_second: float) -> Solution | None:
+        """min first s.t. second <= eps_second, then min second s.t. first <= its optimum."""
+        s1, s2 = _sign(first), _sign(second)
+        bound(second, s2, eps_second)
+        bound(first, s1, none)
+        pm.set_pareto_weights(*((1.0, 0.0) if first == x else (0.0, 1.0)))
+        sol1 = solve()
+        if not sol1.feasible:
+            return None
+        v1 = s1 * metrics(pm.problem, sol1, repair_hours)[first]
+        bound(first, s1, v1 + 0.1 * _step(v1))
+        pm.set_pareto_weights(*((0.0, 1.0) if first == x else (1.0, 0.0)))
+        sol2 = solve()
+        bound(first, s1, none)
+        if not sol2.feasible:   # only a tolerance artefact: sol1 itself satisfies the bound
+            return sol1
+        m1, m2 = metrics(pm.problem, sol1, repair_hours), metrics(pm.problem, sol2, repair_hours)
+        # keep the second stage only if it is no worse on both (it cannot be, up to tolerances)
+        if s2 * m2[second] <= s2 * m1[second] and s1 * m2[first] <= s1 * m1[first] + 0.1 * _step(v1):
+            return sol2
+        return sol1
+
+    def add(sol: Solution, eps: float) -> float:
+        vals = metrics(pm.problem, sol, repair_hours)
+        front.points.append(ParetoPoint(values=vals, epsilon=sy * eps if math.isfinite(eps) else eps,
+                                        solution=sol, design=design_label(pm.problem, sol)))
+        return sy * vals[y]
+
+    first = lex(x, y, none)
+    if first is None:
+        front.status = "infeasible"
+        from litedse.solution import explain_infeasible
+        front.explanation = explain_infeasible(problem)
+        front.wall_s = time.perf_counter() - t0
+        return front
+    vy = add(first, none)
+    if points is None:
+        while True:
+            if len(front.points) >= max_points:
+                front.complete = False
+                break
+            eps = vy - _step(vy)
+            sol = lex(x, y, eps)
+            if sol is None:
+                break
+            vy_new = sy * metrics(pm.problem, sol, repair_hours)[y]
+            if vy_new > eps + 0.5 * _step(vy):
+                # the solver accepted the bound within its tolerance: widen the step once more
+                eps = vy - 100.0 * _step(vy)
+                sol = lex(x, y, eps)
+                if sol is None:
+                    break
+                vy_new = sy * metrics(pm.problem, sol, repair_hours)[y]
+                if vy_new > eps + 0.5 * _step(vy):
+                    raise RuntimeError(f"pareto: no progress below {y} = {sy * vy}")
+            vy = add(sol, eps)
+    else:
+        other = lex(y, x, none)
+        vy_min = sy * metrics(pm.problem, other, repair_hours)[y]
+        vy_max = vy
+        grid = np.linspace(vy_max, vy_min, points)[1:]
+        k = 0
+        while k < len(grid):
+            sol = lex(x, y, float(grid[k]) + 0.1 * _step(float(grid[k])))
+            if sol is None:
+                break
+            vy_new = sy * metrics(pm.problem, sol, repair_hours)[y]
+            if vy_new < vy - 0.5 * _step(vy):
+                vy = add(sol, float(grid[k]))
+            # bypass: every grid value the found point already satisfies yields the same point
+            k += 1
+            while k < len(grid) and grid[k] >= vy_new - 0.1 * _step(vy_new):
+                k += 1
+    front.points = _non_dominated(front.points, x, y)
+    front.wall_s = time.perf_counter() - t0
+    return front
+
+
+def _non_dominated(points: list[ParetoPoint], x: str, y: str) -> list[ParetoPoint]:
+    """Drop points another point weakly dominates with a strict improvement (a safety net against
+    solver tolerances; the lexicographic stages already make every point non-dominated)."""
+    sx, sy = _sign(x), _sign(y)
+    vals = np.array([[sx * pt.values[x], sy * pt.values[y]] for pt in points]).reshape(-1, 2)
+    keep = []
+    for i in range(len(points)):
+        le = np.all(vals <= vals[[i]], axis=1)
+        lt = np.any(vals < vals[[i]], axis=1)
+        if not np.any(le & lt):
+            keep.append(i)
+    keep.sort(key=lambda i: (vals[i, 0], vals[i, 1]))
+    return [points[i] for i in keep]
+
+
+def front_frame(fronts: dict[str, ParetoFront], problems: dict[str, Problem] | None = None) -> pd.DataFrame:
+    """Fronts of several design classes as one table (a ``class`` column first)."""
+    frames = []
+    for name, fr in fronts.items():
+        df = fr.to_frame(None if problems is None else problems.get(name))
+        df.insert(0, "class", name)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
