@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
+import math
 import os
 import signal
 import socket
@@ -144,3 +146,45 @@ def test_separately_started_scheduler_gives_the_local_result(tmp_path):
                 p.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+def test_study_report_ratios_winners_and_failures(tmp_path):
+    import base64
+    import re
+
+    from litedse.study_report import write_study_report
+
+    store = Store(tmp_path / "s").create()
+    d0s, demands = [0.05, 0.1, 0.2], [1e3, 1e4]
+    for i, (d0, dem) in enumerate(itertools.product(d0s, demands)):
+        sweep = {"sweep:technology.node.n4.defect_density_per_cm2": d0, "sweep:workload.0.demand_requests_per_s": dem}
+        # monolithic capex grows faster with defect density: the verdict flips between d0 = 0.05 and 0.1
+        lite, mono = 1000.0 * dem * (1 + 0.5 * d0), 1000.0 * dem * (0.9 + 2 * d0)
+        store.write([{"key": f"k{i}", "class": "lite", "status": "optimal", "objective_name": "cost",
+                      "objective_sense": "min", "objective_value": lite, "capex_usd": lite,
+                      "facility_power_w": 2.0 * dem, **sweep}])
+        if i == 5:
+            store.write([{"key": f"k{i}", "class": "monolithic", "status": "infeasible",
+                          "error": "demand exceeds the power budget by 12%", **sweep}])
+        else:
+            store.write([{"key": f"k{i}", "class": "monolithic", "status": "optimal", "objective_name": "cost",
+                          "objective_sense": "min", "objective_value": mono, "capex_usd": mono,
+                          "facility_power_w": 4.0 * dem, **sweep}])
+    rep = write_study_report(tmp_path / "s", tmp_path / "r")
+    ratios = rep["ratios"].set_index("key")
+    # hand values: d0 = 0.05 -> 1.025 / 1.0; d0 = 0.1 -> 1.05 / 1.1
+    assert ratios.loc["k0", "cost_ratio"] == pytest.approx(1.025)
+    assert ratios.loc["k2", "cost_ratio"] == pytest.approx(1.05 / 1.1)
+    assert ratios.loc["k1", "power_ratio"] == pytest.approx(0.5)
+    assert math.isnan(ratios.loc["k5", "cost_ratio"])
+    win = rep["winners"].set_index("key")["winner"]
+    assert list(win[["k0", "k1"]]) == ["monolithic", "monolithic"]        # d0 = 0.05: 1.0 < 1.025
+    assert list(win[["k2", "k3", "k4"]]) == ["lite", "lite", "lite"]
+    assert win["k5"] == "lite"                                             # the only solved class
+    html_text = (tmp_path / "r" / "study.html").read_text()
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', html_text)
+    assert len(images) == 3            # two ratio plots (one per swept parameter) + the winner map
+    assert all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" and len(i) > 1000 for i in images)
+    assert "demand exceeds the power budget by 12%" in html_text
+    assert "demand exceeds the power budget by 12%" in (tmp_path / "r" / "study.md").read_text()
+    assert len(list((tmp_path / "r" / "figures").glob("*.svg"))) == 3
