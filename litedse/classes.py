@@ -1,0 +1,127 @@
+"""Design classes: named restrictions of an instance's design space (``lite``, ``monolithic``,
+``free``) and catalog SKUs as fixed designs, from presets/classes.toml and presets/catalog.toml,
+overridable per instance with ``[classes.<name>]`` tables.
+
+A class resolves to the arguments of ``litedse.solve.solve_instance``: ``design_space`` overrides
+(explicit value lists, the instance's own grid filtered by the class) or ``sku``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from litedse.errors import InputError
+
+DEFAULT_CLASSES = ("lite", "monolithic", "free")
+BASELINE = "monolithic"
+_FILTER_SUFFIXES = ("_max", "_min")
+
+
+@dataclass
+class DesignClass:
+    name: str
+    description: str = ""
+    sku: str | None = None                            # fixed catalog design, or None
+    design_space: dict[str, Any] = field(default_factory=dict)   # axis -> explicit list of values
+    max_designs: int | None = None
+    sources: dict[str, str] = field(default_factory=dict)        # key -> source ("instance file" if overridden)
+
+    def solve_kwargs(self) -> dict[str, Any]:
+        if self.sku is not None:
+            return {"sku": self.sku}
+        ds = dict(self.design_space)
+        if self.max_designs is not None:
+            ds["max_designs"] = self.max_designs
+        return {"design_space": ds or None}
+
+
+def preset_classes() -> tuple[dict[str, Any], dict[str, Any]]:
+    """(values, sources) of presets/classes.toml."""
+    from litedse.presets import split_sourced
+
+    text = resources.files("litedse.presets").joinpath("classes.toml").read_text()
+    return split_sourced(tomllib.loads(text))
+
+
+def catalog_names() -> list[str]:
+    from litedse.presets import catalog
+
+    return sorted(catalog()[0])
+
+
+def available_classes(inst=None) -> list[str]:
+    names = list(preset_classes()[0]) + catalog_names()
+    if inst is not None:
+        names += [n for n in inst.classes if n not in names]
+    return names
+
+
+def _axis_values(axes: dict[str, list], axis: str, inst_path) -> list:
+    if axis not in axes:
+        raise InputError(f"class filter on unknown axis {axis!r}", file=inst_path, expected="one of " + ", ".join(axes))
+    return list(axes[axis])
+
+
+def resolve_class(inst, name: str) -> DesignClass:
+    """The class ``name`` for instance ``inst``: preset filters applied to the instance's axes, then
+    the instance's own ``[classes.<name>]`` keys on top."""
+    from litedse.columns import design_axes
+
+    values, sources = preset_classes()
+    catalog = catalog_names()
+    own = {k: v for k, v in (inst.classes.get(name) or {}).items() if v is not None}
+    if name not in values and name not in catalog and not own:
+        raise InputError("unknown design class", key="classes", value=name,
+                         expected="one of " + ", ".join(available_classes(inst)))
+    if name in catalog and not own:
+        return DesignClass(name=name, description=f"catalog SKU {name}", sku=name,
+                           sources={"sku": "presets/catalog.toml"})
+    spec = dict(values.get(name, {}))
+    src = {k: str(v) for k, v in sources.get(name, {}).items()}
+    for key, val in own.items():
+        # an explicit axis in the instance replaces the preset's filters on that axis
+        for suffix in _FILTER_SUFFIXES:
+            spec.pop(key + suffix, None)
+            src.pop(key + suffix, None)
+        spec[key] = val
+        src[key] = "instance file"
+    cls = DesignClass(name=name, description=str(spec.pop("description", "")), sources=src)
+    cls.sku = spec.pop("sku", None)
+    cls.max_designs = spec.pop("max_designs", None)
+    if cls.sku is not None:
+        if cls.sku not in catalog:
+            raise InputError("unknown catalog SKU in class", file=inst.path, key=f"classes.{name}.sku",
+                             value=cls.sku, expected="one of " + ", ".join(catalog))
+        return cls
+    explicit = {k: v for k, v in spec.items() if not k.endswith(_FILTER_SUFFIXES)}
+    axes = design_axes(inst, explicit or None)
+    chosen = {k: axes[k] for k in explicit}
+    for key, bound in spec.items():
+        for suffix in _FILTER_SUFFIXES:
+            if key.endswith(suffix):
+                axis = key[: -len(suffix)]
+                vals = _axis_values(axes, axis, inst.path)
+                kept = [v for v in vals if (v <= bound if suffix == "_max" else v >= bound)]
+                if not kept:
+                    raise InputError(f"class {name!r} keeps no {axis} value of the instance's design space",
+                                     file=inst.path, key=f"classes.{name}.{key}", value=bound,
+                                     expected=f"a bound that keeps one of {vals}")
+                chosen[axis] = kept
+                axes[axis] = kept
+    cls.design_space = chosen
+    return cls
+
+
+def parse_class_list(text: str | None, inst=None) -> list[str]:
+    """``"lite,monolithic,h100"`` -> names, checked against the known classes."""
+    if not text:
+        return list(DEFAULT_CLASSES)
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    known = available_classes(inst)
+    for n in names:
+        if n not in known:
+            raise InputError("unknown design class", key="--classes", value=n, expected="one of " + ", ".join(known))
+    return names

@@ -1,0 +1,208 @@
+"""Lite-GPU vs monolithic: one optimal solve per design class, the metrics that explain the verdict,
+and the ratio of every class to the baseline (``monolithic``).
+
+``compare_instance`` returns a ``Comparison``: per class the ``SolveResult`` and a flat metrics
+dict; ``to_dict`` is the ``litedse compare --format json`` document (``classes`` keyed by class
+name, each the ``solve`` JSON plus ``class`` and ``metrics``; ``ratios`` per class and metric).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from litedse.classes import BASELINE, DesignClass, resolve_class
+from litedse.pareto import blast_radius_per_column
+
+SCHEMA_VERSION = 1
+HOURS_PER_YEAR = 365.0 * 24.0
+# metrics of the side-by-side table, in display order: (key, label, unit)
+METRICS = (
+    ("objective", "objective", ""),
+    ("capex_usd", "capex", "USD"),
+    ("it_power_w", "IT power", "W"),
+    ("facility_power_w", "facility power", "W"),
+    ("tco_usd", "TCO", "USD"),
+    ("packages", "packages", ""),
+    ("dies", "dies", ""),
+    ("silicon_area_mm2", "logic silicon", "mm^2"),
+    ("hbm_stacks", "HBM stacks", ""),
+    ("links", "links", ""),
+    ("switches", "switches", ""),
+    ("racks", "racks", ""),
+    ("throughput", "throughput", "demand unit"),
+    ("usd_per_throughput", "capex per throughput", "USD/unit"),
+    ("w_per_throughput", "facility W per throughput", "W/unit"),
+    ("usd_per_w", "capex per facility W", "USD/W"),
+    ("capacity_share_per_failure", "capacity lost per package failure", "share"),
+    ("blast_radius_h_per_yr", "expected replica downtime", "h/yr"),
+    ("expected_capacity_lost", "expected capacity lost", "share"),
+    ("die_yield", "die yield", ""),
+    ("die_area_mm2", "die area", "mm^2"),
+    ("dies_per_package", "dies per package", ""),
+    ("hbm_stacks_per_package", "HBM stacks per package", ""),
+    ("links_per_package", "links per package", ""),
+    ("unit_cost_usd", "package cost", "USD"),
+    ("tdp_w", "package TDP", "W"),
+    ("bandwidth_to_compute", "off-package GB/s per BF16 TFLOP/s", "GB/s/TFLOPs"),
+    ("hbm_bw_to_compute", "HBM GB/s per BF16 TFLOP/s", "GB/s/TFLOPs"),
+)
+# design keys that are categories, not quantities (no ratio)
+CATEGORICAL = ("interconnect", "hbm", "design")
+
+
+@dataclass
+class ClassResult:
+    cls: DesignClass
+    result: Any                        # litedse.solve.SolveResult
+    doc: dict                          # the solve JSON document
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def feasible(self) -> bool:
+        return self.result.solution.feasible
+
+
+@dataclass
+class Comparison:
+    instance: Any
+    classes: dict[str, ClassResult]
+    baseline: str = BASELINE
+    wall_s: float = 0.0
+    repair_hours: float = 4.0
+
+    def ratios(self) -> dict[str, dict[str, float | None]]:
+        """metric(class) / metric(baseline) for every quantitative metric; None where undefined."""
+        base = self.classes.get(self.baseline)
+        out: dict[str, dict[str, float | None]] = {}
+        for name, cr in self.classes.items():
+            row: dict[str, float | None] = {}
+            for key, _, _ in METRICS:
+                a = cr.metrics.get(key)
+                b = None if base is None else base.metrics.get(key)
+                ok = all(isinstance(v, (int, float)) and math.isfinite(v) for v in (a, b)) and b != 0
+                row[key] = float(a) / float(b) if ok else None
+            out[name] = row
+        return out
+
+    def frame(self) -> pd.DataFrame:
+        """Side-by-side table: one row per metric, one column per class."""
+        rows = {}
+        for name, cr in self.classes.items():
+            rows[name] = {**{"status": cr.doc["status"], "design": cr.metrics.get("design", "")},
+                          **{k: cr.metrics.get(k) for k, _, _ in METRICS},
+                          "interconnect": cr.metrics.get("interconnect")}
+        return pd.DataFrame(rows)
+
+    def long_frame(self) -> pd.DataFrame:
+        """One row per class: metrics and ratios to the baseline (for CSV)."""
+        ratios = self.ratios()
+        recs = []
+        for name, cr in self.classes.items():
+            rec = {"class": name, "status": cr.doc["status"], "design": cr.metrics.get("design", ""),
+                   "interconnect": cr.metrics.get("interconnect")}
+            rec.update({k: cr.metrics.get(k) for k, _, _ in METRICS})
+            rec.update({f"ratio_{k}": v for k, v in ratios[name].items()})
+            recs.append(rec)
+        return pd.DataFrame(recs)
+
+    def to_dict(self) -> dict:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "instance": self.instance.name,
+            "baseline": self.baseline,
+            "repair_hours": self.repair_hours,
+            "wall_s": self.wall_s,
+            "classes": {name: {**cr.doc, "class": {"name": name, "description": cr.cls.description,
+                                                   "sku": cr.cls.sku, "design_space": cr.cls.design_space,
+                                                   "sources": cr.cls.sources},
+                               "metrics": cr.metrics}
+                        for name, cr in self.classes.items()},
+            "ratios": self.ratios(),
+            "metrics": [{"key": k, "label": lab, "unit": u} for k, lab, u in METRICS],
+        }
+
+
+def repair_hours_of(inst) -> float:
+    return float(inst.technology.get("reliability", {}).get("repair_hours", 4.0))
+
+
+def class_metrics(res, repair_hours: float) -> dict[str, Any]:
+    """Flat metrics of one solve (NaN-free dict; infeasible -> only status)."""
+    p, s = res.problem, res.solution
+    if not s.feasible:
+        return {"status": s.status}
+    t = p.sku_table
+    skus = np.flatnonzero(s.packages > 0)
+    if not len(skus):
+        skus = np.unique(p.col_sku[s.column])
+    n = s.packages[skus].astype(float)
+    area = t["die_area_mm2"].to_numpy(float)[skus]
+    dpp = t["dies_per_package"].to_numpy(float)[skus]
+    stacks = t["hbm_stacks"].to_numpy(float)[skus]
+    links = t["links"].to_numpy(float)[skus]
+    b = blast_radius_per_column(p, repair_hours)[s.column]
+    thr = p.col_throughput[s.column] * s.replicas
+    one_unit = len(set(p.demand_unit)) == 1
+    throughput = float(thr.sum()) if one_unit else math.nan
+    facility = float(s.facility_power_w)
+    first = int(skus[0])
+
+    def col(key):
+        return float(t[key].iloc[first]) if key in t.columns else math.nan
+
+    m: dict[str, Any] = {
+        "status": s.status,
+        "objective": float(s.objective_value),
+        "capex_usd": float(s.capex_usd), "it_power_w": float(s.it_power_w), "facility_power_w": facility,
+        "tco_usd": float(s.tco_usd), "packages": int(n.sum()), "dies": int((n * dpp).sum()),
+        "silicon_area_mm2": float((n * dpp * area).sum()), "hbm_stacks": int((n * stacks).sum()),
+        "links": int((n * links).sum()), "switches": int(np.sum(s.fabric_switches)), "racks": int(s.racks),
+        "throughput": throughput,
+        "usd_per_throughput": float(s.capex_usd) / throughput if throughput else math.nan,
+        "w_per_throughput": facility / throughput if throughput else math.nan,
+        "usd_per_w": float(s.capex_usd) / facility if facility else math.nan,
+        # one failed package takes down its replica: 1/n_c of the workload (worst workload)
+        "capacity_share_per_failure": float(np.max(1.0 / np.maximum(s.replicas, 1))),
+        "blast_radius_h_per_yr": float(b.sum()),
+        "expected_capacity_lost": float(b.max() / HOURS_PER_YEAR),
+        "die_yield": col("die_yield"), "die_area_mm2": col("die_area_mm2"),
+        "dies_per_package": col("dies_per_package"), "hbm_stacks_per_package": col("hbm_stacks"),
+        "links_per_package": col("links"), "unit_cost_usd": col("unit_cost_usd"), "tdp_w": col("tdp_w"),
+        "bandwidth_to_compute": col("offpackage_bandwidth_gb_s") / col("peak_tflops_bf16"),
+        "hbm_bw_to_compute": col("hbm_bandwidth_gb_s") / col("peak_tflops_bf16"),
+        "interconnect": str(t["interconnect"].iloc[first]),
+        "design": design_text(t.iloc[first]),
+    }
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in m.items()}
+
+
+def design_text(row) -> str:
+    """'2x800 mm^2, 8 HBM, 0 links, cpo' for a SKU table row."""
+    return (f"{int(row['dies_per_package'])}x{float(row['die_area_mm2']):g} mm^2, {int(row['hbm_stacks'])} HBM, "
+            f"{int(row['links'])} links, {row['interconnect']}")
+
+
+def compare_instance(inst, classes: list[str] | None = None, *, objective: str | None = None,
+                     baseline: str = BASELINE, time_limit_s: float | None = None,
+                     threads: int | None = None) -> Comparison:
+    """One optimal solve per class of ``inst`` (default: lite, monolithic, free)."""
+    from litedse.classes import DEFAULT_CLASSES
+    from litedse.solve import solve_instance
+
+    t0 = time.perf_counter()
+    names = list(classes or DEFAULT_CLASSES)
+    rh = repair_hours_of(inst)
+    out: dict[str, ClassResult] = {}
+    for name in names:
+        cls = resolve_class(inst, name)
+        res = solve_instance(inst, objective=objective, time_limit_s=time_limit_s, threads=threads,
+                             **cls.solve_kwargs())
+        out[name] = ClassResult(cls=cls, result=res, doc=res.to_dict(), metrics=class_metrics(res, rh))
+    return Comparison(instance=inst, classes=out, baseline=baseline, wall_s=time.perf_counter() - t0,
+                      repair_hours=rh)
