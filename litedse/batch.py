@@ -221,22 +221,36 @@ def solve_task(task: dict) -> list[dict]:
 
 
 def _solve_class(inst, cls: str, opts: dict):
+    """Solve ``inst`` restricted to design class ``cls``: "instance" is the instance as written;
+    other names go to litedse.classes when it offers them, else to the instance's own
+    [classes.<name>] table (design-space axes to restrict, or a catalog ``sku``)."""
     from litedse.solve import solve_instance
 
     kwargs = dict(method=opts.get("method", "milp"), time_limit_s=opts.get("time_limit_s"),
                   mip_gap=opts.get("mip_gap"), threads=opts.get("threads", 1))
     if cls == "instance":
         return solve_instance(inst, **kwargs)
-    from litedse import classes
-
-    for name in ("solve_class", "solve_in_class"):
-        fn = getattr(classes, name, None)
-        if fn is not None:
-            return fn(inst, cls, **kwargs)
-    resolve = getattr(classes, "class_solve_kwargs", None) or getattr(classes, "resolve_class", None)
-    if resolve is None:
-        raise RuntimeError("litedse.classes offers no way to solve a class (solve_class / class_solve_kwargs)")
-    return solve_instance(inst, **resolve(inst, cls), **kwargs)
+    try:
+        from litedse import classes
+    except ImportError:
+        classes = None
+    if classes is not None:
+        for name in ("solve_class", "solve_in_class"):
+            fn = getattr(classes, name, None)
+            if fn is not None:
+                return fn(inst, cls, **kwargs)
+        for name in ("class_solve_kwargs", "solve_kwargs"):
+            fn = getattr(classes, name, None)
+            if fn is not None:
+                return solve_instance(inst, **fn(inst, cls), **kwargs)
+    spec = (inst.classes or {}).get(cls)
+    if spec is None:
+        raise InputError("unknown design class", key="--classes", value=cls,
+                         expected="a class of litedse.classes or of the instance's [classes.<name>] tables")
+    if spec.get("sku"):
+        return solve_instance(inst, sku=spec["sku"], **kwargs)
+    axes = {k: v for k, v in spec.items() if k not in ("description", "sku")}
+    return solve_instance(inst, design_space=axes, **kwargs)
 
 
 def flatten_solve(doc: dict, explanation: str = "") -> dict:
@@ -244,7 +258,7 @@ def flatten_solve(doc: dict, explanation: str = "") -> dict:
     status = doc.get("status", "error")
     obj = doc.get("objective") or {}
     row = {"status": status, "error": (explanation or doc.get("explanation") or None) if status == "infeasible" else None,
-           "instance_name": doc.get("instance", {}).get("name") if isinstance(doc.get("instance"), dict) else None,
+           "instance_name": doc.get("instance") if isinstance(doc.get("instance"), str) else None,
            "objective_name": obj.get("name"), "objective_sense": obj.get("sense"),
            "objective_value": obj.get("value"), "objective_unit": obj.get("unit"), "gap": doc.get("gap")}
     if row["objective_sense"] is None and row["objective_name"]:
@@ -256,9 +270,15 @@ def flatten_solve(doc: dict, explanation: str = "") -> dict:
     first = designs[0] if designs else {}
     for f in DESIGN_FIELDS:
         row[f"design_{f}"] = first.get(f)
+    for f, v in first.items():  # the design card's further metrics (yield, die cost, HBM GB...)
+        if isinstance(v, (int, float, str, bool)) or v is None:
+            row.setdefault(f"design_{f}", v)
     totals = doc.get("totals") or {}
     for f in TOTAL_FIELDS:
         row[f] = totals.get(f)
+    for f, v in totals.items():
+        if isinstance(v, (int, float, str, bool)) or v is None:
+            row.setdefault(f, v)
     row["workloads_json"] = doc.get("workloads") or []
     row["binding_constraints"] = ",".join(doc.get("binding_constraints") or [])
     solver = doc.get("solver") or {}

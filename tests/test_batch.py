@@ -188,3 +188,69 @@ def test_study_report_ratios_winners_and_failures(tmp_path):
     assert "demand exceeds the power budget by 12%" in html_text
     assert "demand exceeds the power budget by 12%" in (tmp_path / "r" / "study.md").read_text()
     assert len(list((tmp_path / "r" / "figures").glob("*.svg"))) == 3
+
+
+# ---- real solves ---------------------------------------------------------------------------------------
+
+ROOT = TESTS_DIR.parent
+SMALL_SPACE = ('[design_space]\ndie_area_mm2 = [200, 800, 200]\ndies_per_package = [1, 2]\nhbm_stacks = [2, 8, 2]\n'
+               'hbm = ["hbm3e-12hi"]\nlinks = [0, 8]\ninterconnect = ["cpo", "electrical"]\nclock = [1.0]\n')
+
+
+def _small_instance(tmp_path: Path, name: str, extra: str = "") -> Path:
+    """The shipped llama3-70b serving instance on a coarse design space (solves in about a second)."""
+    text = (ROOT / "instances" / "llama3-70b-serving.toml").read_text()
+    head, rest = text.split("[design_space]", 1)
+    rest = rest[rest.index("[[workload]]"):]
+    path = tmp_path / name
+    path.write_text(head + SMALL_SPACE + "\n" + rest + "\n" + extra)
+    return path
+
+
+def test_mixed_inputs_get_the_right_status_on_every_row(tmp_path):
+    from click.testing import CliRunner
+
+    from litedse.cli import main
+    from litedse.instance import load_instance
+    from litedse.solve import solve_instance
+
+    good = _small_instance(tmp_path, "good.toml")
+    infeasible = _small_instance(tmp_path, "infeasible.toml", "[constraints]\npower_budget_w = 1.0e4\n")
+    (tmp_path / "broken.toml").write_text("name = 'x'\n[[workload]\nname =")
+    (tmp_path / "schema.toml").write_text(good.read_text().replace("ttft_s = 1.0", "ttft = 1.0"))
+    out = tmp_path / "store"
+    result = CliRunner().invoke(main, ["batch", str(tmp_path / "*.toml"), "--out", str(out), "--workers", "2",
+                                       "--no-progress"])
+    assert result.exit_code == 0, result.output
+    rows = Store(out).read().set_index("source")
+    status = {Path(s).name: st for s, st in rows["status"].items()}
+    assert status == {"good.toml": "optimal", "infeasible.toml": "infeasible", "broken.toml": "input_error",
+                      "schema.toml": "input_error"}
+    err = {Path(s).name: e for s, e in rows["error"].items()}
+    assert "TOML syntax" in err["broken.toml"]
+    assert "ttft" in err["schema.toml"]
+    assert "power_budget_w" in err["infeasible.toml"] and not isinstance(err["good.toml"], str)
+    # the row carries the solve's own numbers (solved again here, in this process)
+    doc = solve_instance(load_instance(good), threads=1).to_dict()
+    row = rows.loc[str(good)]
+    assert row["objective_value"] == pytest.approx(doc["objective"]["value"], rel=1e-9)
+    assert row["capex_usd"] == pytest.approx(doc["totals"]["capex_usd"], rel=1e-9)
+    assert row["design_die_area_mm2"] == doc["designs"][0]["die_area_mm2"]
+    assert row["design_packages"] == doc["designs"][0]["packages"]
+    assert row["key"] == load_instance(good).key() and row["class"] == "instance"
+    # a time limit too short to find anything is a status, not a crash
+    tl = run_batch(__import__("litedse.study", fromlist=["plan"]).plan([str(good)], options={"time_limit_s": 1e-4}),
+                   tmp_path / "tl", workers=0, progress=False)
+    assert tl.by_status == {"time_limit": 1}
+
+
+def test_instance_defined_class_restricts_the_design(tmp_path):
+    from litedse.study import plan
+
+    path = _small_instance(tmp_path, "cls.toml", '[classes.small]\ndie_area_mm2 = [200]\ndies_per_package = [1]\n')
+    run_batch(plan([str(path)], classes=["small", "instance"]), tmp_path / "s", workers=0, progress=False)
+    rows = Store(tmp_path / "s").read().set_index("class")
+    assert set(rows["status"]) == {"optimal"}
+    assert rows.loc["small", "design_die_area_mm2"] == 200 and rows.loc["small", "design_dies_per_package"] == 1
+    # restricting the space cannot lower the minimum cost
+    assert rows.loc["small", "objective_value"] >= rows.loc["instance", "objective_value"] * (1 - 1e-9)
