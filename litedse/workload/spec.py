@@ -61,6 +61,7 @@ class WorkloadSpec(BaseModel):
     zero_stage: int = Field(1, ge=0, le=3)
     # serving
     serving_mode: Literal["aggregated", "disaggregated"] = "aggregated"
+    batching: Literal["continuous", "static"] = "continuous"  # static: one fixed batch, prefill then decode
     ttft_s: PositiveFloat | None = None
     tpot_s: PositiveFloat | None = None
     # demand

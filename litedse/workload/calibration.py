@@ -1,0 +1,105 @@
+"""Calibration rows (shared/reference/hardware.md, "Calibration data") and the model's prediction of
+each. Used by benchmarks/calibration.py (the printed table) and tests/test_calibration.py.
+
+C1: Korthikanti et al. 2022 (arXiv 2205.05198) Tables 3 and 5: iteration time on Selene (catalog
+A100, one 200 Gb/s HDR NIC per GPU), s = 2048, no data parallelism; "full" is full activation
+recompute without sequence parallelism, "selective" is selective recompute with sequence parallelism.
+C2: TensorRT-LLM v0.5.0 static batching at a fixed batch: (b) performance.md, H100 FP8 Llama 70B;
+(c) H200 launch blog; (d) H100-vs-A100 blog, GPT-J 6B. Output tok/s = batch * OSL / (prefill time
++ OSL * step time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from litedse.tech.sku import catalog_sku
+from litedse.workload.models import resolve_model
+from litedse.workload.performance import evaluate_columns
+from litedse.workload.spec import WorkloadSpec
+
+
+@dataclass(frozen=True)
+class Row:
+    table: str          # calibration table of hardware.md
+    label: str
+    sku: str
+    model: str
+    kind: str           # "training" or "serving"
+    precision: str
+    tp: int
+    pp: int
+    batch: int          # global batch (training) or fixed serving batch
+    microbatch: int
+    seq_in: int         # training sequence length or input tokens
+    seq_out: int        # output tokens (serving)
+    recompute: str      # training: "full" or "selective"
+    measured: float     # iteration s (training), output tok/s (serving), first-token s (ttft rows)
+    metric: str         # "iteration_s", "tokens_per_s" or "ttft_s"
+    bound: float        # accepted relative error
+
+
+KORTHIKANTI = [  # (model, heads.., tp, pp, gbs, mbs, full s, selective s)
+    ("korthikanti-22b", 8, 1, 4, 4, 1.42, 1.10),
+    ("korthikanti-175b", 8, 8, 64, 1, 18.13, 13.75),
+    ("korthikanti-530b", 8, 35, 280, 1, 49.05, 37.83),
+    ("korthikanti-1t", 8, 64, 512, 1, 94.42, 71.49),
+]
+
+ROWS: list[Row] = []
+for _name, _tp, _pp, _gb, _mb, _full, _sel in KORTHIKANTI:
+    for _rc, _t in (("full", _full), ("selective", _sel)):
+        ROWS.append(Row("C1 Korthikanti 2022 Table 5", f"{_name.split('-')[1].upper()} {_rc}", "a100", _name,
+                        "training", "bf16", _tp, _pp, _gb, _mb, 2048, 0, _rc, _t, "iteration_s", 0.15))
+
+for _isl, _osl, _tps in ((128, 128, 3317), (128, 2048, 2616), (2048, 128, 843), (2048, 2048, 1583)):
+    ROWS.append(Row("C2(b) TRT-LLM v0.5 performance.md", f"H100 FP8 llama-70B TP4 b64 {_isl}/{_osl}", "h100",
+                    "llama2-70b", "serving", "fp8", 4, 1, 64, 1, _isl, _osl, "", _tps, "tokens_per_s", 0.25))
+for _b, _tp, _isl, _osl, _tps in ((512, 1, 128, 128, 3014), (512, 4, 128, 2048, 6616), (64, 2, 2048, 128, 682),
+                                  (32, 1, 2048, 128, 303)):
+    ROWS.append(Row("C2(c) TRT-LLM v0.5 H200 launch", f"H200 FP8 llama-70B TP{_tp} b{_b} {_isl}/{_osl}", "h200",
+                    "llama2-70b", "serving", "fp8", _tp, 1, _b, 1, _isl, _osl, "", _tps, "tokens_per_s", 0.25))
+ROWS += [
+    Row("C2(d) TRT-LLM H100 vs A100 blog", "GPT-J H100 FP8 b64 128/128", "h100", "gpt-j-6b", "serving", "fp8",
+        1, 1, 64, 1, 128, 128, "", 10907, "tokens_per_s", 0.25),
+    Row("C2(d) TRT-LLM H100 vs A100 blog", "GPT-J H100 FP8 b64 first token", "h100", "gpt-j-6b", "serving", "fp8",
+        1, 1, 64, 1, 128, 128, "", 0.102, "ttft_s", 0.25),
+    Row("C2(d) TRT-LLM H100 vs A100 blog", "GPT-J H100 FP8 b1 first token", "h100", "gpt-j-6b", "serving", "fp8",
+        1, 1, 1, 1, 128, 128, "", 0.0071, "ttft_s", 0.25),
+    Row("C2(d) TRT-LLM H100 vs A100 blog", "GPT-J A100 FP16 b64 128/128", "a100", "gpt-j-6b", "serving", "bf16",
+        1, 1, 64, 1, 128, 128, "", 3679, "tokens_per_s", 0.25),
+]
+
+
+def workload_of(row: Row) -> WorkloadSpec:
+    if row.kind == "training":
+        return WorkloadSpec(name=row.model, kind="training", precision=row.precision, model=row.model,
+                            sequence_length=row.seq_in, global_batch=row.batch, recompute=row.recompute,
+                            sequence_parallel=row.recompute == "selective", zero_stage=1, demand_tokens_per_s=1.0)
+    return WorkloadSpec(name=row.model, kind="serving", precision=row.precision, model=row.model,
+                        input_tokens=row.seq_in, output_tokens=row.seq_out, batching="static",
+                        demand_tokens_per_s=1.0)
+
+
+def evaluate_row(row: Row, perf: dict) -> dict[str, np.ndarray]:
+    w = workload_of(row)
+    model = resolve_model(row.model, row.model)
+    mapping = {"tp": np.array([row.tp]), "pp": np.array([row.pp]), "dp": np.array([1]), "ep": np.array([1]),
+               "batch": np.array([row.batch]), "microbatch": np.array([row.microbatch])}
+    return evaluate_columns(catalog_sku(row.sku), mapping, w, model, perf)
+
+
+def predict(row: Row, perf: dict) -> float:
+    return float(evaluate_row(row, perf)[row.metric][0])
+
+
+def table(perf: dict) -> list[dict]:
+    """Every row with predicted, measured and relative error."""
+    result = []
+    for row in ROWS:
+        pred = predict(row, perf)
+        result.append({"table": row.table, "row": row.label, "metric": row.metric, "predicted": pred,
+                       "measured": row.measured, "error": pred / row.measured - 1.0, "bound": row.bound})
+    return result

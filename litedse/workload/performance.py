@@ -1,0 +1,264 @@
+"""The performance model's contract: candidate parallel mappings and the vectorised evaluation of
+(SKU, mapping) columns for one workload. Equations: formulations/performance.md.
+
+What a column's **replica** is:
+- serving, decode, prefill: one model instance of tp x pp x ep packages holding ``batch``
+  concurrent sequences (disaggregated serving: one decode group plus the prefill groups of the same
+  mapping and SKU that keep it fed); the optimiser chooses how many replicas to buy.
+- training: the whole job, tp x pp x dp packages (EP ranks sit inside the DP group), processing the
+  workload's global batch each iteration.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+
+import numpy as np
+
+from litedse.errors import InputError
+from litedse.workload import comm, inference, training
+from litedse.workload.models import ModelArch
+from litedse.workload.spec import WorkloadSpec
+
+MAPPING_KEYS = ("tp", "pp", "dp", "ep", "batch", "microbatch")
+HOURS_PER_YEAR = 8760.0
+
+
+# ----------------------------------------------------------------------------------------------
+# mappings
+# ----------------------------------------------------------------------------------------------
+def _where(workload: WorkloadSpec, key: str) -> str:
+    return f"workload.{workload.name}.mapping.{key}"
+
+
+def _tp_ok(model: ModelArch, tp: int) -> bool:
+    kv_ok = (model.kv_heads % tp == 0 or tp % model.kv_heads == 0) if model.standard_kv else True
+    return model.heads % tp == 0 and kv_ok
+
+
+def check_mapping_value(workload: WorkloadSpec, model: ModelArch, key: str, value) -> None:
+    """Raise InputError if one user-given mapping value cannot be used with this model."""
+    where = _where(workload, key)
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise InputError(f"{key} must be a positive integer", key=where, value=value, expected="an integer >= 1")
+    v = int(value)
+    if key == "tp" and not _tp_ok(model, v):
+        raise InputError("tensor parallelism must divide the attention heads", key=where, value=v,
+                         expected=f"a divisor of heads ({model.heads})"
+                         + (f" compatible with kv_heads ({model.kv_heads})" if model.kv_heads != model.heads else ""))
+    if key == "pp" and v > model.layers:
+        raise InputError("more pipeline stages than layers", key=where, value=v,
+                         expected=f"at most layers ({model.layers})")
+    if key == "ep" and v > 1 and (not model.is_moe or model.experts % v):
+        raise InputError("expert parallelism must divide the experts", key=where, value=v,
+                         expected=f"a divisor of experts ({model.experts})" if model.is_moe else "1 (dense model)")
+    if workload.kind == "training" and workload.global_batch is not None:
+        if key in ("dp", "microbatch") and v > workload.global_batch:
+            raise InputError(f"{key} exceeds the global batch", key=where, value=v,
+                             expected=f"at most global_batch ({workload.global_batch})")
+
+
+def candidate_mappings(workload: WorkloadSpec, model: ModelArch, perf: dict, max_packages: int) -> dict[str, np.ndarray]:
+    """Every (tp, pp, dp, ep, batch, microbatch) to consider: user lists (validated) or the
+    preset's defaults (filtered to what the model allows), with packages <= max_packages."""
+    defaults = perf["mapping"]
+    user = workload.mapping
+    training_kind = workload.kind == "training"
+
+    def values(key, default):
+        given = getattr(user, key)
+        if given is not None:
+            for v in given:
+                check_mapping_value(workload, model, key, v)
+            return sorted(set(int(v) for v in given))
+        return default
+
+    tp = values("tp", [t for t in defaults["tp"] if _tp_ok(model, t)])
+    pp = values("pp", [p for p in defaults["pp"] if p <= model.layers])
+    ep = values("ep", [e for e in defaults["ep"] if model.experts % e == 0] if model.is_moe else [1])
+    if training_kind:
+        if workload.global_batch is None or workload.sequence_length is None:
+            raise InputError("a training workload needs global_batch and sequence_length",
+                             key=f"workload.{workload.name}.global_batch")
+        gb = int(workload.global_batch)
+        dp_cap = min(gb, int(perf["training"]["max_global_batch_sequences"]))
+        mb = values("microbatch", [b for b in defaults["microbatch"] if gb % b == 0])
+        dp = values("dp", [d for d in defaults["dp"] if d <= dp_cap])
+        batch = [gb]
+        if user.batch is not None and any(int(b) != gb for b in user.batch):
+            raise InputError("a training mapping's batch is the global batch", key=_where(workload, "batch"),
+                             value=user.batch, expected=f"[{gb}]")
+    else:
+        mb = [1]
+        dp = values("dp", [1])
+        batch = values("batch", list(defaults["batch"]))
+    rows = []
+    for t, p, d, e, b, u in itertools.product(tp, pp, dp, ep, batch, mb):
+        if training_kind:
+            if e > d or d % e or gb % (d * u):
+                continue
+            packages = t * p * d
+        else:
+            if e > 1 and b < e:
+                continue
+            packages = t * p * e * d
+        if packages <= max_packages:
+            rows.append((t, p, d, e, b, u))
+    cap = int(defaults["max_mappings"])
+    if len(rows) > cap:
+        # thin evenly across replica sizes so the optimiser still sees small and large groups
+        rows.sort(key=lambda r: (r[0] * r[1] * r[2] * r[3], r))
+        keep = np.unique(np.linspace(0, len(rows) - 1, cap).round().astype(int))
+        rows = [rows[i] for i in keep]
+    arr = np.asarray(rows, dtype=np.int64).reshape(-1, 6)
+    return {k: arr[:, i].copy() for i, k in enumerate(MAPPING_KEYS)}
+
+
+# ----------------------------------------------------------------------------------------------
+# evaluation
+# ----------------------------------------------------------------------------------------------
+def _lengths(workload: WorkloadSpec) -> tuple[int, int]:
+    prompt = workload.input_tokens or workload.sequence_length
+    if prompt is None:
+        raise InputError(f"a {workload.kind} workload needs input_tokens", key=f"workload.{workload.name}.input_tokens")
+    out = workload.output_tokens
+    if out is None and workload.kind in ("serving", "decode"):
+        raise InputError(f"a {workload.kind} workload needs output_tokens",
+                         key=f"workload.{workload.name}.output_tokens")
+    return int(prompt), int(out or 1)
+
+
+def _replica_availability(sku, packages, perf):
+    """Alternating renewal: a replica is up MTBF / (MTBF + MTTR) of the time; any package failure
+    takes the whole replica down for the repair time."""
+    rate_per_h = np.asarray(sku["failures_per_year"], dtype=float) * packages / HOURS_PER_YEAR
+    return 1.0 / (1.0 + rate_per_h * perf["reliability"]["repair_hours"])
+
+
+def _training_goodput(sku, packages, perf):
+    """Young/Daly: checkpoint every tau = sqrt(2 delta M); lost fraction delta/tau for writing plus
+    (tau/2 + restart)/M for the work redone and the restart after each failure."""
+    rel = perf["reliability"]
+    rate_per_s = np.asarray(sku["failures_per_year"], dtype=float) * packages / (HOURS_PER_YEAR * 3600.0)
+    mtbf = 1.0 / np.maximum(rate_per_s, 1e-30)
+    delta, restart = rel["checkpoint_write_minutes"] * 60.0, rel["restart_minutes"] * 60.0
+    tau = np.sqrt(2.0 * delta * mtbf)
+    return np.clip(1.0 - delta / tau - (tau / 2.0 + restart) / mtbf, 0.0, 1.0)
+
+
+def evaluate_columns(sku: Mapping[str, np.ndarray], mapping: Mapping[str, np.ndarray], workload: WorkloadSpec,
+                     model: ModelArch, perf: dict) -> dict[str, np.ndarray]:
+    """Evaluate n (SKU, mapping) columns of one workload (arrays of length n in, arrays out)."""
+    m = {k: np.asarray(mapping[k], dtype=float) for k in MAPPING_KEYS}
+    n = len(m["tp"])
+    precision = workload.precision
+    hw = inference.Hw(sku, precision, perf)
+    cap = np.asarray(sku["hbm_capacity_gb"], dtype=float)
+    reserve = perf["memory"]["runtime_reserve_gb"]
+    nan = np.full(n, np.nan)
+    out: dict[str, np.ndarray] = {}
+    if workload.kind == "training":
+        s = int(workload.sequence_length)
+        res = training.iteration(hw, m, model, perf, s, workload.recompute, workload.sequence_parallel,
+                                 workload.zero_stage, precision)
+        micro = m["batch"] / (m["dp"] * m["microbatch"])
+        mem, _ = training.memory_bytes_per_package(model, m, s, workload.recompute, workload.sequence_parallel,
+                                                   workload.zero_stage, perf, micro)
+        packages = (m["tp"] * m["pp"] * m["dp"]).astype(np.int64)
+        out.update(res)
+        out.update(requests_per_s=nan, ttft_s=nan, tpot_s=nan)
+        availability = _training_goodput(sku, packages, perf)
+    else:
+        out, mem, packages = _inference(hw, m, workload, model, perf, precision, n)
+        availability = _replica_availability(sku, packages, perf)
+        for key in ("iteration_s", "mfu", "achieved_tflops_per_package", "t_dp_s"):
+            out[key] = nan if key != "t_dp_s" else np.zeros(n)
+    mem_gb = mem / 1e9 + reserve
+    over = mem_gb - cap
+    ok = hw.supported
+    for key in ("tokens_per_s", "requests_per_s"):
+        out[key] = np.where(ok, out[key], 0.0)
+    for key in ("ttft_s", "tpot_s", "iteration_s"):
+        out[key] = np.where(ok, out[key], np.inf)
+    out["packages"] = packages
+    out["memory_gb_per_package"] = mem_gb
+    out["memory_overflow_gb"] = np.maximum(over, 0.0)
+    out["fits"] = over <= 0.0
+    slo = ok.copy()
+    for key in ("ttft_s", "tpot_s"):
+        limit = getattr(workload, key)
+        if limit is not None:
+            slo &= ~(out[key] > limit)        # nan (not applicable) passes
+    out["slo_ok"] = slo
+    out["precision_supported"] = ok
+    out["availability"] = availability
+    for key in ("t_compute_s", "t_memory_s", "t_tp_s", "t_pp_s", "t_dp_s", "t_ep_s", "t_bubble_s", "t_overhead_s"):
+        out.setdefault(key, np.zeros(n))
+    return out
+
+
+def _inference(hw, m, workload: WorkloadSpec, model: ModelArch, perf: dict, precision: str, n: int):
+    prompt, gen = _lengths(workload)
+    tp, pp, ep, batch = m["tp"], m["pp"], m["ep"], m["batch"]
+    p = perf["precision"][precision]
+    group = (tp * pp * ep).astype(np.int64)
+    weights = inference.weight_bytes_per_package(model, tp, pp, ep, p["weight_bytes"])
+    nan = np.full(n, np.nan)
+    kind = workload.kind
+    if kind == "prefill":
+        pf = inference.prefill_pass(hw, m, model, perf, precision, batch, prompt)
+        t = pf["time_s"]
+        out = {k: pf[k] for k in ("t_compute_s", "t_memory_s", "t_tp_s", "t_ep_s", "t_overhead_s", "t_pp_s",
+                                  "t_bubble_s")}
+        out.update(tokens_per_s=batch * prompt / t, requests_per_s=batch / t, ttft_s=t, tpot_s=nan)
+        mem = weights + inference.kv_bytes_per_package(model, tp, pp, ep, batch, prompt, p["kv_bytes"])
+        return out, mem, group
+    context = prompt + gen / 2.0          # mean context over the generated tokens
+    step = inference.decode_step(hw, m, model, perf, precision, batch, context)
+    parts = {k: step[k] for k in ("t_compute_s", "t_memory_s", "t_tp_s", "t_ep_s", "t_pp_s", "t_overhead_s")}
+    t_step = step["step_s"]
+    kv_full = inference.kv_bytes_per_package(model, tp, pp, ep, batch, prompt + gen, p["kv_bytes"])
+    mem = weights + kv_full
+    if kind == "decode":
+        out = dict(parts, tokens_per_s=batch / t_step, requests_per_s=batch / t_step / gen, ttft_s=nan,
+                   tpot_s=t_step)
+        return out, mem, group
+    # serving
+    if workload.batching == "static":
+        pf = inference.prefill_pass(hw, m, model, perf, precision, batch, prompt)
+        total = pf["time_s"] + gen * t_step
+        out = {k: gen * parts[k] + pf.get(k, 0.0) for k in parts}
+        out["t_bubble_s"] = pf["t_bubble_s"]
+        out.update(tokens_per_s=batch * gen / total, requests_per_s=batch / total, ttft_s=pf["time_s"],
+                   tpot_s=t_step)
+        return out, mem, group
+    pf = inference.prefill_pass(hw, m, model, perf, precision, np.ones(n), prompt)
+    overhead = perf["latency"]["request_overhead_s"]
+    if workload.serving_mode == "aggregated":
+        # a replica interleaves the prefills of newly admitted requests with the decode steps of the
+        # running ones: while ``batch`` requests each generate ``gen`` tokens, ``batch`` prefills run
+        cycle = gen * t_step + batch * (pf["stage_one_s"] + overhead)
+        out = {k: gen * parts[k] for k in parts}
+        out["t_compute_s"] = out["t_compute_s"] + batch * pf["stage_one_s"]
+        out["t_bubble_s"] = np.zeros(n)
+        out.update(tokens_per_s=batch * gen / cycle, requests_per_s=batch / cycle,
+                   ttft_s=pf["single_s"] + t_step, tpot_s=cycle / gen)
+        return out, mem, group
+    # disaggregated: a decode group plus enough prefill groups (same SKU and mapping) to feed it;
+    # the prompt's KV cache moves from the prefill group to the decode group over the network
+    decode_rps = batch / (gen * t_step)
+    prefill_rps = 1.0 / (pf["stage_one_s"] + overhead)
+    prefill_groups = np.ceil(decode_rps / prefill_rps - 1e-9)
+    net = perf["serving"]["kv_transfer_network"]
+    span = np.full(n, 1e9) if net == "scaleout" else 2 * group
+    bw, lt = comm.link(hw.sku, span, perf)
+    kv_move = comm.p2p_s(prompt * model.kv_bytes_per_token(p["kv_bytes"]) / group, bw, lt)
+    out = {k: gen * parts[k] for k in parts}
+    out["t_bubble_s"] = np.zeros(n)
+    out["t_kv_transfer_s"] = kv_move
+    out.update(tokens_per_s=decode_rps * gen, requests_per_s=decode_rps,
+               ttft_s=pf["single_s"] + kv_move, tpot_s=t_step)
+    packages = (group * (1 + prefill_groups)).astype(np.int64)
+    out["prefill_groups"] = prefill_groups
+    return out, mem, packages
