@@ -29,6 +29,7 @@ from litedse.errors import InputError, LitedseError
 from litedse.store import Store
 
 TaskFn = Callable[[dict], list]
+COMPACT_EVERY = 500      # row files merged into one after this many tasks
 
 
 @dataclass
@@ -135,6 +136,8 @@ def run_batch(tasks: list[dict], store: Store | str | os.PathLike, *, task_fn: T
     def record(rows: list[dict]) -> None:
         store.write(rows)
         summary.ran += 1
+        if compact and summary.ran % COMPACT_EVERY == 0:
+            store.compact()  # keeps a long study's directory (and a resume's read) small
         for row in rows:
             summary.by_status[row["status"]] = summary.by_status.get(row["status"], 0) + 1
         if bar is not None:
@@ -221,36 +224,17 @@ def solve_task(task: dict) -> list[dict]:
 
 
 def _solve_class(inst, cls: str, opts: dict):
-    """Solve ``inst`` restricted to design class ``cls``: "instance" is the instance as written;
-    other names go to litedse.classes when it offers them, else to the instance's own
-    [classes.<name>] table (design-space axes to restrict, or a catalog ``sku``)."""
+    """Solve ``inst`` restricted to design class ``cls`` (litedse.classes: preset classes, catalog
+    SKUs and the instance's own [classes.<name>] tables); "instance" is the instance as written."""
     from litedse.solve import solve_instance
 
     kwargs = dict(method=opts.get("method", "milp"), time_limit_s=opts.get("time_limit_s"),
                   mip_gap=opts.get("mip_gap"), threads=opts.get("threads", 1))
     if cls == "instance":
         return solve_instance(inst, **kwargs)
-    try:
-        from litedse import classes
-    except ImportError:
-        classes = None
-    if classes is not None:
-        for name in ("solve_class", "solve_in_class"):
-            fn = getattr(classes, name, None)
-            if fn is not None:
-                return fn(inst, cls, **kwargs)
-        for name in ("class_solve_kwargs", "solve_kwargs"):
-            fn = getattr(classes, name, None)
-            if fn is not None:
-                return solve_instance(inst, **fn(inst, cls), **kwargs)
-    spec = (inst.classes or {}).get(cls)
-    if spec is None:
-        raise InputError("unknown design class", key="--classes", value=cls,
-                         expected="a class of litedse.classes or of the instance's [classes.<name>] tables")
-    if spec.get("sku"):
-        return solve_instance(inst, sku=spec["sku"], **kwargs)
-    axes = {k: v for k, v in spec.items() if k not in ("description", "sku")}
-    return solve_instance(inst, design_space=axes, **kwargs)
+    from litedse.classes import resolve_class
+
+    return solve_instance(inst, **resolve_class(inst, cls).solve_kwargs(), **kwargs)
 
 
 def flatten_solve(doc: dict, explanation: str = "") -> dict:

@@ -249,7 +249,9 @@ def plan(inputs: list[str], classes: list[str] | None = None, options: dict | No
     tasks: list[dict] = []
     seen: set[tuple[str, str]] = set()
 
-    def add(task: dict, cls_list: list[str]) -> None:
+    def add(task: dict, cls_list: list[str], inst=None) -> None:
+        if inst is not None:
+            check_classes(cls_list, inst, task["source"])
         for cls in cls_list:
             if (task["key"], cls) not in seen:
                 seen.add((task["key"], cls))
@@ -264,6 +266,8 @@ def plan(inputs: list[str], classes: list[str] | None = None, options: dict | No
             continue
         if is_study(data):
             study = load_study(path, data)
+            first = instance_from_dict(study.points[0].data, source=study.base, base_dir=study.base_dir)
+            check_classes(classes or study.classes or [DEFAULT_CLASS], first, path)
             for p in study.points:
                 add({"key": p.key, "source": path, "point": p.index, "sweep": p.sweep, "instance_name": p.name,
                      "study": study.name, "instance": {"data": p.data, "source": study.base, "base_dir": study.base_dir},
@@ -277,8 +281,19 @@ def plan(inputs: list[str], classes: list[str] | None = None, options: dict | No
             continue
         add({"key": inst.key(), "source": path, "point": None, "sweep": {}, "instance_name": inst.name,
              "instance": {"data": data, "source": path, "base_dir": str(Path(path).parent)}, "options": options},
-            classes or [DEFAULT_CLASS])
+            classes or [DEFAULT_CLASS], inst)
     return tasks
+
+
+def check_classes(names: list[str], inst, source: str) -> None:
+    """Unknown class names are a typo to fix before a long batch starts, not a column of failures."""
+    from litedse.classes import available_classes
+
+    known = [DEFAULT_CLASS, *available_classes(inst)]
+    for name in names:
+        if name not in known:
+            raise InputError("unknown design class", file=source, key="classes", value=name,
+                             expected="one of " + ", ".join(known))
 
 
 def build_task_instance(task: dict):

@@ -102,3 +102,10 @@ def test_plan_mixes_files_studies_and_globs_and_keeps_bad_files_as_tasks(tmp_pat
     with pytest.raises(InputError, match="no file matches"):
         plan([str(tmp_path / "*.nothing")])
     assert study.exists()
+
+
+def test_unknown_class_names_fail_at_planning(tmp_path):
+    path = _study(tmp_path, f'classes = ["lite", "monolitic"]\n[sweep.grid]\n"{DEMAND}" = [100]\n')
+    with pytest.raises(InputError, match="unknown design class.*monolitic"):
+        plan([str(path)])
+    assert len(plan([str(path)], classes=["lite", "monolithic", "h100"])) == 3
