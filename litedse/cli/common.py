@@ -11,6 +11,46 @@ FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["table", "jso
                              show_default=True, help="Human table or JSON.")
 
 
+# the package-design options of ``litedse sku``, shared by every command that takes one SKU
+_SKU_OPTIONS = (
+    click.option("--die-area", "die_area_mm2", type=float, help="Die area in mm^2."),
+    click.option("--dies", "dies_per_package", type=int, default=None, help="Dies per package [1]."),
+    click.option("--hbm-stacks", type=int, default=None, help="Active HBM stacks per package [4]."),
+    click.option("--hbm", default=None, help="HBM generation (a [hbm.*] entry) [hbm3e-12hi]."),
+    click.option("--links", type=int, default=None, help="Off-package links per package [0]."),
+    click.option("--interconnect", default=None, help="cpo or electrical [cpo]."),
+    click.option("--clock", type=float, default=None, help="Clock as a fraction of nominal [1.0]."),
+)
+SKU_PARAMS = ("die_area_mm2", "dies_per_package", "hbm_stacks", "hbm", "links", "interconnect", "clock")
+
+
+def sku_options(func):
+    """Decorator adding the SKU design options (keyword arguments named as in SKU_PARAMS)."""
+    for option in reversed(_SKU_OPTIONS):
+        func = option(func)
+    return func
+
+
+def sku_design(name: str | None, params: dict) -> dict:
+    """The design dict of a catalog SKU ``name`` or of the given SKU options (not both)."""
+    from litedse.errors import InputError
+    from litedse.tech import sku
+
+    given = {k: v for k, v in params.items() if k in SKU_PARAMS and v is not None}
+    if name and given:
+        raise InputError("give a catalog name or design parameters, not both", key="sku", value=name)
+    if name:
+        design = sku.catalog_design(name)
+    elif "die_area_mm2" in given:
+        design = {"dies_per_package": 1, "hbm_stacks": 4, "hbm": "hbm3e-12hi", "links": 0,
+                  "interconnect": "cpo", "clock": 1.0, **given}
+    else:
+        raise InputError("no SKU given", key="sku",
+                         expected="a catalog name (" + ", ".join(sku.catalog_names()) + ") or --die-area")
+    sku.validate_design(design)
+    return design
+
+
 def _jsonable(value):
     if hasattr(value, "item"):  # numpy scalar
         value = value.item()

@@ -1,0 +1,84 @@
+"""``litedse evaluate``: the performance model's figures for one fixed SKU and every workload."""
+
+from __future__ import annotations
+
+import click
+
+from litedse.cli.common import FORMAT_OPTION, echo_card, echo_json, format_value, sku_design, sku_options
+
+MAPPING_OPTIONS = ("tp", "pp", "dp", "ep", "batch", "microbatch")
+
+
+@click.command("evaluate")
+@click.argument("instance_path", metavar="INSTANCE", type=click.Path(dir_okay=False))
+@click.option("--sku", "sku_name", default=None, help="Catalog SKU (a100, h100, h200, b200), or give the design options.")
+@sku_options
+@click.option("--tp", type=int, default=None, help="Tensor parallelism [best feasible].")
+@click.option("--pp", type=int, default=None, help="Pipeline stages [best feasible].")
+@click.option("--dp", type=int, default=None, help="Data parallelism (training) [best feasible].")
+@click.option("--ep", type=int, default=None, help="Expert parallelism (MoE) [best feasible].")
+@click.option("--batch", type=int, default=None, help="Concurrent sequences per replica (serving) [best feasible].")
+@click.option("--microbatch", type=int, default=None, help="Training microbatch [best feasible].")
+@click.option("--recompute", type=click.Choice(["full", "selective", "none"]), default=None,
+              help="Activation recompute for training workloads [the workload's].")
+@click.option("--explain", is_flag=True, help="Also print every assumption and efficiency with its value and source.")
+@FORMAT_OPTION
+def evaluate_command(instance_path, sku_name, die_area_mm2, dies_per_package, hbm_stacks, hbm, links, interconnect,
+                     clock, tp, pp, dp, ep, batch, microbatch, recompute, explain, fmt):
+    """Evaluate INSTANCE's workloads on one fixed SKU.
+
+    Mapping values that are omitted are chosen: the feasible mapping (fits in HBM, meets the SLOs)
+    with the highest throughput per package, and for training the smallest job that meets the
+    demand (else the fastest). Bad mapping values exit 2 with a one-line message.
+
+    \b
+    Examples:
+      litedse evaluate instances/llama3-70b-serving.toml --sku h100
+      litedse evaluate instances/gpt3-175b-training.toml --sku a100 --tp 8 --pp 8 --format json
+      litedse evaluate instances/llama3-70b-serving.toml --die-area 400 --hbm-stacks 4 \\
+                       --links 8 --interconnect cpo --explain
+    """
+    from litedse.instance import load_instance
+    from litedse.tech.sku import evaluate_skus, infeasible_reasons
+    from litedse.workload.evaluate import evaluate_instance, explain_rows
+
+    inst = load_instance(instance_path)
+    params = {"die_area_mm2": die_area_mm2, "dies_per_package": dies_per_package, "hbm_stacks": hbm_stacks,
+              "hbm": hbm, "links": links, "interconnect": interconnect, "clock": clock}
+    design = sku_design(sku_name, params)
+    table = evaluate_skus(design, inst.technology)
+    fixed = {k: v for k, v in zip(MAPPING_OPTIONS, (tp, pp, dp, ep, batch, microbatch)) if v is not None}
+    results = evaluate_instance(inst, table, fixed, recompute)
+    sku_info = {"name": sku_name or "custom", **{k: table[k][0].item() for k in (
+        "peak_tflops_bf16", "peak_tflops_fp8", "hbm_capacity_gb", "hbm_bandwidth_gb_s", "scaleup_bandwidth_gb_s",
+        "scaleup_domain_packages", "scaleout_bandwidth_gb_s", "unit_cost_usd", "tdp_w")},
+        "feasible": bool(table["feasible"][0]), "infeasible_reasons": infeasible_reasons(int(table["infeasible_mask"][0]))}
+    doc = {"instance": inst.name, "sku": sku_info, "workloads": results}
+    if explain:
+        doc["assumptions"] = explain_rows(inst)
+    if fmt == "json":
+        echo_json(doc)
+        return
+    click.echo(f"instance {inst.name} on SKU {sku_info['name']}"
+               + ("" if sku_info["feasible"] else f" (INFEASIBLE SKU: {', '.join(sku_info['infeasible_reasons'])})"))
+    for r in results:
+        click.echo("")
+        m = r["mapping"]
+        click.echo(f"workload {r['name']} ({r['kind']}): tp {m['tp']} pp {m['pp']} dp {m['dp']} ep {m['ep']} "
+                   f"batch {m['batch']} microbatch {m['microbatch']}" + ("" if r["fits"] else "  DOES NOT FIT"))
+        card = {k: v for k, v in r.items() if k not in ("name", "kind", "mapping", "breakdown", "note")
+                and v is not None}
+        card.update({f"breakdown {k} [s]": v for k, v in r["breakdown"].items()})
+        echo_card(card)
+        if r.get("note"):
+            click.echo(f"note: {r['note']}")
+    if explain:
+        click.echo("")
+        click.echo("assumptions (performance preset, value, source):")
+        for row in doc["assumptions"]:
+            click.echo(f"  {row['key']} = {format_value(row['value'])}  [{row['source']}]")
+
+
+from litedse.cli import main  # noqa: E402
+
+main.add_command(evaluate_command)

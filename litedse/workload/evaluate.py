@@ -1,0 +1,110 @@
+"""Evaluate an instance's workloads on one SKU, choosing any mapping value the caller left open
+(the library side of ``litedse evaluate``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from litedse.errors import InputError
+from litedse.workload.models import resolve_model
+from litedse.workload.performance import MAPPING_KEYS, candidate_mappings, check_mapping_value, evaluate_columns
+
+MAX_PACKAGES = 4096
+SECONDS_PER_DAY = 86400.0
+BREAKDOWN = ("compute", "memory", "tp", "pp", "dp", "ep", "bubble", "overhead")
+FIGURES = ("packages", "tokens_per_s", "requests_per_s", "iteration_s", "achieved_tflops_per_package", "mfu",
+           "ttft_s", "tpot_s", "memory_gb_per_package", "memory_overflow_gb", "fits", "slo_ok", "availability")
+
+
+def _demand_tokens_per_s(w) -> float | None:
+    if w.demand_tokens_per_s is not None:
+        return float(w.demand_tokens_per_s)
+    if w.train_tokens is not None and w.time_budget_days is not None:
+        return float(w.train_tokens) / (float(w.time_budget_days) * SECONDS_PER_DAY)
+    return None
+
+
+def choose(out: dict[str, np.ndarray], w) -> tuple[int, str]:
+    """Index of the best column and a note when it is not a clean feasible choice."""
+    ok = out["fits"] & out["slo_ok"] & out["precision_supported"] & (out["tokens_per_s"] > 0)
+    rate = out["tokens_per_s"] * out["availability"]
+    if w.kind == "training":
+        demand = _demand_tokens_per_s(w)
+        meets = ok & (rate >= demand) if demand is not None else np.zeros_like(ok)
+        if meets.any():
+            idx = np.flatnonzero(meets)
+            order = np.lexsort((-rate[idx], out["packages"][idx]))
+            return int(idx[order[0]]), ""
+        if ok.any():
+            idx = np.flatnonzero(ok)
+            return int(idx[np.argmax(rate[idx])]), "no mapping meets the training demand; fastest shown"
+    elif ok.any():
+        idx = np.flatnonzero(ok)
+        return int(idx[np.argmax(rate[idx] / out["packages"][idx])]), ""
+    if not out["precision_supported"].any():
+        return 0, f"the SKU has no {w.precision} tensor path"
+    fits = out["fits"] & out["precision_supported"]
+    if fits.any():
+        idx = np.flatnonzero(fits)
+        return int(idx[np.argmax(rate[idx] / out["packages"][idx])]), "no mapping meets the SLOs; best that fits shown"
+    i = int(np.argmin(out["memory_overflow_gb"]))
+    return i, f"no mapping fits in HBM; closest misses by {out['memory_overflow_gb'][i]:.1f} GB per package"
+
+
+def evaluate_workload(w, sku_table: dict[str, np.ndarray], perf: dict, fixed: dict[str, int],
+                      recompute: str | None = None) -> dict[str, Any]:
+    if recompute is not None and w.kind == "training":
+        w = w.model_copy(update={"recompute": recompute})
+    model = resolve_model(w.model, w.name)
+    for key, value in fixed.items():
+        check_mapping_value(w, model, key, value)
+        if w.kind != "training" and key in ("dp", "microbatch") and value != 1:
+            raise InputError(f"{key} applies to training only (the optimiser chooses serving replicas)",
+                             key=f"workload.{w.name}.mapping.{key}", value=value, expected="1")
+    if fixed:
+        rng = w.mapping.model_copy(update={k: [v] for k, v in fixed.items()})
+        w = w.model_copy(update={"mapping": rng})
+    maps = candidate_mappings(w, model, perf, MAX_PACKAGES)
+    n = len(maps["tp"])
+    if n == 0:
+        raise InputError("no parallel mapping is allowed", key=f"workload.{w.name}.mapping",
+                         expected=f"tp x pp x dp x ep <= {MAX_PACKAGES} packages with the given values")
+    sku = {k: np.repeat(v[:1], n) for k, v in sku_table.items()}
+    out = evaluate_columns(sku, maps, w, model, perf)
+    i, note = choose(out, w)
+    result: dict[str, Any] = {"name": w.name, "kind": w.kind, "mapping": {k: int(maps[k][i]) for k in MAPPING_KEYS}}
+    for key in FIGURES:
+        v = out[key][i]
+        result[key] = bool(v) if isinstance(v, (bool, np.bool_)) else (int(v) if key == "packages" else float(v))
+    for key in ("iteration_s", "achieved_tflops_per_package", "mfu", "ttft_s", "tpot_s", "requests_per_s"):
+        if not np.isfinite(result[key]):
+            result[key] = None
+    result["breakdown"] = {k: float(out[f"t_{k}_s"][i]) for k in BREAKDOWN}
+    if w.kind == "training":
+        result["recompute"] = w.recompute
+    if note:
+        result["note"] = note
+    return result
+
+
+def evaluate_instance(inst, sku_table: dict[str, np.ndarray], fixed: dict[str, int],
+                      recompute: str | None = None) -> list[dict[str, Any]]:
+    return [evaluate_workload(w, sku_table, inst.performance, fixed, recompute) for w in inst.workloads]
+
+
+def explain_rows(inst) -> list[dict[str, Any]]:
+    """Every performance-model parameter with its value and source, flattened to dotted keys."""
+    rows: list[dict[str, Any]] = []
+
+    def walk(values, sources, prefix):
+        for key, value in values.items():
+            src = sources.get(key, "") if isinstance(sources, dict) else ""
+            if isinstance(value, dict):
+                walk(value, src if isinstance(src, dict) else {}, f"{prefix}{key}.")
+            else:
+                rows.append({"key": f"performance.{prefix}{key}", "value": value, "source": src})
+
+    walk(inst.performance, inst.performance_sources or {}, "")
+    return rows
