@@ -46,3 +46,21 @@ def test_mfu_matches_reported_within_a_few_points():
     rows = [r for r in calibration.ROWS if r.kind == "training" and r.recompute == "selective"]
     for row, mfu in zip(rows, (0.415, 0.514, 0.560, 0.563)):
         assert calibration.evaluate_row(row, PERF)["mfu"][0] == pytest.approx(mfu, abs=0.03)
+
+
+def test_every_performance_parameter_is_documented():
+    """formulations/performance.md names every key of the performance preset."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "formulations" / "performance.md").read_text()
+    values = presets.load("performance", "default")[0]
+
+    def leaves(tree, prefix=""):
+        for k, v in tree.items():
+            if isinstance(v, dict) and k not in ("bf16", "fp8", "fp4"):
+                yield from leaves(v, f"{prefix}{k}.")
+            elif not isinstance(v, dict):
+                yield f"{prefix}{k}"
+
+    missing = [k for k in leaves(values) if f"`{k}`" not in doc and f"`{k.split('.')[-1]}`" not in doc]
+    assert not missing, missing
