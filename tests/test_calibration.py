@@ -4,7 +4,7 @@
 - C1, training: Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer
   Models" (arXiv 2205.05198), Tables 3 and 5: iteration time of the 22B, 175B, 530B and 1T models on
   Selene A100s (catalog ``a100`` SKU), full recompute and selective recompute + sequence
-  parallelism, within 15%.
+  parallelism, within 15%; and the paper's 530B run at 8-way data parallelism (39.15 s).
 - C2, inference: TensorRT-LLM v0.5.0 static batching at a fixed batch: (b) docs/source/performance.md,
   H100 FP8 Llama 70B TP4 batch 64; (c) the H200 launch blog, Llama 70B FP8; (d) the H100-vs-A100 blog,
   GPT-J 6B (throughput and first-token latency), within 25%.
@@ -26,7 +26,7 @@ def test_row_within_bound(row):
 
 def test_every_published_row_is_covered():
     tables = [r.table for r in calibration.ROWS]
-    assert sum(t.startswith("C1") for t in tables) == 8        # 4 models x 2 recompute settings
+    assert sum(t.startswith("C1") for t in tables) == 9        # 4 models x 2 recompute settings + DP point
     assert sum(t.startswith("C2(b)") for t in tables) == 4
     assert sum(t.startswith("C2(c)") for t in tables) == 4
     assert sum(t.startswith("C2(d)") for t in tables) == 4     # H100 tok/s, 2 first-token latencies, A100
@@ -43,7 +43,7 @@ def test_calibrated_values_name_their_rows():
 
 def test_mfu_matches_reported_within_a_few_points():
     """Korthikanti Table 5 MFU (selective + SP): 41.5 / 51.4 / 56.0 / 56.3 %."""
-    rows = [r for r in calibration.ROWS if r.kind == "training" and r.recompute == "selective"]
+    rows = [r for r in calibration.ROWS if r.kind == "training" and r.recompute == "selective" and r.dp == 1]
     for row, mfu in zip(rows, (0.415, 0.514, 0.560, 0.563)):
         assert calibration.evaluate_row(row, PERF)["mfu"][0] == pytest.approx(mfu, abs=0.03)
 

@@ -3,7 +3,8 @@ each. Used by benchmarks/calibration.py (the printed table) and tests/test_calib
 
 C1: Korthikanti et al. 2022 (arXiv 2205.05198) Tables 3 and 5: iteration time on Selene (catalog
 A100, one 200 Gb/s HDR NIC per GPU), s = 2048, no data parallelism; "full" is full activation
-recompute without sequence parallelism, "selective" is selective recompute with sequence parallelism.
+recompute without sequence parallelism, "selective" is selective recompute with sequence parallelism;
+plus the paper's 530B point at 8-way data parallelism (39.15 s, gradient all-reduce not overlapped).
 C2: TensorRT-LLM v0.5.0 static batching at a fixed batch: (b) performance.md, H100 FP8 Llama 70B;
 (c) H200 launch blog; (d) H100-vs-A100 blog, GPT-J 6B. Output tok/s = batch * OSL / (prefill time
 + OSL * step time).
@@ -39,6 +40,7 @@ class Row:
     measured: float     # iteration s (training), output tok/s (serving), first-token s (ttft rows)
     metric: str         # "iteration_s", "tokens_per_s" or "ttft_s"
     bound: float        # accepted relative error
+    dp: int = 1         # data parallelism (training)
 
 
 KORTHIKANTI = [  # (model, heads.., tp, pp, gbs, mbs, full s, selective s)
@@ -53,6 +55,9 @@ for _name, _tp, _pp, _gb, _mb, _full, _sel in KORTHIKANTI:
     for _rc, _t in (("full", _full), ("selective", _sel)):
         ROWS.append(Row("C1 Korthikanti 2022 Table 5", f"{_name.split('-')[1].upper()} {_rc}", "a100", _name,
                         "training", "bf16", _tp, _pp, _gb, _mb, 2048, 0, _rc, _t, "iteration_s", 0.15))
+
+ROWS.append(Row("C1 Korthikanti 2022 s.6 (DP point)", "530B selective DP8", "a100", "korthikanti-530b", "training",
+                "bf16", 8, 35, 280 * 8, 1, 2048, 0, "selective", 39.15, "iteration_s", 0.15, dp=8))
 
 for _isl, _osl, _tps in ((128, 128, 3317), (128, 2048, 2616), (2048, 128, 843), (2048, 2048, 1583)):
     ROWS.append(Row("C2(b) TRT-LLM v0.5 performance.md", f"H100 FP8 llama-70B TP4 b64 {_isl}/{_osl}", "h100",
@@ -86,7 +91,7 @@ def workload_of(row: Row) -> WorkloadSpec:
 def evaluate_row(row: Row, perf: dict) -> dict[str, np.ndarray]:
     w = workload_of(row)
     model = resolve_model(row.model, row.model)
-    mapping = {"tp": np.array([row.tp]), "pp": np.array([row.pp]), "dp": np.array([1]), "ep": np.array([1]),
+    mapping = {"tp": np.array([row.tp]), "pp": np.array([row.pp]), "dp": np.array([row.dp]), "ep": np.array([1]),
                "batch": np.array([row.batch]), "microbatch": np.array([row.microbatch])}
     return evaluate_columns(catalog_sku(row.sku), mapping, w, model, perf)
 

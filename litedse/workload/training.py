@@ -108,7 +108,7 @@ def iteration(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, perf: dict,
     # DP gradient all-reduce (ZeRO 1/2: reduce-scatter + all-gather, same volume; ZeRO 3: 1.5x)
     bw_d, lt_d = comm.link(hw.sku, tp * pp * dp, perf)
     grad_bytes = ((model.params - model.expert_params_total) / (tp * pp)
-                  + model.expert_params_total / (tp * pp * ep)) * tr["gradient_bytes"]
+                  + model.expert_params_total / (tp * pp * ep)) * tr["dp_allreduce_bytes"]
     t_dp = comm.allreduce_s(grad_bytes, dp, bw_d, lt_d) * (1.5 if zero >= 3 else 1.0) * (1.0 - ov["dp_gradient"])
     out = {
         "t_compute_s": micro * t_comp, "t_memory_s": micro * t_elem, "t_tp_s": micro * t_tp,
