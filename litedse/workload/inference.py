@@ -28,6 +28,14 @@ class Hw:
         self.supported = self.peak > 0
         # an unsupported precision is reported infeasible (tokens_per_s = 0); keep the arithmetic finite
         self.peak = np.where(self.supported, self.peak, 1.0)
+        self.perf = perf
+        self._links: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def link(self, group: str, span) -> tuple[np.ndarray, np.ndarray]:
+        """``comm.link`` for a named group (tp, tp_ep, replica), computed once per evaluation."""
+        if group not in self._links:
+            self._links[group] = comm.link(self.sku, span, self.perf)
+        return self._links[group]
 
 
 def gemm_efficiency(base: float, model: ModelArch, tp, perf: dict):
@@ -85,17 +93,17 @@ def decode_step(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, perf: dic
     kv = per_rank * context * model.kv_cache_dim * p["kv_bytes"] * layers_stage / split * reread
     attn_c = 4.0 * model.attention_width * context * layers_stage * per_rank / tp / (hw.peak * eff_dec)
     attn_m = kv / hw.hbm
-    bw, lt = comm.link(hw.sku, tp, perf)
+    bw, lt = hw.link("tp", tp)
     t_tp = 2.0 * layers_stage * comm.allreduce_s(per_rank * model.hidden * p["comm_bytes"], tp, bw, lt)
     if model.is_moe:
-        bw_e, lt_e = comm.link(hw.sku, tp * ep, perf)
+        bw_e, lt_e = hw.link("tp_ep", tp * ep)
         moe_stage = model.moe_layers / pp
         t_ep = 2.0 * moe_stage * comm.alltoall_s(per_rank * model.active_experts * model.hidden * p["comm_bytes"],
                                                  ep, bw_e, lt_e)
     else:
         t_ep = np.zeros_like(t_tp)
     overhead = layers_stage * lat["layer_overhead_decode_s"]
-    bw_p, lt_p = comm.link(hw.sku, tp * pp * ep, perf)
+    bw_p, lt_p = hw.link("replica", tp * pp * ep)
     handoff = np.where(pp > 1, comm.p2p_s(per_rank * model.hidden * p["comm_bytes"] / tp, bw_p, lt_p), 0.0)
     comp = np.where(gemm_c >= gemm_m, gemm_c, 0.0) + np.where(attn_c >= attn_m, attn_c, 0.0)
     mem = np.where(gemm_c < gemm_m, gemm_m, 0.0) + np.where(attn_c < attn_m, attn_m, 0.0)
@@ -118,8 +126,8 @@ def prefill_pass(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, perf: di
     p = perf["precision"][precision]
     eff, lat = perf["efficiency"], perf["latency"]
     layers_stage = model.layers / pp
-    bw, lt = comm.link(hw.sku, tp, perf)
-    bw_p, lt_p = comm.link(hw.sku, tp * pp * ep, perf)
+    bw, lt = hw.link("tp", tp)
+    bw_p, lt_p = hw.link("replica", tp * pp * ep)
     dense = model.params - model.expert_params_total - (0 if model.tied_embeddings else model.vocab * model.hidden)
 
     eff_pf = gemm_efficiency(eff["compute_prefill"], model, tp, perf)
@@ -133,7 +141,7 @@ def prefill_pass(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, perf: di
              * _expert_touched_fraction(model, tokens)) * p["weight_bytes"] / hw.hbm
         t_tp = 2.0 * layers_stage * comm.allreduce_s(tokens / ep * model.hidden * p["comm_bytes"], tp, bw, lt)
         if model.is_moe:
-            bw_e, lt_e = comm.link(hw.sku, tp * ep, perf)
+            bw_e, lt_e = hw.link("tp_ep", tp * ep)
             t_ep = 2.0 * (model.moe_layers / pp) * comm.alltoall_s(
                 tokens / ep * model.active_experts * model.hidden * p["comm_bytes"], ep, bw_e, lt_e)
         else:
@@ -150,7 +158,8 @@ def prefill_pass(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, perf: di
     out["t_pp_s"] = (micro + pp - 1.0) * st["handoff"]
     out["t_bubble_s"] = (pp - 1.0) * sum(st[k] for k in parts)   # pipeline fill and drain
     out["time_s"] = sum(out[k] for k in (*parts, "t_pp_s", "t_bubble_s"))
-    one = stage(np.ones_like(np.asarray(tp, dtype=float)))
+    single_sequences = np.ndim(sequences) == 0 and sequences == 1 or bool(np.all(np.asarray(sequences) == 1))
+    one = st if single_sequences else stage(np.ones_like(np.asarray(tp, dtype=float)))
     one_stage = sum(one[k] for k in ("t_compute_s", "t_memory_s", "t_tp_s", "t_ep_s", "t_overhead_s"))
     out["stage_one_s"] = one_stage
     out["single_s"] = pp * one_stage + (pp - 1.0) * one["handoff"]
