@@ -7,6 +7,7 @@ study solved in this process without Dask, to show the cluster's overhead.
 Run: python benchmarks/bench_batch.py [STUDY] [--serial]
 """
 
+import os
 import sys
 import tempfile
 import time
@@ -26,7 +27,7 @@ def main(study: Path, serial: bool) -> None:
     t0 = time.perf_counter()
     tasks = plan([str(study)])
     plan_s = time.perf_counter() - t0
-    print(f"machine: {describe()}")
+    print(f"machine: {describe()}; load average before: {os.getloadavg()[0]:.2f}")
     print(f"study: {study.name}: {len(tasks)} solves ({len({t['key'] for t in tasks})} points x "
           f"{len({t['class'] for t in tasks})} classes), planned and validated in {plan_s:.2f} s")
     runs = [("serial, no Dask", 0)] if serial else []
@@ -39,7 +40,7 @@ def main(study: Path, serial: bool) -> None:
             rows = Store(store).read()
             solver_s = float(rows["solver_wall_s"].fillna(0).sum())
             results[workers] = (summary.wall_s, comparable(rows))
-            print(f"{label:>16}: wall {summary.wall_s:7.1f} s = {60 * len(tasks) / summary.wall_s:6.1f} solves/min; "
+            print(f"{label:>16} (load {os.getloadavg()[0]:.1f}): wall {summary.wall_s:7.1f} s = {60 * len(tasks) / summary.wall_s:6.1f} solves/min; "
                   f"statuses {dict(sorted(summary.by_status.items()))}; sum of solver wall {solver_s:.1f} s")
         w1, w2 = results[1], results[2]
         same = w1[1].astype(str).equals(w2[1].astype(str))

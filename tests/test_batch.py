@@ -131,13 +131,24 @@ def test_separately_started_scheduler_gives_the_local_result(tmp_path):
         procs.append(subprocess.Popen(["dask", "worker", address, "--nworkers", "2", "--nthreads", "1",
                                        "--no-dashboard", "--host", "127.0.0.1"],
                                       env=_env(), cwd=TESTS_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        tasks = fake_tasks(6, sleep_s=0.02)
-        remote = run_batch(tasks, tmp_path / "remote", task_fn=fake_task, scheduler=address, progress=False)
-        run_batch(tasks, tmp_path / "local", task_fn=fake_task, workers=0, progress=False)
-        a, b = comparable(Store(tmp_path / "remote").read()), comparable(Store(tmp_path / "local").read())
-        assert remote.ran == 12 and len(a) == 12
+        # a real study: two demand points of the small instance, solved remotely and locally
+        base = _small_instance(tmp_path, "base.toml")
+        study = tmp_path / "study.toml"
+        study.write_text(f'base = "{base.name}"\n[sweep.grid]\n"workload.0.demand_requests_per_s" = [500, 2000]\n')
+        from litedse.study import plan
+
+        from click.testing import CliRunner
+
+        from litedse.cli import main
+
+        result = CliRunner().invoke(main, ["batch", str(study), "--out", str(tmp_path / "real-remote"),
+                                           "--scheduler", address, "--no-progress"])
+        assert result.exit_code == 0, result.output
+        run_batch(plan([str(study)]), tmp_path / "real-local", workers=0, progress=False)
+        a, b = comparable(Store(tmp_path / "real-remote").read()), comparable(Store(tmp_path / "real-local").read())
+        assert list(a["status"]) == ["optimal", "optimal"]
         assert a.astype(str).equals(b.astype(str))
-        workers = set(Store(tmp_path / "remote").read()["worker"])
+        workers = set(Store(tmp_path / "real-remote").read()["worker"])
         assert all(w.split(":")[1] != str(os.getpid()) for w in workers)  # really ran elsewhere
     finally:
         for p in reversed(procs):  # workers first: a worker whose scheduler vanished waits to reconnect

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from litedse.cli.common import FORMAT_OPTION, echo_json
@@ -50,8 +52,14 @@ def batch_command(inputs, store, classes, workers, scheduler, resume, time_limit
 
     options = {"method": method, "time_limit_s": time_limit_s, "threads": 1}
     tasks = plan(list(inputs), classes=_classes(classes), options=options)
-    summary = run_batch(tasks, store, workers=workers, scheduler=scheduler, resume=resume,
-                        progress=not no_progress)
+    try:
+        summary = run_batch(tasks, store, workers=workers, scheduler=scheduler, resume=resume,
+                            progress=not no_progress)
+    except KeyboardInterrupt:
+        # every finished row is already on disk; say how to finish instead of printing a traceback
+        click.echo(f"interrupted; the rows written so far are kept in {store}. Finish with: litedse batch "
+                   f"{' '.join(inputs)} --out {store} --resume", err=True)
+        sys.exit(130)
     if fmt == "json":
         echo_json({"store": store, "tasks": summary.tasks, "skipped": summary.skipped, "ran": summary.ran,
                    "by_status": summary.by_status, "wall_s": summary.wall_s, "workers": summary.workers})
