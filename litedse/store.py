@@ -17,45 +17,32 @@ Why it survives SIGKILL at any moment:
 Only one process writes a store at a time (the batch driver; Dask workers return rows to it and
 never touch the directory), so no locking is needed.
 
-Row schema (``STORE_SCHEMA_VERSION`` = "store-1"); a column absent from a row is null:
+Row schema (README snippet; ``STORE_SCHEMA_VERSION`` = "store-1"; a column absent from a row is null):
 
-=========================  ===========================================================================
-column                     meaning
-=========================  ===========================================================================
-key                        sha256 hex of the resolved instance (``Instance.key()``); for an input that
-                           could not be read, ``input:`` + sha256 of its path and bytes
-class                      design class solved (``lite``, ``monolithic``, ``h100``...); ``instance``
-                           when no class was requested (the instance as written)
-source                     instance or study file the row comes from
-point                      index of the point in its study (null for a plain instance file)
-instance_name              the instance's ``name``
-sweep:<key path>           one column per swept key path of the study, holding this point's value
-status                     optimal | time_limit | infeasible | input_error | error
-error                      one-line message for input_error / error, the infeasibility explanation
-                           for infeasible, null otherwise
-objective_name             cost | power | tco | demand_scale
-objective_sense            min | max
-objective_value            objective value (null when there is no solution)
-objective_unit             usd | w | 1
-gap                        relative MIP gap reported by the solver
-n_designs                  number of distinct package designs in the solution
-design_<field>             the first design of the solve JSON's ``designs``: die_area_mm2,
-                           dies_per_package, hbm_stacks, hbm, links, interconnect, clock, packages,
-                           unit_cost_usd, tdp_w, peak_tflops_bf16
-capex_usd, it_power_w,     the solve JSON's ``totals``
-facility_power_w, tco_usd,
-packages, switches
-workloads_json             the solve JSON's ``workloads`` list (mapping, replicas, throughput...)
-binding_constraints        comma-separated names of the binding constraints
-method                     milp | enumerate
-solver_wall_s              solver wall time reported by the solve (build + solve)
-columns_enumerated,        column counts of the solve
-columns_kept
-task_wall_s                wall time of the whole task on its worker (instance build included)
-worker                     host:pid of the process that ran the task
-written_ns                 time.time_ns() when the driver wrote the row (orders duplicates)
-schema                     ``STORE_SCHEMA_VERSION``
-=========================  ===========================================================================
+| column | meaning |
+|---|---|
+| `key` | sha256 hex of the resolved instance (`Instance.key()`); for a file that could not be read as an instance, `input:` + sha256 of its path and bytes |
+| `class` | design class solved (`lite`, `monolithic`, `free`, `h100`, ...); `instance` when no class was requested (the instance as written) |
+| `source` | the instance or study file the row comes from |
+| `point` | index of the point in its study (null for a plain instance file) |
+| `instance_name` | the instance's `name` |
+| `sweep:<key path>` | one column per swept key path of a study (e.g. `sweep:technology.node.n4.defect_density_per_cm2`), holding this point's value |
+| `status` | `optimal`, `time_limit`, `infeasible`, `input_error` (bad file or value) or `error` (unexpected exception, lost worker) |
+| `error` | one-line message for `input_error` / `error`; what cannot be met for `infeasible`; null otherwise |
+| `objective_name`, `objective_sense`, `objective_value`, `objective_unit` | the solve's objective (`cost`/`power`/`tco`/`demand_scale`, `min`/`max`, value, `usd`/`w`/`1`); value null without a solution |
+| `gap` | relative MIP gap reported by the solver |
+| `n_designs` | number of distinct package designs in the solution |
+| `design_<field>` | the first design of the solve JSON's `designs`: `die_area_mm2`, `dies_per_package`, `hbm_stacks`, `hbm`, `links`, `interconnect`, `clock`, `packages`, `unit_cost_usd`, `tdp_w`, `peak_tflops_bf16`, and every further scalar of the design card (`die_yield`, `die_cost_usd`, `hbm_capacity_gb`, `failures_per_year`, ...) |
+| `capex_usd`, `it_power_w`, `facility_power_w`, `tco_usd`, `packages`, `switches` | the solve JSON's `totals` (plus any further scalar total, e.g. `racks`, `demand_scale`) |
+| `workloads_json` | the solve JSON's `workloads` list as JSON text (mapping, replicas, throughput, TTFT/TPOT per workload) |
+| `binding_constraints` | comma-separated names of the binding constraints |
+| `method`, `solver_name`, `solver_version` | `milp` or `enumerate`; e.g. `highs`, `1.16.0` |
+| `solver_wall_s`, `solver_build_s`, `solver_solve_s` | the solve's own wall time (columns, pruning, MILP) and its build and HiGHS parts |
+| `columns_enumerated`, `columns_kept` | column counts of the solve |
+| `task_wall_s` | wall time of the whole task on its worker (instance build included) |
+| `worker` | `host:pid` of the process that ran the task |
+| `written_ns` | `time.time_ns()` when the driver wrote the row (orders duplicates: the latest wins) |
+| `schema` | `STORE_SCHEMA_VERSION` |
 
 Timing columns (``TIMING_COLUMNS``) differ between runs of the same study; every other column is a
 deterministic function of the inputs.
