@@ -62,6 +62,8 @@ class ClassResult:
     result: Any                        # litedse.solve.SolveResult
     doc: dict                          # the solve JSON document
     metrics: dict[str, Any] = field(default_factory=dict)
+    cost_breakdown: dict[str, float] = field(default_factory=dict)    # USD by component
+    power_breakdown: dict[str, float] = field(default_factory=dict)   # W by component
 
     @property
     def feasible(self) -> bool:
@@ -121,7 +123,8 @@ class Comparison:
             "classes": {name: {**cr.doc, "class": {"name": name, "description": cr.cls.description,
                                                    "sku": cr.cls.sku, "design_space": cr.cls.design_space,
                                                    "sources": cr.cls.sources},
-                               "metrics": cr.metrics}
+                               "metrics": cr.metrics,
+                               "breakdown": {"cost_usd": cr.cost_breakdown, "power_w": cr.power_breakdown}}
                         for name, cr in self.classes.items()},
             "ratios": self.ratios(),
             "metrics": [{"key": k, "label": lab, "unit": u} for k, lab, u in METRICS],
@@ -182,6 +185,39 @@ def class_metrics(res, repair_hours: float) -> dict[str, Any]:
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in m.items()}
 
 
+def breakdowns(res, inst) -> tuple[dict[str, float], dict[str, float]]:
+    """Capex [USD] and facility power [W] of a solution split by component. The parts add up to the
+    solution's capex and facility power (the last part of each is the remainder: NRE, and the
+    facility overhead (PUE - 1) x IT power)."""
+    p, s = res.problem, res.solution
+    if not s.feasible:
+        return {}, {}
+    t = p.sku_table
+    N = s.packages.astype(float)
+
+    def tot(key, scale=None):
+        v = t[key].to_numpy(float) if key in t.columns else np.zeros(len(t))
+        return float(N @ (v * (1.0 if scale is None else scale)))
+
+    dpp = t["dies_per_package"].to_numpy(float)
+    dies, hbm, pack, optics = tot("die_cost_usd", dpp), tot("hbm_cost_usd"), tot("packaging_cost_usd"), tot("cpo_optics_cost_usd")
+    unit, network = tot("unit_cost_usd"), tot("network_cost_usd")
+    host = float(N @ p.sku_capex_usd) - unit - network
+    switches = float(s.fabric_switches @ p.fabric_switch_cost_usd + s.fabric_endpoints @ p.fabric_port_cost_usd)
+    racks = float(p.rack_cost_usd * s.racks)
+    cost = {"dies": dies, "hbm": hbm, "packaging": pack, "cpo_optics": optics,
+            "assembly_yield_loss": unit - dies - hbm - pack - optics, "network_attach": network, "host": host,
+            "switches": switches, "racks": racks}
+    cost["nre"] = float(s.capex_usd) - sum(cost.values())
+    compute, hbm_w, link_w, d2d_w, tdp = (tot(k) for k in ("compute_w", "hbm_w", "link_w", "d2d_w", "tdp_w"))
+    sw_w = float(s.fabric_switches @ p.fabric_switch_w + s.fabric_endpoints @ p.fabric_port_w)
+    power = {"compute": compute, "hbm": hbm_w, "links": link_w, "die_to_die": d2d_w,
+             "package_other": tdp - compute - hbm_w - link_w - d2d_w,
+             "host": float(N @ p.sku_it_w) - tdp, "switches": sw_w}
+    power["facility_overhead"] = float(s.facility_power_w) - sum(power.values())
+    return cost, power
+
+
 def design_text(row) -> str:
     """'2x800 mm^2, 8 HBM, 0 links, cpo' for a SKU table row."""
     return (f"{int(row['dies_per_package'])}x{float(row['die_area_mm2']):g} mm^2, {int(row['hbm_stacks'])} HBM, "
@@ -203,6 +239,8 @@ def compare_instance(inst, classes: list[str] | None = None, *, objective: str |
         cls = resolve_class(inst, name)
         res = solve_instance(inst, objective=objective, time_limit_s=time_limit_s, threads=threads,
                              **cls.solve_kwargs())
-        out[name] = ClassResult(cls=cls, result=res, doc=res.to_dict(), metrics=class_metrics(res, rh))
+        cost, power = breakdowns(res, inst)
+        out[name] = ClassResult(cls=cls, result=res, doc=res.to_dict(), metrics=class_metrics(res, rh),
+                                cost_breakdown=cost, power_breakdown=power)
     return Comparison(instance=inst, classes=out, baseline=baseline, wall_s=time.perf_counter() - t0,
                       repair_hours=rh)

@@ -38,6 +38,7 @@ REPAIR_HOURS = 4.0
 REL_STEP = 1e-7
 ABS_STEP = 1e-6
 MAX_POINTS = 200
+DESIGN_COLUMNS = ("die_area_mm2", "dies_per_package", "hbm_stacks", "hbm", "links", "interconnect", "clock")
 
 
 def blast_radius_per_column(problem: Problem, repair_hours: float = REPAIR_HOURS) -> np.ndarray:
@@ -105,9 +106,11 @@ class ParetoFront:
             row["design"] = pt.design
             row["packages"] = int(np.sum(pt.solution.packages))
             if problem is not None and problem.sku_table is not None:
+                # the design of the first workload's SKU: which die size wins where
                 sku = int(problem.col_sku[pt.solution.column[0]])
-                for k, v in problem.sku_table.iloc[sku].items():
-                    if isinstance(v, (int, float, np.integer, np.floating, str, np.bool_, bool)) and k not in row:
+                for k in DESIGN_COLUMNS:
+                    if k in problem.sku_table.columns:
+                        v = problem.sku_table[k].iloc[sku]
                         row[k] = v.item() if hasattr(v, "item") else v
             rows.append(row)
         cols = ["point", "x", "y", *CRITERIA, "epsilon", "design", "packages"]
@@ -269,3 +272,64 @@ def front_frame(fronts: dict[str, ParetoFront], problems: dict[str, Problem] | N
         df.insert(0, "class", name)
         frames.append(df)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def instance_problem(inst, x: str, y: str, cls=None, threads: int | None = None) -> Problem:
+    """The Problem of one design class of an instance for a front of (x, y), pruned only by rules
+    valid for both criteria: column dominance (Proposition 2) always; one column per (SKU,
+    workload) (Proposition 3) unless the blast radius is a criterion (it depends on g_c alone, not
+    on the packages g_c n*_c that Proposition 3 compares); never the objective-specific SKU bound."""
+    from litedse.columns import build
+    from litedse.prune import prune_columns
+
+    kwargs = {} if cls is None else cls.solve_kwargs()
+    objective = "demand_scale" if "demand_scale" in (x, y) else "cost"
+    if objective == "demand_scale" and inst.constraints.budget_usd is None and inst.constraints.power_budget_w is None:
+        from litedse.errors import InputError
+        raise InputError("a front with demand_scale needs a budget", file=inst.path, key="constraints",
+                         expected="budget_usd or power_budget_w")
+    built = build(inst, objective=objective, **kwargs)
+    p = built.problem
+    if built.infeasibility():
+        return p
+    if "blast_radius" not in (x, y):
+        return prune_columns(p).problem
+    return prune_for_blast_radius(p) if objective != "demand_scale" else p
+
+
+def prune_for_blast_radius(problem: Problem) -> Problem:
+    """Proposition 3' (design.md section 10): for the min criteria together with the blast radius,
+    drop column c if a column c' of the same SKU and workload has g_c' <= g_c and
+    g_c' n*_c' <= g_c n*_c (fewer packages per replica and no more packages in all); also drop
+    columns that cannot meet demand within their replica limit."""
+    from litedse.prune import _dominance_survivors, min_replicas, subset_columns, usable_columns
+
+    p = problem
+    cols = np.flatnonzero(usable_columns(p))
+    if not len(cols):
+        return subset_columns(p, cols)
+    groups = np.unique(np.stack([p.col_sku[cols], p.col_workload[cols]], axis=1), axis=0,
+                       return_inverse=True)[1].ravel()
+    total = (p.col_packages[cols] * min_replicas(p)[cols]).astype(float)
+    keep = _dominance_survivors(groups, -total, p.col_packages[cols].astype(float))
+    return subset_columns(p, cols[keep])
+
+
+def pareto_instance(inst, x: str, y: str, classes: list[str] | None = None, *, points: int | None = None,
+                    max_points: int = MAX_POINTS, threads: int | None = None,
+                    time_limit_s: float | None = None) -> dict[str, tuple[ParetoFront, Problem]]:
+    """One front per design class of ``inst`` (default: lite and monolithic): class -> (front, Problem)."""
+    from litedse.classes import resolve_class
+
+    rh = float(inst.technology.get("reliability", {}).get("repair_hours", REPAIR_HOURS))
+    out = {}
+    for name in classes or ["lite", "monolithic"]:
+        cls = resolve_class(inst, name)
+        p = instance_problem(inst, x, y, cls)
+        if p.n_columns == 0 or any(not np.any(p.col_workload == w) for w in range(p.n_workloads)):
+            out[name] = (ParetoFront(x=x, y=y, status="infeasible",
+                                     explanation="some workload has no feasible column in this class"), p)
+            continue
+        out[name] = (pareto_front(p, x, y, points=points, repair_hours=rh, max_points=max_points,
+                                  threads=threads, time_limit_s=time_limit_s), p)
+    return out

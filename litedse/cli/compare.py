@@ -1,0 +1,106 @@
+"""``litedse compare``: the optimal design of each design class, side by side, with ratios."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from litedse.cli.common import echo_json, format_value
+
+FORMATS = click.Choice(["table", "json", "csv"])
+
+
+@click.command("compare")
+@click.argument("instance_path", metavar="INSTANCE", type=click.Path(dir_okay=False))
+@click.option("--classes", "class_list", default=None,
+              help="Comma-separated design classes [default: lite,monolithic,free]; catalog SKUs "
+                   "(a100, h100, h200, b200) and the instance's [classes.<name>] are classes too.")
+@click.option("--objective", type=click.Choice(["cost", "power", "tco", "demand_scale"]), default=None,
+              help="Override the instance's objective.")
+@click.option("--baseline", default="monolithic", show_default=True, help="Class the ratios divide by.")
+@click.option("--threads", type=int, default=None, help="HiGHS threads.")
+@click.option("--time-limit", "time_limit_s", type=float, default=None, help="Solver time limit per class [s].")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None, help="Also write the output to this file.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+def compare_command(instance_path, class_list, objective, baseline, threads, time_limit_s, out_path, fmt):
+    """Solve INSTANCE once per design class and compare the optimal designs.
+
+    Exit codes: 0 at least one class has a design, 2 bad input, 3 no class is feasible.
+
+    \b
+    Examples:
+      litedse compare instances/llama3-70b-serving.toml
+      litedse compare instances/llama3-70b-serving.toml --classes lite,monolithic,free,h100 --format json
+      litedse compare instances/fleet.toml --format csv --out fleet.csv
+    """
+    from litedse.classes import parse_class_list
+    from litedse.compare import compare_instance
+    from litedse.instance import load_instance
+
+    inst = load_instance(instance_path)
+    names = parse_class_list(class_list, inst)
+    comp = compare_instance(inst, names, objective=objective, baseline=baseline, threads=threads,
+                            time_limit_s=time_limit_s)
+    if fmt == "json":
+        text = None
+        echo_json(comp.to_dict())
+        if out_path:
+            from litedse.cli.common import _jsonable
+            import json
+            with open(out_path, "w") as fh:
+                json.dump(_jsonable(comp.to_dict()), fh, indent=2)
+    elif fmt == "csv":
+        text = comp.long_frame().to_csv(index=False)
+        click.echo(text, nl=False)
+    else:
+        text = table_text(comp)
+        click.echo(text)
+    if out_path and text is not None:
+        with open(out_path, "w") as fh:
+            fh.write(text)
+    if not any(cr.feasible for cr in comp.classes.values()):
+        for name, cr in comp.classes.items():
+            click.echo(f"{name}: infeasible: {cr.doc.get('explanation')}", err=True)
+        sys.exit(3)
+
+
+def table_text(comp) -> str:
+    from litedse.compare import METRICS
+
+    names = list(comp.classes)
+    ratios = comp.ratios()
+    width = max(len(f"{lab} [{u}]" if u else lab) for _, lab, u in METRICS) + 2
+    colw = max(22, *(len(n) + 2 for n in names))
+    lines = [f"{comp.instance.name}: optimal design per class ({comp.wall_s:.1f} s); "
+             f"(xN) = ratio to {comp.baseline}", ""]
+    lines.append(f"{'':<{width}}" + "".join(f"{n:>{colw}}" for n in names))
+    lines.append(f"{'status':<{width}}" + "".join(f"{comp.classes[n].doc['status']:>{colw}}" for n in names))
+    designs = [comp.classes[n].metrics.get("design") or "-" for n in names]
+    for part in range(2):  # the design text is long: two lines
+        cells = []
+        for d in designs:
+            bits = d.split(", ")
+            cells.append(", ".join(bits[:2]) if part == 0 else ", ".join(bits[2:]))
+        lines.append(f"{'design' if part == 0 else '':<{width}}" + "".join(f"{c:>{colw}}" for c in cells))
+    for key, lab, unit in METRICS:
+        label = f"{lab} [{unit}]" if unit else lab
+        cells = []
+        for n in names:
+            v = comp.classes[n].metrics.get(key)
+            r = ratios[n].get(key)
+            text = format_value(v) if v is not None else "-"
+            if r is not None and n != comp.baseline:
+                text += f" (x{r:.3g})"
+            cells.append(text)
+        lines.append(f"{label:<{width}}" + "".join(f"{c:>{colw}}" for c in cells))
+    for n in names:
+        cr = comp.classes[n]
+        if not cr.feasible:
+            lines.append(f"{n}: {cr.doc.get('explanation')}")
+    return "\n".join(lines)
+
+
+from litedse.cli import main  # noqa: E402
+
+main.add_command(compare_command)

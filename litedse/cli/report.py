@@ -1,0 +1,60 @@
+"""``litedse report``: the HTML + Markdown report of an instance (or of a batch study store)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import click
+
+
+@click.command("report")
+@click.argument("target", metavar="INSTANCE|STORE", type=click.Path(exists=True))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True, help="Output directory.")
+@click.option("--classes", "class_list", default=None, help="Design classes [default: lite,monolithic,free].")
+@click.option("--x", "x", default="cost", show_default=True, help="Pareto primary criterion.")
+@click.option("--y", "y", default="power", show_default=True, help="Pareto secondary criterion.")
+@click.option("--points", type=int, default=None, help="AUGMECON2 grid points [default: exact fronts].")
+@click.option("--no-die-curve", is_flag=True, help="Skip the die-area curve (one solve per die-area value).")
+@click.option("--threads", type=int, default=None, help="HiGHS threads.")
+def report_command(target, out_dir, class_list, x, y, points, no_die_curve, threads):
+    """Write OUT/index.html (self-contained), OUT/report.md, OUT/report.json, figures and tables.
+
+    INSTANCE: compare table, design cards, cost and power breakdowns, Pareto fronts, die-area curve
+    and the assumption table. A directory is a batch results store: its study report is written.
+
+    \b
+    Examples:
+      litedse report instances/llama3-70b-serving.toml --out report/
+      litedse report results/study-store --out study-report/
+    """
+    from litedse.errors import InputError
+
+    if os.path.isdir(target):
+        if importlib.util.find_spec("litedse.study_report") is None:
+            raise InputError("reports of a results store need litedse.study_report", value=target)
+        from litedse.study_report import write_study_report
+        write_study_report(target, out_dir)
+        click.echo(f"study report written to {out_dir}")
+        return
+    from litedse.classes import parse_class_list
+    from litedse.instance import load_instance
+    from litedse.pareto import CRITERIA
+    from litedse.report import report_data, write_report
+
+    for opt, val in (("--x", x), ("--y", y)):
+        if val not in CRITERIA:
+            raise InputError("unknown criterion", key=opt, value=val, expected="one of " + ", ".join(CRITERIA))
+    if x == y:
+        raise InputError("--x and --y must differ", key="--y", value=y)
+    inst = load_instance(target)
+    names = parse_class_list(class_list, inst)
+    data = report_data(inst, names, pareto_axes=(x, y), pareto_points=points, die_curve=not no_die_curve,
+                       threads=threads)
+    paths = write_report(data, out_dir)
+    click.echo(f"{paths['html']}\n{paths['markdown']}\n{paths['json']}")
+
+
+from litedse.cli import main  # noqa: E402
+
+main.add_command(report_command)
