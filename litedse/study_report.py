@@ -31,7 +31,7 @@ import pandas as pd
 from litedse.store import SWEEP_PREFIX, Store
 
 SOLVED = ("optimal", "time_limit")
-MAX_LINES = 8          # more combinations of the other parameters than this: scatter + median
+MAX_LINES = 12         # more combinations of the other parameters than this: scatter + median
 MAX_PANELS = 9
 
 
@@ -168,6 +168,11 @@ def winner_figure(frame: pd.DataFrame, a: str, b: str, others: list[str], figdir
                 continue
             grid[ys.index(r[b]), xs.index(r[a])] = classes.index(r["winner"]) + 1
         ax.imshow(grid, cmap=cmap, vmin=0, vmax=len(classes), origin="lower", aspect="auto")
+        if "cost_ratio" in part.columns:
+            for _, r in part.iterrows():
+                if pd.notna(r["cost_ratio"]):
+                    ax.text(xs.index(r[a]), ys.index(r[b]), f"{r['cost_ratio']:.2f}", ha="center", va="center",
+                            fontsize=8, color="white")
         ax.set_xticks(range(len(xs)), [f"{v:g}" if isinstance(v, (int, float)) else str(v) for v in xs], fontsize=8)
         ax.set_yticks(range(len(ys)), [f"{v:g}" if isinstance(v, (int, float)) else str(v) for v in ys], fontsize=8)
         ax.set_xlabel(_label(a).split(".")[-1])
@@ -180,7 +185,8 @@ def winner_figure(frame: pd.DataFrame, a: str, b: str, others: list[str], figdir
     fig.legend(handles=[Patch(color=palette[i], label=c) for i, c in enumerate(classes)] +
                [Patch(color="#eeeeee", label="no solution")], loc="upper center", ncol=len(classes) + 1,
                bbox_to_anchor=(0.5, 1.04))
-    fig.suptitle("best class by objective", y=1.09)
+    note = " (numbers: lite / monolithic capex ratio)" if "cost_ratio" in frame.columns else ""
+    fig.suptitle("best class by objective" + note, y=1.09)
     return _save(fig, figdir, f"winner_{_slug(_label(a))}__{_slug(_label(b))}")
 
 
@@ -242,6 +248,8 @@ def write_study_report(store_path, out_dir, *, lite_class: str = "lite", ref_cla
     win = winners(rows) if len(rows) else pd.DataFrame(columns=["key", "winner"])
     points = rows.drop_duplicates("key")[["key", *sweeps]] if len(rows) else pd.DataFrame(columns=["key"])
     points = points.merge(win, on="key", how="left")
+    if len(ratios):
+        points = points.merge(ratios[["key", "cost_ratio"]], on="key", how="left")
     fail_cols = [c for c in ("source", "point", "class", "status", "error") if c in rows.columns]
     failures = rows[~rows["status"].isin(SOLVED)][fail_cols] if len(rows) else pd.DataFrame(columns=fail_cols)
 
