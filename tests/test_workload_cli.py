@@ -59,3 +59,13 @@ def test_bad_mapping_exits_2_with_one_line(args):
     assert res.exit_code == 2
     lines = [line for line in res.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and "Traceback" not in res.output
+
+
+def test_calibrate_command_prints_every_row():
+    from litedse.workload import calibration
+
+    res = invoke("calibrate", "--format", "json")
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.output)
+    assert len(rows) == len(calibration.ROWS)
+    assert all(abs(r["error"]) <= r["bound"] for r in rows)

@@ -75,6 +75,9 @@ def evaluate_workload(w, sku_table: dict[str, np.ndarray], perf: dict, fixed: di
     out = evaluate_columns(sku, maps, w, model, perf)
     i, note = choose(out, w)
     result: dict[str, Any] = {"name": w.name, "kind": w.kind, "mapping": {k: int(maps[k][i]) for k in MAPPING_KEYS}}
+    kv_bytes = perf["precision"][w.precision]["kv_bytes"]
+    result["model"] = {"name": model.name, "params": model.params, "active_params": model.active_params,
+                       "kv_bytes_per_token": model.kv_bytes_per_token(kv_bytes)}
     for key in FIGURES:
         v = out[key][i]
         result[key] = bool(v) if isinstance(v, (bool, np.bool_)) else (int(v) if key == "packages" else float(v))
