@@ -123,7 +123,8 @@ def die_area_curve(inst, objective: str | None = None, threads: int | None = Non
 
 
 def report_data(inst, classes: list[str] | None = None, *, pareto_axes: tuple[str, str] = ("cost", "power"),
-                pareto_points: int | None = None, die_curve: bool = True, threads: int | None = None) -> ReportData:
+                pareto_points: int | None = None, pareto_classes: list[str] | None = None, die_curve: bool = True,
+                threads: int | None = None) -> ReportData:
     from litedse.compare import compare_instance
     from litedse.pareto import front_frame, pareto_instance
 
@@ -139,8 +140,10 @@ def report_data(inst, classes: list[str] | None = None, *, pareto_axes: tuple[st
     fronts_df = None
     t1 = time.perf_counter()
     if pareto_axes:
-        fronts = pareto_instance(inst, *pareto_axes, classes=[n for n in names if comp.classes[n].feasible],
-                                 points=pareto_points, threads=threads)
+        # fronts of the two classes the verdict is about (the free space's front can take minutes)
+        front_classes = [n for n in (pareto_classes or [n for n in names if n in ("lite", "monolithic")] or names)
+                         if n in comp.classes and comp.classes[n].feasible]
+        fronts = pareto_instance(inst, *pareto_axes, classes=front_classes, points=pareto_points, threads=threads)
         fronts_df = front_frame({n: f for n, (f, _) in fronts.items()}, {n: p for n, (_, p) in fronts.items()})
     t_pareto = time.perf_counter() - t1
     curve = die_area_curve(inst, threads=threads) if die_curve else None
