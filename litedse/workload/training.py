@@ -20,10 +20,11 @@ from litedse.workload.models import ModelArch
 
 
 def interleave(model: ModelArch, pp, micro, perf: dict):
-    """Stages per device v: the preset's value where the layers split evenly into pp*v chunks and
-    the microbatch count is a multiple of pp (Megatron's requirement), else 1."""
+    """Stages per device v: the preset's value where every device gets v model chunks of at least
+    one layer (uneven splits allowed, as Llama 3 did for 126 layers over 16 stages) and the
+    microbatch count is a multiple of pp (Megatron's schedule requirement), else 1."""
     v = int(perf["training"]["interleave_stages"])
-    ok = (pp > 1) & (model.layers % (pp * v) == 0) & (np.mod(micro, pp) == 0)
+    ok = (pp > 1) & (model.layers >= pp * v) & (np.mod(micro, pp) == 0)
     return np.where(ok, v, 1)
 
 
