@@ -1,0 +1,143 @@
+"""The report renders: every figure embedded and non-empty, table values equal to report.json, the
+Pareto plot's points are the Pareto table's rows."""
+
+from __future__ import annotations
+
+import base64
+import json
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from litedse import plots
+from litedse.report import FIGURES, ReportData, write_report
+
+
+class _Page(HTMLParser):
+    """Collects <img> sources by enclosing figure id and <td> data-values by table id."""
+
+    def __init__(self):
+        super().__init__()
+        self.figure = None
+        self.images: dict[str, str] = {}
+        self.table = None
+        self.cells: dict[str, list[tuple[str, str]]] = {}
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "figure":
+            self.figure = a.get("id")
+        elif tag == "img" and self.figure:
+            self.images[self.figure] = a.get("src", "")
+        elif tag == "table":
+            self.table = a.get("id")
+            self.cells[self.table] = []
+        elif tag == "td" and self.table:
+            self.cells[self.table].append((a.get("data-col"), a.get("data-value")))
+
+    def handle_endtag(self, tag):
+        if tag == "figure":
+            self.figure = None
+        elif tag == "table":
+            self.table = None
+
+
+def hand_data() -> ReportData:
+    classes = ["lite", "monolithic"]
+    comparison = pd.DataFrame({"lite": {"capex_usd": 2.5e6, "packages": 1200, "die_yield": 0.91},
+                               "monolithic": {"capex_usd": 2.0e6, "packages": 300, "die_yield": 0.62}})
+    ratios = comparison.div(comparison["monolithic"], axis=0)
+    pareto = pd.DataFrame({"class": ["lite", "lite", "monolithic"], "x": [2.5e6, 2.7e6, 2.0e6],
+                           "y": [9.0e5, 8.0e5, 1.1e6], "cost": [2.5e6, 2.7e6, 2.0e6], "power": [9.0e5, 8.0e5, 1.1e6],
+                           "die_area_mm2": [200.0, 250.0, 800.0]})
+    curve = pd.DataFrame({"die_area_mm2": [200.0, 500.0, 800.0], "value": [2500.0, np.nan, 2000.0]})
+    return ReportData(
+        title="hand report", summary=["lite costs 1.25x monolithic"], comparison=comparison, ratios=ratios,
+        cards={c: {"design": f"{c} card", "packages": int(comparison.loc["packages", c])} for c in classes},
+        cost_breakdown=pd.DataFrame({"dies": [1.0e6, 0.5e6], "hbm": [1.5e6, 1.5e6]}, index=classes),
+        power_breakdown=pd.DataFrame({"compute": [6e5, 7e5], "hbm": [3e5, 4e5]}, index=classes),
+        assumptions=pd.DataFrame({"section": ["technology"], "key": ["silicon.d0"], "value": [0.1],
+                                  "source": ["[S] TSMC"]}),
+        pareto=pareto, pareto_axes=("cost", "power"), die_curve=curve, lite_max_mm2=300.0, mono_min_mm2=600.0)
+
+
+def check_rendered(out, data: ReportData):
+    page = _Page()
+    page.feed((out / "index.html").read_text())
+    doc = json.loads((out / "report.json").read_text())
+    # every figure is embedded as a PNG that decodes to a non-trivial image, and exists as PNG and SVG
+    expected = [f for f in FIGURES if f in doc["figures"]]
+    assert set(expected) == set(FIGURES)
+    for name in FIGURES:
+        src = page.images[f"fig-{name}"]
+        assert src.startswith("data:image/png;base64,")
+        blob = base64.b64decode(src.split(",", 1)[1])
+        assert blob[:8] == b"\x89PNG\r\n\x1a\n" and len(blob) > 5000
+        assert (out / "figures" / f"{name}.png").read_bytes() == blob
+        assert (out / "figures" / f"{name}.svg").read_text().count("<path") > 5
+    # comparison table cells equal report.json's comparison records
+    recs = {r["metric"]: r for r in doc["comparison"]}
+    cells = page.cells["comparison"]
+    assert len(cells) == len(recs) * len(data.comparison.columns)
+    keys = list(data.comparison.index)
+    for i, (col, val) in enumerate(cells):
+        metric = keys[i // len(data.comparison.columns)]
+        assert json.loads(val) == recs[metric][col]
+    # the Pareto table in the page is the JSON's, which is the data plotted
+    ptab = page.cells["pareto"]
+    pj = doc["pareto"]
+    assert len(ptab) == len(pj) * len(pj[0])
+    assert [json.loads(v) for c, v in ptab if c == "x"] == [r["x"] for r in pj]
+    md = (out / "report.md").read_text()
+    for name in FIGURES:
+        assert f"figures/{name}.png" in md
+
+
+def test_hand_report_renders(tmp_path):
+    data = hand_data()
+    write_report(data, tmp_path)
+    check_rendered(tmp_path, data)
+    doc = json.loads((tmp_path / "report.json").read_text())
+    assert {r["metric"]: r["lite"] for r in doc["comparison"]}["capex_usd"] == 2.5e6
+    assert {r["metric"]: r["lite"] for r in doc["ratios"]}["capex_usd"] == pytest.approx(1.25)
+
+
+def test_pareto_plot_points_are_the_table_rows():
+    df = hand_data().pareto
+    fig = plots.pareto_figure(df, "cost", "power")
+    marked = [ln for ln in fig.axes[0].get_lines() if ln.get_marker() == "o"]
+    got = sorted((float(x), float(y)) for ln in marked for x, y in zip(*ln.get_data()))
+    want = sorted(zip(df["cost"].astype(float), df["power"].astype(float)))
+    assert got == want
+    plots.plt.close(fig)
+
+
+def test_report_of_an_instance(tmp_path):
+    from test_compare import small_data
+
+    from litedse.instance import instance_from_dict
+    from litedse.report import report_data
+
+    inst = instance_from_dict(small_data(), base_dir="instances")
+    data = report_data(inst, ["lite", "monolithic", "free"], threads=1)
+    write_report(data, tmp_path)
+    check_rendered(tmp_path, data)
+    doc = json.loads((tmp_path / "report.json").read_text())
+    cmp = doc["meta"]["compare"]
+    # the comparison table is the compare JSON's metrics
+    for r in doc["comparison"]:
+        for c in ("lite", "monolithic", "free"):
+            assert r[c] == cmp["classes"][c]["metrics"].get(r["metric"])
+    # the die-area curve: the free optimum is the cheapest point of the curve, at its own die area
+    free = cmp["classes"]["free"]["metrics"]
+    at = [r for r in doc["die_area_curve"] if r["die_area_mm2"] == free["die_area_mm2"]][0]
+    assert at["capex_usd"] == pytest.approx(free["capex_usd"], rel=1e-9)
+    assert at["value"] == pytest.approx(free["usd_per_throughput"], rel=1e-9)
+    assert min(r["capex_usd"] for r in doc["die_area_curve"] if r["capex_usd"] is not None) == pytest.approx(
+        free["capex_usd"], rel=1e-9)
+    # every technology value with a source is in the assumption table
+    keys = {r["key"] for r in doc["assumptions"] if r["section"] == "technology"}
+    assert "reliability.repair_hours" in keys and "power.pue" in keys
+    assert all(r["source"] for r in doc["assumptions"] if r["section"].startswith("class"))
