@@ -252,3 +252,11 @@ def test_bad_mappings_raise_input_error(key, value):
     if value > 0:
         with pytest.raises(InputError):
             candidate_mappings(w.model_copy(update={"mapping": MappingRange(**{key: [value]})}), a, PERF, 4096)
+
+
+def test_global_batch_beyond_statistical_bound_is_an_input_error():
+    w = WorkloadSpec(name="llama3-8b", kind="training", sequence_length=8192, global_batch=4096,
+                     demand_tokens_per_s=1.0)              # 33.5M tokens > 16.8M (Llama 3's largest batch)
+    with pytest.raises(InputError) as err:
+        candidate_mappings(w, resolve_model("llama3-8b", "w"), PERF, 4096)
+    assert "global_batch" in err.value.key and "2048" in str(err.value)

@@ -82,7 +82,12 @@ def candidate_mappings(workload: WorkloadSpec, model: ModelArch, perf: dict, max
             raise InputError("a training workload needs global_batch and sequence_length",
                              key=f"workload.{workload.name}.global_batch")
         gb = int(workload.global_batch)
-        dp_cap = min(gb, int(perf["training"]["max_global_batch_sequences"]))
+        max_tokens = float(perf["training"]["max_global_batch_tokens"])
+        if gb * workload.sequence_length > max_tokens:
+            raise InputError("global batch beyond the statistical-efficiency bound",
+                             key=f"workload.{workload.name}.global_batch", value=gb, expected=f"at most {int(max_tokens // workload.sequence_length)} sequences of "
+                             f"{workload.sequence_length} tokens (performance.training.max_global_batch_tokens)")
+        dp_cap = gb
         mb = values("microbatch", [b for b in defaults["microbatch"] if gb % b == 0])
         dp = values("dp", [d for d in defaults["dp"] if d <= dp_cap])
         batch = [gb]
