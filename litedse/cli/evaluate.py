@@ -11,7 +11,8 @@ MAPPING_OPTIONS = ("tp", "pp", "dp", "ep", "batch", "microbatch")
 
 @click.command("evaluate")
 @click.argument("instance_path", metavar="INSTANCE", type=click.Path(dir_okay=False))
-@click.option("--sku", "sku_name", default=None, help="Catalog SKU (a100, h100, h200, b200), or give the design options.")
+@click.option("--sku", "sku_name", default=None,
+              help="Catalog SKU (a100, h100, h200, b200), or give the design options.")
 @sku_options
 @click.option("--tp", type=int, default=None, help="Tensor parallelism [best feasible].")
 @click.option("--pp", type=int, default=None, help="Pipeline stages [best feasible].")
@@ -52,7 +53,8 @@ def evaluate_command(instance_path, sku_name, die_area_mm2, dies_per_package, hb
     sku_info = {"name": sku_name or "custom", **{k: table[k][0].item() for k in (
         "peak_tflops_bf16", "peak_tflops_fp8", "hbm_capacity_gb", "hbm_bandwidth_gb_s", "scaleup_bandwidth_gb_s",
         "scaleup_domain_packages", "scaleout_bandwidth_gb_s", "unit_cost_usd", "tdp_w")},
-        "feasible": bool(table["feasible"][0]), "infeasible_reasons": infeasible_reasons(int(table["infeasible_mask"][0]))}
+        "feasible": bool(table["feasible"][0]),
+        "infeasible_reasons": infeasible_reasons(int(table["infeasible_mask"][0]))}
     doc = {"instance": inst.name, "sku": sku_info, "workloads": results}
     if explain:
         doc["assumptions"] = explain_rows(inst)

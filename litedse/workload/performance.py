@@ -59,7 +59,8 @@ def check_mapping_value(workload: WorkloadSpec, model: ModelArch, key: str, valu
                              expected=f"at most global_batch ({workload.global_batch})")
 
 
-def candidate_mappings(workload: WorkloadSpec, model: ModelArch, perf: dict, max_packages: int) -> dict[str, np.ndarray]:
+def candidate_mappings(workload: WorkloadSpec, model: ModelArch, perf: dict,
+                       max_packages: int) -> dict[str, np.ndarray]:
     """Every (tp, pp, dp, ep, batch, microbatch) to consider: user lists (validated) or the
     preset's defaults (filtered to what the model allows), with packages <= max_packages."""
     defaults = perf["mapping"]
@@ -85,7 +86,8 @@ def candidate_mappings(workload: WorkloadSpec, model: ModelArch, perf: dict, max
         max_tokens = float(perf["training"]["max_global_batch_tokens"])
         if gb * workload.sequence_length > max_tokens:
             raise InputError("global batch beyond the statistical-efficiency bound",
-                             key=f"workload.{workload.name}.global_batch", value=gb, expected=f"at most {int(max_tokens // workload.sequence_length)} sequences of "
+                             key=f"workload.{workload.name}.global_batch", value=gb,
+                             expected=f"at most {int(max_tokens // workload.sequence_length)} sequences of "
                              f"{workload.sequence_length} tokens (performance.training.max_global_batch_tokens)")
         dp_cap = gb
         mb = values("microbatch", [b for b in defaults["microbatch"] if gb % b == 0])

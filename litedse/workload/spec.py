@@ -26,7 +26,7 @@ class ModelSpec(BaseModel):
     dense_layers: int = Field(0, ge=0)         # leading dense layers in an MoE model
     dense_ffn: PositiveInt | None = None       # FFN width of those dense layers (default: ffn)
     tied_embeddings: bool = False
-    kv_cache_dim: PositiveInt | None = None    # elements cached per token per layer (default 2 * kv_heads * head_dim; MLA: latent)
+    kv_cache_dim: PositiveInt | None = None    # KV elements per token per layer (default 2 kv_heads head_dim; MLA)
     attention_params: PositiveInt | None = None  # weights of one attention block (default Q, K, V, O projections)
 
 
