@@ -260,3 +260,27 @@ def test_global_batch_beyond_statistical_bound_is_an_input_error():
     with pytest.raises(InputError) as err:
         candidate_mappings(w, resolve_model("llama3-8b", "w"), PERF, 4096)
     assert "global_batch" in err.value.key and "2048" in str(err.value)
+
+
+def test_decode_step_by_hand_memory_bound():
+    """Llama 3 8B, bf16, batch 1 on one H100 at 1,024 tokens of context: the step streams the
+    weights (less the input embedding, a lookup) and the KV cache from HBM."""
+    w = WorkloadSpec(name="llama3-8b", kind="decode", input_tokens=1024, output_tokens=2, demand_tokens_per_s=1.0)
+    out = run("h100", w, batch=1)
+    hbm = 3350e9 * PERF["efficiency"]["hbm"]
+    params = 32 * (2 * 4096 * 4096 + 2 * 4096 * 1024 + 3 * 4096 * 14336) + 2 * 128256 * 4096
+    assert params == 8_029_995_008                                     # model card 8.03B incl. norms
+    weights = (params - 128256 * 4096) * 2.0                           # bytes streamed per step
+    context = 1024 + 2 / 2
+    reread = 1 + (32 / 8 - 1) * PERF["efficiency"]["gqa_kv_reread_fraction"]
+    kv = context * 32 * (2 * 8 * 128) * 2.0 * reread                   # 32 layers, 8 KV heads of 128
+    expected = weights / hbm + kv / hbm + 32 * PERF["latency"]["layer_overhead_decode_s"]
+    assert out["tpot_s"][0] == pytest.approx(expected, rel=1e-9)
+    assert out["t_compute_s"][0] == 0.0 and out["t_tp_s"][0] == 0.0
+
+
+def test_static_batch_throughput_identity():
+    """The calibration tables' definition: output tok/s = batch * OSL / (prefill + OSL * step)."""
+    w = serving(batching="static", input_tokens=2048, output_tokens=128)
+    out = run("h200", w, tp=[1, 2, 4], batch=64)
+    assert out["tokens_per_s"] == pytest.approx(64 * 128 / (out["ttft_s"] + 128 * out["tpot_s"]))
