@@ -265,3 +265,41 @@ def test_instance_defined_class_restricts_the_design(tmp_path):
     assert rows.loc["small", "design_die_area_mm2"] == 200 and rows.loc["small", "design_dies_per_package"] == 1
     # restricting the space cannot lower the minimum cost
     assert rows.loc["small", "objective_value"] >= rows.loc["instance", "objective_value"] * (1 - 1e-9)
+
+
+def test_repeated_kills_at_random_moments_then_resume(tmp_path):
+    """Kill -9 a serial batch and its resumes again and again: during start-up, and after a random
+    number of new rows (so mid-write or mid-compaction), then finish with a resume."""
+    import random
+
+    n = 40
+    clean = tmp_path / "clean"
+    run_batch(fake_tasks(n), clean, task_fn=fake_task, workers=0, progress=False)
+    expected = comparable(Store(clean).read())
+    store = tmp_path / "killed"
+    script = ("import sys; from test_batch import fake_tasks, fake_task; from litedse.batch import run_batch; "
+              f"run_batch(fake_tasks({n}, sleep_s=0.01), sys.argv[1], task_fn=fake_task, workers=0, "
+              "progress=False, resume=True)")
+    rng = random.Random(6)
+    counts = []
+    for round_ in range(3):
+        before = len(Store(store).read()) if store.exists() else 0
+        proc = subprocess.Popen([sys.executable, "-c", script, str(store)], env=_env(),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if round_ == 0:
+            time.sleep(0.3)                       # still importing: nothing written yet
+        else:
+            target = before + rng.randint(2, 12)
+            deadline = time.monotonic() + 30
+            while proc.poll() is None and time.monotonic() < deadline:
+                if store.exists() and len(Store(store).read()) >= target:  # readers are safe during writes
+                    break
+                time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        counts.append(len(Store(store).read()) if store.exists() else 0)
+    assert counts == sorted(counts) and 0 < counts[-1] < 2 * n, counts   # rows only accumulate; mid-run
+    run_batch(fake_tasks(n), store, task_fn=fake_task, workers=0, progress=False, resume=True)
+    got = comparable(Store(store).read())
+    assert not got.duplicated(["key", "class"]).any()
+    assert len(got) == 2 * n and got.astype(str).equals(expected[got.columns].astype(str))
