@@ -38,16 +38,14 @@ class BatchSummary:
     skipped: int                    # already in the store (resume)
     ran: int                        # tasks run now
     by_status: dict = field(default_factory=dict)
+    failed: int = 0                 # rows without a solution (infeasible, errors, time limit with none)
     wall_s: float = 0.0
     workers: int = 0
 
-    @property
-    def failed(self) -> int:
-        return sum(n for s, n in self.by_status.items() if s not in ("optimal",))
-
     def line(self) -> str:
         counts = ", ".join(f"{n} {s}" for s, n in sorted(self.by_status.items()))
-        return (f"{self.ran} tasks run ({counts or 'none'}), {self.skipped} already in the store, "
+        return (f"{self.ran} tasks run ({counts or 'none'}; {self.failed} without a solution), "
+                f"{self.skipped} already in the store, "
                 f"{self.wall_s:.1f} s on {self.workers} worker(s)")
 
 
@@ -140,6 +138,7 @@ def run_batch(tasks: list[dict], store: Store | str | os.PathLike, *, task_fn: T
             store.compact()  # keeps a long study's directory (and a resume's read) small
         for row in rows:
             summary.by_status[row["status"]] = summary.by_status.get(row["status"], 0) + 1
+            summary.failed += row.get("objective_value") is None
         if bar is not None:
             failed = summary.failed
             bar.set_postfix_str(f"done={summary.ran - failed} failed={failed} "

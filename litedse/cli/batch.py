@@ -62,7 +62,7 @@ def batch_command(inputs, store, classes, workers, scheduler, resume, time_limit
         sys.exit(130)
     if fmt == "json":
         echo_json({"store": store, "tasks": summary.tasks, "skipped": summary.skipped, "ran": summary.ran,
-                   "by_status": summary.by_status, "wall_s": summary.wall_s, "workers": summary.workers})
+                   "by_status": summary.by_status, "failed": summary.failed, "wall_s": summary.wall_s, "workers": summary.workers})
     else:
         click.echo(f"{store}: {summary.line()}")
 
