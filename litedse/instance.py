@@ -308,13 +308,14 @@ def _expand_design_space(ds: Any, prefix: str, source: str) -> dict[str, Any]:
         if key not in AXES:
             continue
         where = f"{prefix}.{key}"
+        explicit = False
         if isinstance(value, dict):
             extra = set(value) - {"start", "stop", "step", "values"}
             if extra:
                 raise InputError(f"unknown key {sorted(extra)[0]!r}", file=source, key=where,
                                  expected="start, stop, step or values")
             if "values" in value:
-                value = value["values"]
+                value, explicit = value["values"], True
             else:
                 if not {"start", "stop"} <= set(value):
                     raise InputError("range needs start and stop", file=source, key=where, value=value)
@@ -323,7 +324,9 @@ def _expand_design_space(ds: Any, prefix: str, source: str) -> dict[str, Any]:
                 continue
         if not isinstance(value, list):
             value = [value]
-        if key in _RANGE2 and len(value) == 2 and all(_is_int(v) for v in value):
+        if explicit:
+            out[key] = value
+        elif key in _RANGE2 and len(value) == 2 and all(_is_int(v) for v in value):
             out[key] = _range([value[0], value[1], 1], where, source)
         elif key in _RANGE3 and len(value) == 3 and all(_is_number(v) for v in value):
             out[key] = _range(value, where, source)

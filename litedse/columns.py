@@ -1,0 +1,282 @@
+"""Columns: every (SKU, mapping) pair of every workload, evaluated with the performance model,
+filtered (memory, SLOs), pruned exactly within each chunk, and assembled with the SKU economics
+into the array ``Problem`` the solvers share.
+
+A column of workload w is one SKU and one parallel mapping; one replica of it occupies
+``packages`` packages and delivers ``throughput`` in the workload's demand unit, already discounted
+by the replica's availability (DESIGN.md section 2). A training column is the whole job (its data
+parallelism is in the mapping), so it may have at most one replica.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from litedse.errors import InputError
+from litedse.instance import AXES, Instance, _expand_design_space
+from litedse.problem import OBJECTIVES, Problem
+from litedse.prune import _dominance_survivors
+from litedse.space import (FABRICS, SkuSet, design_grid, energy_usd_per_w, fabric_arrays, feasible_skus,
+                           sku_economics)
+from litedse.tech.sku import catalog_design, evaluate_skus
+
+SECONDS_PER_DAY = 86400.0
+# mappings per workload may be a few hundred; SKUs a few thousand: evaluate in chunks of this many
+# columns so that memory stays bounded whatever the design space (DESIGN.md section 4)
+CHUNK_COLUMNS = 1 << 20
+# largest replica (packages) the default mapping sets consider
+MAX_PACKAGES_PER_REPLICA = 4096
+MAPPING_KEYS = ("tp", "pp", "dp", "ep", "batch", "microbatch")
+# per-column figures kept for results (the performance model's output names)
+RESULT_KEYS = ("tokens_per_s", "requests_per_s", "iteration_s", "ttft_s", "tpot_s", "memory_gb_per_package",
+               "mfu", "achieved_tflops_per_package", "availability")
+
+
+@dataclass
+class WorkloadColumns:
+    """How many columns of one workload were enumerated, survived each filter and were kept."""
+
+    name: str
+    enumerated: int = 0
+    fits: int = 0
+    slo_ok: int = 0
+    kept: int = 0
+    min_overflow_gb: float = math.inf       # closest miss on memory [GB per package]
+    best_ttft_s: float = math.inf           # best TTFT among columns that fit memory
+    best_tpot_s: float = math.inf           # best TPOT among columns that fit memory
+    reason: str = ""                        # why no column is left, when kept == 0
+
+
+@dataclass
+class Built:
+    problem: Problem
+    skus: SkuSet
+    workloads: list[WorkloadColumns] = field(default_factory=list)
+
+    @property
+    def columns_enumerated(self) -> int:
+        return sum(w.enumerated for w in self.workloads)
+
+    @property
+    def columns_kept(self) -> int:
+        return sum(w.kept for w in self.workloads)
+
+    def infeasibility(self) -> str:
+        """Explanation when some workload has no column at all ('' if every workload has one)."""
+        return "; ".join(w.reason for w in self.workloads if w.kept == 0)
+
+
+class _Rows(Mapping):
+    """SKU-table columns gathered at given row indices, lazily: only the keys the performance
+    model reads are materialised for a chunk."""
+
+    def __init__(self, table: dict[str, np.ndarray], rows: np.ndarray):
+        self._table, self._rows, self._cache = table, rows, {}
+
+    def __getitem__(self, key):
+        if key not in self._cache:
+            self._cache[key] = self._table[key][self._rows]
+        return self._cache[key]
+
+    def __iter__(self):
+        return iter(self._table)
+
+    def __len__(self):
+        return len(self._table)
+
+
+def design_axes(inst: Instance, overrides: dict[str, Any] | None = None) -> dict[str, list]:
+    """The instance's design-space axes with ``overrides`` (range notation allowed) applied."""
+    axes = inst.design_space.axes()
+    if overrides:
+        unknown = set(overrides) - set(AXES) - {"max_designs", "description", "sku"}
+        if unknown:
+            raise InputError(f"unknown design-space axis {sorted(unknown)[0]!r}", expected="one of " + ", ".join(AXES))
+        expanded = _expand_design_space({k: v for k, v in overrides.items() if k in AXES},
+                                        "design_space", inst.path or "<instance>")
+        axes.update({k: (v if isinstance(v, list) else [v]) for k, v in expanded.items()})
+    return axes
+
+
+def sku_set(inst: Instance, design_space: dict[str, Any] | None = None, sku: str | None = None) -> SkuSet:
+    """Feasible SKUs of the instance's design space, or the single catalog SKU ``sku``."""
+    tech = inst.technology
+    if sku is not None:
+        full = evaluate_skus(catalog_design(sku), tech)
+        keep = full["feasible"]
+        table = pd.DataFrame({k: np.asarray(v)[keep] for k, v in full.items()})
+        return SkuSet(table=table, die_labels=[sku], sku_die=np.zeros(len(table), dtype=int), enumerated=1)
+    return feasible_skus(design_grid(**design_axes(inst, design_space)), tech)
+
+
+def _resolve(workload):
+    from litedse.workload.models import resolve_model
+
+    return resolve_model(workload.model, workload.name)
+
+
+def _demand(w) -> tuple[float, str, str]:
+    """(required throughput, unit, performance-model output that measures it)."""
+    if w.kind == "training":
+        if w.demand_tokens_per_s is not None:
+            return float(w.demand_tokens_per_s), "tokens/s", "tokens_per_s"
+        return float(w.train_tokens) / (float(w.time_budget_days) * SECONDS_PER_DAY), "tokens/s", "tokens_per_s"
+    if w.demand_requests_per_s is not None:
+        return float(w.demand_requests_per_s), "requests/s", "requests_per_s"
+    return float(w.demand_tokens_per_s), "tokens/s", "tokens_per_s"
+
+
+def _workload_columns(inst: Instance, wi: int, table: dict[str, np.ndarray], n_skus: int,
+                      chunk_columns: int) -> tuple[dict[str, np.ndarray], WorkloadColumns]:
+    from litedse.workload.performance import candidate_mappings, evaluate_columns
+
+    w = inst.workloads[wi]
+    model = _resolve(w)
+    maps = candidate_mappings(w, model, inst.performance, MAX_PACKAGES_PER_REPLICA)
+    n_maps = len(maps["tp"])
+    _, _, metric = _demand(w)
+    report = WorkloadColumns(name=w.name)
+    kept: list[dict[str, np.ndarray]] = []
+    skus_per_chunk = max(1, chunk_columns // max(n_maps, 1))
+    for start in range(0, n_skus if n_maps else 0, skus_per_chunk):
+        sku_idx = np.arange(start, min(n_skus, start + skus_per_chunk))
+        rows = np.repeat(sku_idx, n_maps)
+        map_idx = np.tile(np.arange(n_maps), len(sku_idx))
+        mapping = {k: np.asarray(maps[k])[map_idx] for k in MAPPING_KEYS}
+        # a SKU without links has zero network bandwidth: its multi-package mappings take infinite
+        # time, which the filter below removes; numpy's warnings about it are expected
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = evaluate_columns(_Rows(table, rows), mapping, w, model, inst.performance)
+        fits = np.asarray(out["fits"], dtype=bool)
+        slo = np.asarray(out["slo_ok"], dtype=bool)
+        r = np.asarray(out[metric], dtype=float) * np.asarray(out["availability"], dtype=float)
+        ok = fits & slo & np.isfinite(r) & (r > 0)
+        report.enumerated += len(rows)
+        report.fits += int(fits.sum())
+        report.slo_ok += int((fits & slo).sum())
+        over = np.asarray(out["memory_overflow_gb"], dtype=float)
+        if len(over) and (~fits).any():
+            report.min_overflow_gb = min(report.min_overflow_gb, float(over[~fits].min()))
+        for key, attr in (("ttft_s", "best_ttft_s"), ("tpot_s", "best_tpot_s")):
+            vals = np.asarray(out[key], dtype=float)[fits]
+            vals = vals[np.isfinite(vals)]
+            if len(vals):
+                setattr(report, attr, min(getattr(report, attr), float(vals.min())))
+        idx = np.flatnonzero(ok)
+        if not len(idx):
+            continue
+        packages = np.asarray(out["packages"], dtype=np.int64)[idx]
+        # exact dominance inside the chunk (design.md Proposition 2): same SKU, >= r with <= g
+        survive = _dominance_survivors(rows[idx], r[idx], packages.astype(float))
+        idx = idx[survive]
+        part = {"sku": rows[idx], "throughput": r[idx], "packages": np.asarray(out["packages"], dtype=np.int64)[idx]}
+        part.update({k: mapping[k][idx] for k in MAPPING_KEYS})
+        part.update({k: np.asarray(out[k], dtype=float)[idx] for k in RESULT_KEYS if k in out})
+        kept.append(part)
+    cols = {k: np.concatenate([p[k] for p in kept]) for k in kept[0]} if kept else {}
+    report.kept = len(cols.get("sku", []))
+    if report.kept == 0:
+        report.reason = _no_column_reason(w, report, n_skus, n_maps)
+    return cols, report
+
+
+def _no_column_reason(w, rep: WorkloadColumns, n_skus: int, n_maps: int) -> str:
+    head = f"workload {w.name}"
+    if n_skus == 0:
+        return f"{head}: the design space has no feasible SKU"
+    if n_maps == 0:
+        return f"{head}: no parallel mapping is allowed"
+    if rep.fits == 0:
+        return (f"{head}: no (SKU, mapping) of {rep.enumerated} fits in HBM "
+                f"(closest misses by {rep.min_overflow_gb:.1f} GB per package)")
+    misses = []
+    if w.ttft_s is not None and rep.best_ttft_s > w.ttft_s:
+        misses.append(f"ttft_s {w.ttft_s:g} s (best {rep.best_ttft_s:.3g} s)")
+    if w.tpot_s is not None and rep.best_tpot_s > w.tpot_s:
+        misses.append(f"tpot_s {w.tpot_s:g} s (best {rep.best_tpot_s:.3g} s)")
+    if misses:
+        return f"{head}: no column that fits in memory meets " + " and ".join(misses)
+    return f"{head}: no column meets both SLOs at once ({rep.fits} fit in memory, none within ttft_s and tpot_s)"
+
+
+def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str | None = None,
+          objective: str | None = None, chunk_columns: int = CHUNK_COLUMNS) -> Built:
+    """Evaluate, filter and assemble the instance (or one design class of it) into a Problem."""
+    objective = objective or inst.objective.name
+    if objective not in OBJECTIVES:
+        raise InputError("unknown objective", key="objective", value=objective, expected="one of " + ", ".join(OBJECTIVES))
+    tech = inst.technology
+    skus = sku_set(inst, design_space, sku)
+    table = {k: skus.table[k].to_numpy() for k in skus.table.columns}
+    n_skus = len(skus.table)
+    parts, reports = [], []
+    for wi in range(len(inst.workloads)):
+        cols, rep = _workload_columns(inst, wi, table, n_skus, chunk_columns)
+        reports.append(rep)
+        if cols:
+            cols["workload"] = np.full(len(cols["sku"]), wi, dtype=np.int64)
+            parts.append(cols)
+    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
+    # keep only SKUs some column uses, and only their die designs (a smaller MILP, same optimum)
+    used = np.unique(cols["sku"]) if cols else np.zeros(0, dtype=np.int64)
+    new_index = np.full(n_skus, -1, dtype=np.int64)
+    new_index[used] = np.arange(len(used))
+    sku_table = skus.table.iloc[used].reset_index(drop=True)
+    dies_used, sku_die = np.unique(skus.sku_die[used], return_inverse=True)
+    die_labels = [skus.die_labels[d] for d in dies_used]
+    econ = sku_economics(sku_table, tech) if len(sku_table) else {k: np.zeros(0) for k in ("capex_usd", "it_w", "fabric", "fabric_ports")}
+    fab = fabric_arrays(tech)
+    demand = [_demand(w) for w in inst.workloads]
+    con = inst.constraints
+    training = np.array([w.kind == "training" for w in inst.workloads])
+    col_workload = cols.get("workload", np.zeros(0, dtype=np.int64))
+    col_table = pd.DataFrame({k: v for k, v in cols.items() if k not in ("sku",)})
+    if len(col_table):
+        col_table.insert(0, "sku", new_index[cols["sku"]])
+    nre = 0.0 if sku is not None else float(tech["economics"]["nre_usd_per_die_design"])
+    problem = Problem(
+        die_labels=die_labels,
+        die_nre_usd=np.full(len(die_labels), nre),
+        sku_die=sku_die.astype(np.int64),
+        sku_capex_usd=np.asarray(econ["capex_usd"], dtype=float),
+        sku_it_w=np.asarray(econ["it_w"], dtype=float),
+        sku_fabric=np.asarray(econ["fabric"], dtype=np.int64),
+        sku_fabric_ports=np.asarray(econ["fabric_ports"], dtype=np.int64),
+        sku_failures_per_year=sku_table["failures_per_year"].to_numpy(float) if len(sku_table) else np.zeros(0),
+        fabric_names=list(FABRICS),
+        fabric_radix=fab["radix"], fabric_switch_cost_usd=fab["switch_cost_usd"], fabric_switch_w=fab["switch_w"],
+        fabric_port_cost_usd=fab["port_cost_usd"], fabric_port_w=fab["port_w"],
+        workload_names=[w.name for w in inst.workloads],
+        demand=np.array([d[0] for d in demand], dtype=float),
+        demand_unit=[d[1] for d in demand],
+        col_workload=col_workload.astype(np.int64),
+        col_sku=new_index[cols["sku"]] if cols else np.zeros(0, dtype=np.int64),
+        col_throughput=cols.get("throughput", np.zeros(0)).astype(float),
+        col_packages=cols.get("packages", np.zeros(0, dtype=np.int64)).astype(np.int64),
+        col_max_replicas=(np.where(training[col_workload], 1, np.iinfo(np.int32).max).astype(np.int64)
+                          if training.any() else None),
+        max_designs=int((design_space or {}).get("max_designs") or inst.design_space.max_designs),
+        charge_nre=bool(inst.objective.include_nre),
+        power_budget_w=float(con.power_budget_w) if con.power_budget_w else np.inf,
+        budget_usd=float(con.budget_usd) if con.budget_usd else np.inf,
+        rack_power_w=float(con.rack_power_w or tech["power"]["rack_power_w"]),
+        rack_cost_usd=float(tech["economics"]["rack_cost_usd"]),
+        pue=float(tech["power"]["pue"]),
+        energy_usd_per_w=energy_usd_per_w(tech),
+        objective=objective,
+        sku_table=sku_table,
+        col_table=col_table,
+    )
+    return Built(problem=problem, skus=skus, workloads=reports)
+
+
+def build_problem(inst: Instance, design_space: dict[str, Any] | None = None, sku: str | None = None,
+                  objective: str | None = None) -> Problem:
+    """The array Problem of an instance (or of one design class of it)."""
+    return build(inst, design_space, sku, objective).problem

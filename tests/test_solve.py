@@ -1,0 +1,171 @@
+"""Design solver on instance-derived problems: the MILP equals the exhaustive enumeration over the
+same columns (hypothesis over generated small instances, multi-workload and K = 2 included), every
+solution passes the independent re-check, and the CLI's exit codes, JSON schema and infeasibility
+explanations behave as documented."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from litedse.cli import main
+from litedse.instance import instance_from_dict, load_instance
+from litedse.solution import verify
+from litedse.solve import SCHEMA_VERSION, solve_instance
+
+MAIN_JOB = "instances/llama3-70b-serving.toml"
+
+SMALL_MAPPING = {"tp": [1, 2, 4, 8], "pp": [1, 2], "batch": [16, 64]}
+WORKLOAD_POOL = [
+    {"name": "llama3-8b", "kind": "serving", "precision": "fp8", "input_tokens": 1024, "output_tokens": 256,
+     "ttft_s": 1.0, "tpot_s": 0.05, "mapping": SMALL_MAPPING},
+    {"name": "llama3-70b", "kind": "serving", "precision": "fp8", "input_tokens": 2048, "output_tokens": 256,
+     "ttft_s": 2.0, "tpot_s": 0.1, "mapping": SMALL_MAPPING},
+    {"name": "mixtral-8x7b", "kind": "serving", "precision": "bf16", "input_tokens": 1024, "output_tokens": 128,
+     "mapping": {**SMALL_MAPPING, "ep": [1, 2]}},
+    {"name": "llama3-8b-train", "model": "llama3-8b", "kind": "training", "precision": "bf16", "sequence_length": 2048,
+     "global_batch": 256, "mapping": {"tp": [1, 2, 4], "pp": [1, 2], "dp": [8, 16, 32, 64], "microbatch": [1]}},
+]
+
+
+@st.composite
+def small_instances(draw):
+    n_workloads = draw(st.integers(1, 3))
+    picks = draw(st.lists(st.integers(0, len(WORKLOAD_POOL) - 1), min_size=n_workloads, max_size=n_workloads,
+                          unique=True))
+    workloads = []
+    for i in picks:
+        w = dict(WORKLOAD_POOL[i])
+        if w["kind"] == "training":
+            w["train_tokens"] = draw(st.sampled_from([2e10, 5e10, 1e11]))
+            w["time_budget_days"] = 10
+        else:
+            w["demand_requests_per_s"] = draw(st.sampled_from([5, 20, 80, 300]))
+        workloads.append(w)
+    design_space = {
+        # {"values": [...]}: explicit lists, never read as range notation
+        "die_area_mm2": {"values": draw(st.lists(st.sampled_from([150, 250, 400, 600, 800]), min_size=1, max_size=3,
+                                                 unique=True))},
+        "dies_per_package": {"values": draw(st.sampled_from([[1], [1, 2]]))},
+        "hbm_stacks": {"values": draw(st.lists(st.integers(1, 8), min_size=1, max_size=3, unique=True))},
+        "hbm": ["hbm3e-12hi"],
+        "links": {"values": draw(st.lists(st.sampled_from([0, 8, 16]), min_size=1, max_size=2, unique=True))},
+        "interconnect": draw(st.lists(st.sampled_from(["cpo", "electrical"]), min_size=1, max_size=2, unique=True)),
+        "clock": [1.0],
+        "max_designs": draw(st.integers(1, 2)),
+    }
+    objective = draw(st.sampled_from(["cost", "power", "tco", "demand_scale"]))
+    if objective == "demand_scale":
+        # no exact column pruning applies to demand scale, and exhaustive enumeration of it grows as
+        # (columns)^W: keep the reference solver's work to one workload
+        workloads = workloads[:1]
+    data = {"design_space": design_space, "workload": workloads,
+            "objective": ({"maximize": "demand_scale"} if objective == "demand_scale" else {"minimize": objective})
+            | {"include_nre": draw(st.booleans())}}
+    budget = draw(st.sampled_from([None, 2e7, 1e8, 1e9]))
+    if objective == "demand_scale" and budget is None:
+        budget = 1e8
+    if budget is not None:
+        data["constraints"] = {"budget_usd": budget}
+    return data
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_instances())
+def test_milp_equals_enumeration_on_generated_instances(data):
+    inst = instance_from_dict(data)
+    milp = solve_instance(inst, method="milp")
+    enum = solve_instance(inst, method="enumerate")
+    assert milp.solution.status == enum.solution.status
+    assert milp.problem.n_columns == enum.problem.n_columns  # the same column set
+    if milp.solution.feasible:
+        a, b = milp.solution.objective_value, enum.solution.objective_value
+        assert abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b)), (a, b)
+        assert verify(milp.problem, milp.solution) == []
+        assert verify(enum.problem, enum.solution) == []
+
+
+def test_main_job_json_schema_and_recheck():
+    res = CliRunner().invoke(main, ["solve", MAIN_JOB, "--format", "json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["schema_version"] == SCHEMA_VERSION
+    assert doc["status"] == "optimal" and doc["gap"] <= 1e-6
+    assert set(doc["objective"]) == {"name", "value", "unit"} and doc["objective"]["name"] == "cost"
+    for key in ("die_area_mm2", "dies_per_package", "hbm_stacks", "hbm", "links", "interconnect", "clock",
+                "packages", "unit_cost_usd", "tdp_w", "peak_tflops_bf16"):
+        assert key in doc["designs"][0]
+    w = doc["workloads"][0]
+    for key in ("name", "design", "mapping", "replicas", "packages", "throughput", "demand", "ttft_s", "tpot_s"):
+        assert key in w
+    assert set(w["mapping"]) >= {"tp", "pp", "ep", "batch"}
+    assert w["throughput"] >= w["demand"] * (1 - 1e-9)
+    assert w["ttft_s"] <= 1.0 and w["tpot_s"] <= 0.05            # the instance's SLOs
+    assert w["packages"] == doc["designs"][w["design"]]["packages"]
+    for key in ("capex_usd", "it_power_w", "facility_power_w", "packages", "switches", "tco_usd"):
+        assert key in doc["totals"]
+    assert doc["objective"]["value"] == pytest.approx(doc["totals"]["capex_usd"], rel=1e-9)
+    assert "demand:llama3-70b" in doc["binding_constraints"] or doc["workloads"][0]["replicas"] >= 1
+    for key in ("name", "version", "method", "wall_s", "build_s", "solve_s", "columns_enumerated", "columns_kept",
+                "variables", "constraints"):
+        assert key in doc["solver"]
+    assert doc["solver"]["columns_enumerated"] >= doc["solver"]["columns_kept"] > 0
+
+
+def test_infeasible_power_budget_exits_3_and_says_by_how_much(tmp_path):
+    text = open(MAIN_JOB).read() + "\n[constraints]\npower_budget_w = 50000\n"
+    path = tmp_path / "tight.toml"
+    path.write_text(text)
+    res = CliRunner().invoke(main, ["solve", str(path)])
+    assert res.exit_code == 3
+    err = res.stderr.strip()
+    assert "\n" not in err and "power_budget_w" in err and "W" in err, err
+
+
+def test_infeasible_memory_explained(tmp_path):
+    inst = load_instance(MAIN_JOB)
+    data = {"design_space": {"die_area_mm2": [200], "dies_per_package": [1], "hbm_stacks": [1], "links": [0],
+                             "interconnect": ["cpo"]},
+            "workload": [{"name": "llama3-405b", "kind": "serving", "precision": "bf16", "input_tokens": 1024,
+                          "output_tokens": 128, "demand_requests_per_s": 1, "mapping": {"tp": [1], "pp": [1]}}]}
+    res = solve_instance(instance_from_dict(data))
+    assert res.solution.status == "infeasible"
+    assert "fits in HBM" in res.solution.explanation and "GB" in res.solution.explanation
+    assert inst.name == "llama3-70b-serving"
+
+
+def test_catalog_sku_class_is_a_fixed_design():
+    inst = load_instance(MAIN_JOB)
+    doc = solve_instance(inst, sku="h100").to_dict()
+    assert doc["status"] == "optimal"
+    (design,) = doc["designs"]
+    assert design["die_area_mm2"] == 814.0 and design["hbm_stacks"] == 5
+    assert design["peak_tflops_bf16"] == pytest.approx(989.4, rel=0.02)   # H100 datasheet [S4]
+    w = doc["workloads"][0]
+    assert w["throughput"] >= 1000 * (1 - 1e-9)
+    assert design["packages"] == w["replicas"] * (w["mapping"]["tp"] * w["mapping"]["pp"] * w["mapping"]["ep"])
+
+
+def test_bad_method_and_objective_need_budget():
+    inst = load_instance(MAIN_JOB)
+    from litedse.errors import InputError
+
+    with pytest.raises(InputError, match="method"):
+        solve_instance(inst, method="simplex")
+    with pytest.raises(InputError, match="budget"):
+        solve_instance(inst, objective="demand_scale")
+
+
+def test_solve_out_file_matches_stdout(tmp_path):
+    out = tmp_path / "sol.json"
+    res = CliRunner().invoke(main, ["solve", MAIN_JOB, "--format", "json", "--out", str(out)])
+    assert res.exit_code == 0
+    a, b = json.loads(res.stdout), json.loads(out.read_text())
+    a["solver"].pop("wall_s"), b["solver"].pop("wall_s")
+    assert a["objective"] == b["objective"] and a["designs"] == b["designs"]
+    assert np.isclose(a["totals"]["capex_usd"], b["totals"]["capex_usd"])
