@@ -4,6 +4,7 @@ the measured value and the error.
 
 Run: python benchmarks/calibration.py [section.key=value ...]   (override preset values)
      python benchmarks/calibration.py --fit                        (re-derive the fitted values)
+     python benchmarks/calibration.py --holdout                    (fit on some rows, predict the others)
 
 --fit re-runs the calibration: a minimax coordinate search (numpy only) of the C1 parameters on the
 Korthikanti rows, then of the C2 parameters on the TensorRT-LLM rows, starting from the preset.
@@ -51,8 +52,31 @@ def fit(perf: dict, params: dict, rows, rounds: int = 5, points: int = 9) -> flo
     return best
 
 
+HOLDOUTS = (  # (parameters, rows fitted on, rows predicted)
+    (C1_PARAMS, ("22B", "175B"), ("530B", "1T")),
+    (C2_PARAMS, ("C2(b)", "C2(d)"), ("C2(c)",)),
+)
+
+
+def holdout() -> None:
+    """Out-of-sample check: fit on one part of a table, report the error on the rest."""
+    for params, fit_on, predict_on in HOLDOUTS:
+        perf = presets.load("performance", "default")[0]
+        pick = lambda keys: [r for r in calibration.ROWS  # noqa: E731
+                             if any(r.table.startswith(k) or r.label.startswith(k) for k in keys)
+                             and r.table[:2] == ("C1" if params is C1_PARAMS else "C2")]
+        fit(perf, params, pick(fit_on))
+        errors = [calibration.predict(r, perf) / r.measured - 1.0 for r in pick(predict_on)]
+        print(f"fit on {', '.join(fit_on)} -> predict {', '.join(predict_on)}: "
+              f"worst held-out error {100 * max(abs(e) for e in errors):.1f}% over {len(errors)} rows "
+              f"({', '.join(f'{100 * e:+.1f}%' for e in errors)})")
+
+
 def main(argv: list[str]) -> int:
     perf = presets.load("performance", "default")[0]
+    if "--holdout" in argv:
+        holdout()
+        return 0
     if "--fit" in argv:
         argv = [a for a in argv if a != "--fit"]
         c1 = [r for r in calibration.ROWS if r.table.startswith("C1")]
