@@ -284,3 +284,25 @@ def test_static_batch_throughput_identity():
     w = serving(batching="static", input_tokens=2048, output_tokens=128)
     out = run("h200", w, tp=[1, 2, 4], batch=64)
     assert out["tokens_per_s"] == pytest.approx(64 * 128 / (out["ttft_s"] + 128 * out["tpot_s"]))
+
+
+def test_interleaving_rule():
+    t = lambda name, pp, micro: int(training.interleave(resolve_model(name, "w"), np.array([pp]),  # noqa: E731
+                                                        np.array([micro]), PERF)[0])
+    assert t("korthikanti-175b", 8, 64) == 3          # C1: 175B interleaved, 3 stages per device
+    assert t("korthikanti-530b", 35, 280) == 3        # C1: 530B, 105 layers = 35 x 3 chunks of one layer
+    assert t("korthikanti-1t", 64, 512) == 1          # 128 layers cannot give 64 devices 3 chunks each
+    assert t("korthikanti-175b", 8, 60) == 1          # microbatches not a multiple of pp
+    assert t("korthikanti-175b", 1, 64) == 1
+
+
+def test_korthikanti_530b_needs_activation_recompute():
+    """Korthikanti et al. 2022 Fig. 1: with plain tensor + pipeline parallelism the 530B and 1T
+    activations exceed the 80 GB A100; selective recompute + sequence parallelism fits them."""
+    for name, pp, gb in (("korthikanti-530b", 35, 280), ("korthikanti-1t", 64, 512)):
+        w = WorkloadSpec(name=name, kind="training", sequence_length=2048, global_batch=gb, recompute="none",
+                         sequence_parallel=False, demand_tokens_per_s=1.0)
+        plain = run("a100", w, tp=8, pp=pp, batch=gb)
+        sel = run("a100", w.model_copy(update={"recompute": "selective", "sequence_parallel": True}),
+                  tp=8, pp=pp, batch=gb)
+        assert not plain["fits"][0] and sel["fits"][0]
