@@ -25,11 +25,15 @@ def link(sku: Mapping[str, np.ndarray], span: np.ndarray, perf: dict) -> tuple[n
 
 
 def allreduce_s(nbytes, g, bw, lat):
-    """Ring all-reduce of ``nbytes`` per package over ``g`` packages: reduce-scatter then
-    all-gather, 2(g-1) steps each moving nbytes/g. Zero for g = 1. (Sequence parallelism's
-    reduce-scatter + all-gather pair costs the same.)"""
+    """All-reduce of ``nbytes`` per package over ``g`` packages, the faster of two algorithms (as
+    NCCL chooses by message size): a ring, reduce-scatter then all-gather, 2(g-1) steps each moving
+    nbytes/g (2 (g-1)/g nbytes / bw + 2 (g-1) lat), and a tree, reduce then broadcast over
+    2 ceil(log2 g) steps each moving the whole message (2 nbytes / bw + 2 ceil(log2 g) lat; pipelined).
+    Zero for g = 1. Sequence parallelism's reduce-scatter + all-gather pair costs the same."""
     g = np.asarray(g, dtype=float)
-    return np.where(g > 1, 2.0 * (g - 1.0) / g * nbytes / bw + 2.0 * (g - 1.0) * lat, 0.0)
+    ring = 2.0 * (g - 1.0) / g * nbytes / bw + 2.0 * (g - 1.0) * lat
+    tree = 2.0 * nbytes / bw + 2.0 * np.ceil(np.log2(np.maximum(g, 1.0))) * lat
+    return np.where(g > 1, np.minimum(ring, tree), 0.0)
 
 
 def allgather_s(nbytes, g, bw, lat):
