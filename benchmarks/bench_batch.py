@@ -38,7 +38,9 @@ def main(study: Path, serial: bool) -> None:
             store = Path(tmp) / f"w{workers}"
             summary = run_batch(tasks, store, workers=workers, progress=False)
             rows = Store(store).read()
-            solver_s = float(rows["solver_wall_s"].fillna(0).sum())
+            solver_s = float(rows["solver_wall_s"].fillna(0).sum()) if "solver_wall_s" in rows else 0.0
+            if "error" in rows and rows["error"].notna().any() and not rows["status"].eq("infeasible").all():
+                print(f"  first error: {rows['error'].dropna().iloc[0]}")
             results[workers] = (summary.wall_s, comparable(rows))
             print(f"{label:>16} (load {os.getloadavg()[0]:.1f}): wall {summary.wall_s:7.1f} s = {60 * len(tasks) / summary.wall_s:6.1f} solves/min; "
                   f"statuses {dict(sorted(summary.by_status.items()))}; sum of solver wall {solver_s:.1f} s")

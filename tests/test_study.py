@@ -109,3 +109,17 @@ def test_unknown_class_names_fail_at_planning(tmp_path):
     with pytest.raises(InputError, match="unknown design class.*monolitic"):
         plan([str(path)])
     assert len(plan([str(path)], classes=["lite", "monolithic", "h100"])) == 3
+
+
+def test_shipped_study_is_valid_and_plans_27_points_times_2_classes(tmp_path):
+    from click.testing import CliRunner
+
+    from litedse.cli import main
+
+    study = ROOT / "instances" / "studies" / "llama3-70b-defects-optics-demand.toml"
+    result = CliRunner().invoke(main, ["batch", str(study), "--out", str(tmp_path / "s"), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "54 solves planned" in result.output and "classes lite, monolithic" in result.output
+    assert not (tmp_path / "s").exists()          # a dry run writes nothing
+    tasks = plan([str(study)])
+    assert len({t["key"] for t in tasks}) == 27

@@ -33,8 +33,10 @@ def _classes(value: str | None) -> list[str] | None:
               help="Solver time limit per solve, seconds.")
 @click.option("--method", type=click.Choice(["milp", "enumerate"]), default="milp", show_default=True)
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option("--dry-run", is_flag=True, help="Validate the inputs and print the planned solves; solve nothing.")
 @FORMAT_OPTION
-def batch_command(inputs, store, classes, workers, scheduler, resume, time_limit_s, method, no_progress, fmt):
+def batch_command(inputs, store, classes, workers, scheduler, resume, time_limit_s, method, no_progress, dry_run,
+                  fmt):
     """Solve every instance file, glob match and study point in INPUTS, one Dask task per
     (instance, class), writing each row to the store as its task finishes. A bad file, an
     infeasible instance or a time limit is a row with its status, never a stop. Kill it at any
@@ -52,6 +54,22 @@ def batch_command(inputs, store, classes, workers, scheduler, resume, time_limit
 
     options = {"method": method, "time_limit_s": time_limit_s, "threads": 1}
     tasks = plan(list(inputs), classes=_classes(classes), options=options)
+    if dry_run:
+        per_source: dict[str, dict] = {}
+        for t in tasks:
+            entry = per_source.setdefault(t["source"], {"solves": 0, "classes": [], "bad_file": False})
+            entry["solves"] += 1
+            entry["bad_file"] |= bool(t.get("input_error"))
+            if t["class"] not in entry["classes"]:
+                entry["classes"].append(t["class"])
+        if fmt == "json":
+            echo_json({"store": store, "tasks": len(tasks), "sources": per_source})
+        else:
+            for src, e in per_source.items():
+                note = " (unreadable: recorded as input_error)" if e["bad_file"] else ""
+                click.echo(f"{src}: {e['solves']} solves, classes {', '.join(e['classes'])}{note}")
+            click.echo(f"{len(tasks)} solves planned into {store}")
+        return
     try:
         summary = run_batch(tasks, store, workers=workers, scheduler=scheduler, resume=resume,
                             progress=not no_progress)
