@@ -310,3 +310,10 @@ def test_korthikanti_530b_needs_activation_recompute():
         sel = run("a100", w.model_copy(update={"recompute": "selective", "sequence_parallel": True}),
                   tp=8, pp=pp, batch=gb)
         assert not plain["fits"][0] and sel["fits"][0]
+
+
+def test_alltoall_by_hand():
+    # large message: pairwise, 7/8 of 8 MB leaves the package, 7 messages
+    assert comm.alltoall_s(8e6, 8, 1e10, 1e-5) == pytest.approx(7e6 / 1e10 + 7e-5)
+    # small message over 64: Bruck, 6 steps each forwarding half of 1 kB
+    assert comm.alltoall_s(1e3, 64, 1e10, 1e-5) == pytest.approx(6 * (500 / 1e10 + 1e-5))

@@ -43,10 +43,14 @@ def allgather_s(nbytes, g, bw, lat):
 
 
 def alltoall_s(nbytes, g, bw, lat):
-    """All-to-all where each package holds ``nbytes`` to spread evenly over the group: (g-1)/g of
-    it leaves the package; g-1 messages (pairwise exchange)."""
+    """All-to-all where each package holds ``nbytes`` to spread evenly over the group, the faster
+    of pairwise exchange ((g-1)/g of it leaves the package in g-1 messages) and Bruck's algorithm
+    for small messages (ceil(log2 g) steps, each forwarding half the data)."""
     g = np.asarray(g, dtype=float)
-    return np.where(g > 1, (g - 1.0) / g * nbytes / bw + (g - 1.0) * lat, 0.0)
+    steps = np.ceil(np.log2(np.maximum(g, 1.0)))
+    pairwise = (g - 1.0) / g * nbytes / bw + (g - 1.0) * lat
+    bruck = steps * (nbytes / 2.0 / bw + lat)
+    return np.where(g > 1, np.minimum(pairwise, bruck), 0.0)
 
 
 def p2p_s(nbytes, bw, lat):
