@@ -120,7 +120,10 @@ def run_batch(tasks: list[dict], store: Store | str | os.PathLike, *, task_fn: T
     unique: dict[tuple[str, str], dict] = {}
     for task in tasks:
         unique.setdefault((task["key"], task["class"]), task)
-    if store.path.exists() and store.files() and not resume:
+    if store.path.is_dir() and not store.exists() and any(store.path.iterdir()):
+        raise InputError("directory exists and is not a results store", key="--out", value=str(store.path),
+                         expected="a new or empty directory, or a store written by `litedse batch`")
+    if store.exists() and store.files() and not resume:
         raise InputError("results store already holds rows", key="--out", value=str(store.path),
                          expected="a new directory, or --resume to add the missing rows")
     store.create()

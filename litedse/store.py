@@ -180,7 +180,7 @@ class Store:
 
     def read(self) -> pd.DataFrame:
         """All rows, one per (key, class): the latest written wins."""
-        if not self.path.is_dir():
+        if not (self.parts_dir.is_dir() or self.data_dir.is_dir()):
             raise InputError("no results store here", key="STORE", value=str(self.path),
                              expected="a directory written by `litedse batch --out`")
         return self._read_files(self.files())
@@ -188,13 +188,16 @@ class Store:
     def done(self, final_only: bool = True) -> set[tuple[str, str]]:
         """(key, class) pairs already in the store; with ``final_only``, only those whose outcome a
         re-run would reproduce (a crashed task is retried)."""
-        frame = self.read() if self.path.is_dir() else pd.DataFrame(columns=[*KEY_COLUMNS, "status"])
+        frame = self.read() if self.exists() else pd.DataFrame(columns=[*KEY_COLUMNS, "status"])
         if final_only and len(frame):
             frame = frame[frame["status"].isin(FINAL_STATUSES)]
         return set(zip(frame["key"], frame["class"]))
 
+    def exists(self) -> bool:
+        return self.parts_dir.is_dir() or self.data_dir.is_dir()
+
     def __len__(self) -> int:
-        return len(self.read()) if self.path.is_dir() else 0
+        return len(self.read()) if self.exists() else 0
 
     # -- compaction ------------------------------------------------------------------------------
     def compact(self, _crash_after: str | None = None) -> Path | None:

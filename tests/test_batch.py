@@ -303,3 +303,12 @@ def test_repeated_kills_at_random_moments_then_resume(tmp_path):
     got = comparable(Store(store).read())
     assert not got.duplicated(["key", "class"]).any()
     assert len(got) == 2 * n and got.astype(str).equals(expected[got.columns].astype(str))
+
+
+def test_out_must_be_a_store_or_new(tmp_path):
+    from litedse.errors import InputError
+
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="not a results store"):
+        run_batch(fake_tasks(1), tmp_path, task_fn=fake_task, workers=0, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]

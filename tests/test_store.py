@@ -78,6 +78,8 @@ def test_mixed_types_in_one_column_survive_compaction(tmp_path):
 def test_reading_a_missing_store_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="no results store"):
         Store(tmp_path / "nope").read()
+    with pytest.raises(InputError, match="no results store"):
+        Store(tmp_path).read()                    # a directory, but not a store
 
 
 ops = st.lists(st.one_of(
