@@ -317,3 +317,21 @@ def test_alltoall_by_hand():
     assert comm.alltoall_s(8e6, 8, 1e10, 1e-5) == pytest.approx(7e6 / 1e10 + 7e-5)
     # small message over 64: Bruck, 6 steps each forwarding half of 1 kB
     assert comm.alltoall_s(1e3, 64, 1e10, 1e-5) == pytest.approx(6 * (500 / 1e10 + 1e-5))
+
+
+def test_moe_memory_and_expert_streaming_by_hand():
+    """Mixtral 8x7B: EP shards the routed experts; a batch-1 decode step reads the 2 routed experts
+    of 8 it uses (fraction 1 - (1 - 2/8)^1 = 1/4), a batch-64 step nearly all of them."""
+    a = resolve_model("mixtral-8x7b", "w")
+    w = WorkloadSpec(name="mixtral-8x7b", kind="decode", input_tokens=1, output_tokens=2, demand_tokens_per_s=1.0)
+    out = run("h200", w, ep=[1, 4], batch=[1, 64])
+    dense = a.params - a.expert_params_total
+    kv_gb = 64 * 3 * a.kv_bytes_per_token(2.0) / 1e9
+    reserve = PERF["memory"]["runtime_reserve_gb"]
+    assert out["memory_gb_per_package"][0] == pytest.approx((dense + a.expert_params_total) * 2 / 1e9
+                                                           + 1 * 3 * a.kv_bytes_per_token(2.0) / 1e9 + reserve)
+    assert out["memory_gb_per_package"][1] == pytest.approx((dense + a.expert_params_total / 4) * 2 / 1e9
+                                                           + kv_gb / 4 + reserve)
+    hbm = 4800e9 * PERF["efficiency"]["hbm"]
+    streamed = (dense - a.vocab * a.hidden + a.expert_params_total / 4) * 2     # batch 1: a quarter
+    assert out["t_memory_s"][0] == pytest.approx(streamed / hbm, rel=0.01)      # KV of 2 tokens aside
