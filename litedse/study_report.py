@@ -100,7 +100,7 @@ def _label(col: str) -> str:
 
 def _log_scale(values: pd.Series) -> bool:
     v = pd.to_numeric(values, errors="coerce").dropna()
-    return len(v) > 1 and (v > 0).all() and v.max() / v.min() >= 20
+    return len(v) > 1 and (v > 0).all() and v.max() / v.min() >= 10
 
 
 def ratio_figure(ratios: pd.DataFrame, param: str, others: list[str], figdir: Path, classes: tuple[str, str]):
@@ -132,12 +132,17 @@ def ratio_figure(ratios: pd.DataFrame, param: str, others: list[str], figdir: Pa
         ax.set_xlabel(_label(param))
         ax.set_ylabel("ratio (< 1: Lite better)")
         if numeric_x and _log_scale(data[param]):
+            from matplotlib.ticker import NullFormatter
+
             ax.set_xscale("log")
+            ticks = sorted(data[param].dropna().unique())
+            ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+            ax.xaxis.set_minor_formatter(NullFormatter())
         ax.grid(True, alpha=0.3)
     handles, labels = axes[0].get_legend_handles_labels()
     if labels and any(labels):
-        fig.legend(handles, labels, loc="lower center", ncol=min(4, len(labels)), fontsize=8,
-                   bbox_to_anchor=(0.5, -0.08 - 0.04 * (len(labels) // 4)))
+        fig.legend(handles, labels, loc="center left", fontsize=8, bbox_to_anchor=(1.0, 0.5), frameon=False)
+    fig.tight_layout()
     return _save(fig, figdir, f"ratio_{_slug(_label(param))}")
 
 
