@@ -22,6 +22,7 @@ import socket
 import sys
 import time
 import traceback
+import uuid
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -186,8 +187,10 @@ def _run_dask(pending: list[dict], task_fn: TaskFn, workers: int | None, schedul
         client = Client(cluster)
     try:
         summary.workers = len(client.scheduler_info().get("workers", {})) or (workers or 0)
+        # a run id in the keys: a long-lived scheduler must never hand back a result held from another run
+        run = uuid.uuid4().hex[:8]
         futures = client.map(functools.partial(run_task, task_fn), pending, pure=False,
-                             key=[f"litedse-{t['key'][:16]}-{t['class']}-{i}" for i, t in enumerate(pending)])
+                             key=[f"litedse-{run}-{t['key'][:12]}-{t['class']}-{i}" for i, t in enumerate(pending)])
         by_key = {f.key: t for f, t in zip(futures, pending)}
         for future in as_completed(futures):
             task = by_key[future.key]
