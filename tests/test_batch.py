@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from litedse.batch import run_batch, run_task
@@ -249,10 +250,33 @@ def test_mixed_inputs_get_the_right_status_on_every_row(tmp_path):
     assert row["design_die_area_mm2"] == doc["designs"][0]["die_area_mm2"]
     assert row["design_packages"] == doc["designs"][0]["packages"]
     assert row["key"] == load_instance(good).key() and row["class"] == "instance"
-    # a time limit too short to find anything is a status, not a crash
-    tl = run_batch(__import__("litedse.study", fromlist=["plan"]).plan([str(good)], options={"time_limit_s": 1e-4}),
-                   tmp_path / "tl", workers=0, progress=False)
-    assert tl.by_status == {"time_limit": 1}
+
+
+def test_time_limit_reaches_the_solver_and_is_a_row(tmp_path, monkeypatch):
+    """Whether HiGHS stops before its optimum under a tiny limit depends on presolve and load, so the
+    solve is stubbed: the task must pass the limit and one thread, and record what comes back."""
+    import types
+
+    import litedse.solve
+    from litedse.study import plan
+
+    seen = {}
+
+    def stub(inst, **kwargs):
+        seen.update(kwargs)
+        doc = {"schema_version": 1, "instance": inst.name, "status": "time_limit",
+               "objective": {"name": "cost", "value": None, "unit": "usd"}, "gap": None, "designs": [],
+               "workloads": [], "totals": {}, "binding_constraints": [], "explanation": None,
+               "solver": {"name": "highs", "method": "milp", "wall_s": 0.01}}
+        return types.SimpleNamespace(to_dict=lambda: doc, solution=types.SimpleNamespace(explanation=""))
+
+    monkeypatch.setattr(litedse.solve, "solve_instance", stub)
+    good = _small_instance(tmp_path, "good.toml")
+    summary = run_batch(plan([str(good)], options={"time_limit_s": 1e-4}), tmp_path / "tl", workers=0, progress=False)
+    assert seen["time_limit_s"] == 1e-4 and seen["threads"] == 1 and seen["method"] == "milp"
+    assert summary.by_status == {"time_limit": 1} and summary.failed == 1
+    row = Store(tmp_path / "tl").read().iloc[0]
+    assert row["status"] == "time_limit" and pd.isna(row["objective_value"]) and row["n_designs"] == 0
 
 
 def test_instance_defined_class_restricts_the_design(tmp_path):
