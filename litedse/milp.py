@@ -88,7 +88,11 @@ class DesignModel:
 
         # variables
         m.column_chosen = pe.Var(m.columns, domain=pe.Binary)
-        m.replicas = pe.Var(m.columns, domain=pe.NonNegativeIntegers)
+        # min objectives: n_c = U_c x_c exactly (Proposition 1), so n_c is integral whenever x is and
+        # need not be an integer variable (HiGHS's presolve probes every integer: thousands of them
+        # cost tens of seconds); demand_scale keeps n_c a free integer up to U_c
+        fixed_replicas = p.objective != "demand_scale"
+        m.replicas = pe.Var(m.columns, domain=pe.NonNegativeReals if fixed_replicas else pe.NonNegativeIntegers)
         m.die_taped_out = pe.Var(m.dies, domain=pe.Binary)
         m.packages = pe.Var(m.skus, domain=pe.NonNegativeIntegers)
         m.fabric_ports = pe.Var(m.fabrics, domain=pe.NonNegativeReals)
@@ -130,7 +134,7 @@ class DesignModel:
         else:
             coef_U = U.tolist()
         m.replicas_on_chosen_column = pe.Constraint(m.columns, rule={
-            c: (None, LinearExpression(constant=0.0, linear_coefs=[1.0, -coef_U[c]], linear_vars=[n[c], x[c]]), 0.0)
+            c: (0.0 if fixed_replicas else None, LinearExpression(constant=0.0, linear_coefs=[1.0, -coef_U[c]], linear_vars=[n[c], x[c]]), 0.0)
             for c in range(nC)})
 
         # column_needs_die[(w, d)]: sum_{c in C_w, d(c) = d} x_c - y_d <= 0 (aggregated linking: one

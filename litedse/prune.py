@@ -86,6 +86,8 @@ def check_problem(problem: Problem) -> None:
             raise ValueError(f"{name} must be finite and >= 0")
     if p.n_columns and (np.min(p.col_throughput) <= 0 or np.min(p.col_packages) < 1):
         raise ValueError("col_throughput must be > 0 and col_packages >= 1")
+    if p.col_max_replicas is not None and p.n_columns and np.min(p.col_max_replicas) < 1:
+        raise ValueError("col_max_replicas must be >= 1 (a column that may have no replica is no column)")
     if p.max_designs < 1:
         raise ValueError("max_designs must be >= 1")
     if p.objective == "demand_scale":
