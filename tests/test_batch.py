@@ -129,7 +129,7 @@ def test_separately_started_scheduler_gives_the_local_result(tmp_path):
     procs = [subprocess.Popen(["dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
                               env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     try:
-        procs.append(subprocess.Popen(["dask", "worker", address, "--nworkers", "2", "--nthreads", "1",
+        procs.append(subprocess.Popen(["dask", "worker", address, "--nworkers", "1", "--nthreads", "1",
                                        "--no-dashboard", "--host", "127.0.0.1"],
                                       env=_env(), cwd=TESTS_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         # a real study: two demand points of the small instance, solved remotely and locally
