@@ -14,6 +14,10 @@ Why it survives SIGKILL at any moment:
   a kill between the two leaves the same row in two files; every reader therefore de-duplicates on
   (key, class), keeping the row written last (``written_ns``). No state lives outside the files.
 
+Read a store with ``Store(path).read()`` (or ``litedse report STORE``): it de-duplicates. Once a batch
+has finished, ``compact()`` has left one file, ``STORE/data/compact-*.parquet``, which any Parquet
+reader (pandas, pyarrow, DuckDB, Spark) can open directly.
+
 Only one process writes a store at a time (the batch driver; Dask workers return rows to it and
 never touch the directory), so no locking is needed.
 
