@@ -94,6 +94,8 @@ class ParetoFront:
     mode: str = "exact"
     status: str = "optimal"          # "infeasible" if no design meets the Problem at all
     explanation: str = ""
+    columns: int = 0                 # columns of the Problem
+    columns_swept: int = 0           # columns left for the sweep after the payoff-table bound (Proposition 7)
 
     def to_frame(self, problem: Problem | None = None) -> pd.DataFrame:
         """One row per point, sorted by x: both criteria, every other criterion, the design label and
@@ -132,6 +134,33 @@ def _step(value: float) -> float:
     return max(ABS_STEP, REL_STEP * abs(value))
 
 
+def sku_lower_bounds(problem: Problem, criterion: str, repair_hours: float = REPAIR_HOURS) -> np.ndarray:
+    """LB_s: a lower bound on ``criterion`` (cost, power, tco or blast_radius) over every design
+    that uses SKU s (design.md Proposition 5, with the blast radius's b_c as column contribution).
+    inf for SKUs without a usable column."""
+    from litedse.prune import min_replicas, usable_columns
+
+    p = replace(problem, objective="cost")
+    usable = usable_columns(p)
+    if criterion == "blast_radius":
+        contrib = blast_radius_per_column(p, repair_hours)
+    else:
+        per_pkg = {"cost": p.sku_capex_usd, "power": p.pue * p.sku_it_w,
+                   "tco": p.sku_capex_usd + p.energy_usd_per_w * p.pue * p.sku_it_w}[criterion].astype(float)
+        contrib = per_pkg[p.col_sku] * p.col_packages * min_replicas(p)
+    contrib = np.where(usable, contrib, np.inf)
+    lb_ws = np.full((p.n_workloads, p.n_skus), np.inf)
+    np.minimum.at(lb_ws, (p.col_workload, p.col_sku), contrib)
+    lb_w = lb_ws.min(axis=1)
+    if not np.all(np.isfinite(lb_w)):
+        return np.full(p.n_skus, -np.inf)     # some workload cannot be served: no bound
+    with np.errstate(invalid="ignore"):
+        lb = lb_w.sum() + np.min(lb_ws - lb_w[:, None], axis=0)
+    if p.charge_nre and criterion in ("cost", "tco"):
+        lb = lb + p.die_nre_usd[p.sku_die]
+    return lb
+
+
 def _pareto_problem(problem: Problem, x: str, y: str) -> Problem:
     # lambda is a variable only under objective demand_scale; the min objectives share U_c = n*_c,
     # valid for every non-decreasing criterion (Proposition 1), so "cost" stands for all of them
@@ -140,11 +169,14 @@ def _pareto_problem(problem: Problem, x: str, y: str) -> Problem:
 
 def pareto_front(problem: Problem, x: str, y: str, *, points: int | None = None,
                  repair_hours: float = REPAIR_HOURS, max_points: int = MAX_POINTS,
-                 time_limit_s: float | None = None, threads: int | None = None) -> ParetoFront:
+                 time_limit_s: float | None = None, threads: int | None = None,
+                 bound_prune: bool = True) -> ParetoFront:
     """The non-dominated designs of ``problem`` for criteria ``x`` and ``y`` (each in CRITERIA).
 
     ``points=None``: the exact front (at most ``max_points`` points, best-x end first; ``complete``
     says whether it was reached). ``points=N``: AUGMECON2 grid of N epsilon values with bypass.
+    ``bound_prune``: after the payoff table, sweep a model without the SKUs that cannot reach the
+    front (Proposition 7; min criteria only). The points' columns always index ``problem``.
     """
     from litedse.milp import ParetoModel  # only the solver layer imports Pyomo
 
@@ -167,9 +199,15 @@ def pareto_front(problem: Problem, x: str, y: str, *, points: int | None = None,
         else:
             pm.set_pareto_bound(name, 0.0 if not math.isfinite(v) else -v)
 
+    remap = None   # column indices of the pruned sweep model in p (Proposition 7)
+
     def solve() -> Solution:
         front.solves += 1
-        return pm.solve(time_limit_s=time_limit_s, threads=threads, explain=False)
+        sol = pm.solve(time_limit_s=time_limit_s, threads=threads, explain=False)
+        if remap is not None and sol.feasible:
+            # same SKUs and fabrics, fewer columns: only the column indices differ
+            sol.column = remap[sol.column]
+        return sol
 
     def lex(first: str, second: str, eps_second: float) -> Solution | None:
         """min first s.t. second <= eps_second, then min second s.t. first <= its optimum."""
@@ -180,23 +218,23 @@ def pareto_front(problem: Problem, x: str, y: str, *, points: int | None = None,
         sol1 = solve()
         if not sol1.feasible:
             return None
-        v1 = s1 * metrics(pm.problem, sol1, repair_hours)[first]
+        v1 = s1 * metrics(p, sol1, repair_hours)[first]
         bound(first, s1, v1 + 0.1 * _step(v1))
         pm.set_pareto_weights(*((0.0, 1.0) if first == x else (1.0, 0.0)))
         sol2 = solve()
         bound(first, s1, none)
         if not sol2.feasible:   # only a tolerance artefact: sol1 itself satisfies the bound
             return sol1
-        m1, m2 = metrics(pm.problem, sol1, repair_hours), metrics(pm.problem, sol2, repair_hours)
+        m1, m2 = metrics(p, sol1, repair_hours), metrics(p, sol2, repair_hours)
         # keep the second stage only if it is no worse on both (it cannot be, up to tolerances)
         if s2 * m2[second] <= s2 * m1[second] and s1 * m2[first] <= s1 * m1[first] + 0.1 * _step(v1):
             return sol2
         return sol1
 
     def add(sol: Solution, eps: float) -> float:
-        vals = metrics(pm.problem, sol, repair_hours)
+        vals = metrics(p, sol, repair_hours)
         front.points.append(ParetoPoint(values=vals, epsilon=sy * eps if math.isfinite(eps) else eps,
-                                        solution=sol, design=design_label(pm.problem, sol)))
+                                        solution=sol, design=design_label(p, sol)))
         return sy * vals[y]
 
     first = lex(x, y, none)
@@ -206,6 +244,24 @@ def pareto_front(problem: Problem, x: str, y: str, *, points: int | None = None,
         front.explanation = explain_infeasible(problem)
         front.wall_s = time.perf_counter() - t0
         return front
+    front.columns = front.columns_swept = p.n_columns
+    other = None
+    if "demand_scale" not in (x, y) and bound_prune:
+        # Proposition 7: every non-dominated design has x <= x(A) and y <= y(B), where B = lex(x, y)
+        # and A = lex(y, x) are the two ends of the front; SKUs whose lower bound exceeds either
+        # end cannot appear on the front, and the sweep runs on the smaller model
+        other = lex(y, x, none)
+        mb, ma = metrics(p, first, repair_hours), metrics(p, other, repair_hours)
+        lbx, lby = sku_lower_bounds(p, x, repair_hours), sku_lower_bounds(p, y, repair_hours)
+        drop = (lbx > ma[x] * (1 + 1e-9) + 1e-9) | (lby > mb[y] * (1 + 1e-9) + 1e-9)
+        keep = np.flatnonzero(~drop[p.col_sku])
+        if len(keep) < 0.8 * p.n_columns:
+            from litedse.prune import subset_columns
+            sub = subset_columns(p, keep)
+            pm = ParetoModel(sub, x, y, blast_radius_per_column(sub, repair_hours))
+            front.build_s += pm.build_s
+            front.columns_swept = len(keep)
+            remap = keep
     vy = add(first, none)
     if points is None:
         while True:
@@ -216,20 +272,21 @@ def pareto_front(problem: Problem, x: str, y: str, *, points: int | None = None,
             sol = lex(x, y, eps)
             if sol is None:
                 break
-            vy_new = sy * metrics(pm.problem, sol, repair_hours)[y]
+            vy_new = sy * metrics(p, sol, repair_hours)[y]
             if vy_new > eps + 0.5 * _step(vy):
                 # the solver accepted the bound within its tolerance: widen the step once more
                 eps = vy - 100.0 * _step(vy)
                 sol = lex(x, y, eps)
                 if sol is None:
                     break
-                vy_new = sy * metrics(pm.problem, sol, repair_hours)[y]
+                vy_new = sy * metrics(p, sol, repair_hours)[y]
                 if vy_new > eps + 0.5 * _step(vy):
                     raise RuntimeError(f"pareto: no progress below {y} = {sy * vy}")
             vy = add(sol, eps)
     else:
-        other = lex(y, x, none)
-        vy_min = sy * metrics(pm.problem, other, repair_hours)[y]
+        if other is None:
+            other = lex(y, x, none)
+        vy_min = sy * metrics(p, other, repair_hours)[y]
         vy_max = vy
         grid = np.linspace(vy_max, vy_min, points)[1:]
         k = 0
@@ -237,7 +294,7 @@ def pareto_front(problem: Problem, x: str, y: str, *, points: int | None = None,
             sol = lex(x, y, float(grid[k]) + 0.1 * _step(float(grid[k])))
             if sol is None:
                 break
-            vy_new = sy * metrics(pm.problem, sol, repair_hours)[y]
+            vy_new = sy * metrics(p, sol, repair_hours)[y]
             if vy_new < vy - 0.5 * _step(vy):
                 vy = add(sol, float(grid[k]))
             # bypass: every grid value the found point already satisfies yields the same point

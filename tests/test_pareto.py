@@ -183,3 +183,30 @@ def test_pareto_components_are_documented():
                 "pareto_weight_secondary", "pareto_objective"):
         assert new in names and f"`{new}`" in section
     assert math.isfinite(len(re.findall("AUGMECON2", section)))
+
+
+@pytest.mark.parametrize("pair", [("cost", "power"), ("tco", "blast_radius")])
+def test_payoff_bound_pruning_keeps_the_front(pair):
+    """Proposition 7: the sweep on the SKU-pruned model gives the same front as on the full one."""
+    p = random_problem(np.random.default_rng(14), n_dies=6, skus_per_die=3, n_workloads=2, cols_per_pair=3,
+                       max_designs=2)
+    pruned = pareto_front(p, *pair, repair_hours=REPAIR_H, threads=1)
+    full = pareto_front(p, *pair, repair_hours=REPAIR_H, threads=1, bound_prune=False)
+    assert pruned.columns_swept < pruned.columns == full.columns_swept
+    a = np.array([[pt.values[pair[0]], pt.values[pair[1]]] for pt in pruned.points])
+    b = np.array([[pt.values[pair[0]], pt.values[pair[1]]] for pt in full.points])
+    assert same_vectors(a, b) and len(a) >= 2
+    # the points' columns index the full problem and verify there
+    for pt in pruned.points:
+        assert verify(replace(p, objective="cost"), pt.solution) == []
+
+
+def test_blast_radius_column_pruning_against_brute_force():
+    from litedse.pareto import prune_for_blast_radius
+
+    for seed in range(4):
+        p = random_problem(np.random.default_rng(seed), n_dies=2, skus_per_die=2, n_workloads=2, cols_per_pair=3)
+        q = prune_for_blast_radius(p)
+        assert q.n_columns <= p.n_columns
+        for pair in (("cost", "blast_radius"), ("power", "blast_radius")):
+            assert same_vectors(brute_front(q, *pair), brute_front(p, *pair))
