@@ -44,6 +44,17 @@ def _csr(row_of: np.ndarray, n_rows: int):
     return np.cumsum(starts), order
 
 
+_THREADS_OF_PROCESS: list = []
+
+
+def _process_threads(requested: int | None) -> int | None:
+    """The HiGHS thread count of this process. HiGHS fixes it at the first solve and fails any
+    later solve that asks for another, so every solve in a process uses the first request."""
+    if not _THREADS_OF_PROCESS:
+        _THREADS_OF_PROCESS.append(requested)
+    return _THREADS_OF_PROCESS[0]
+
+
 class DesignModel:
     """The MILP of one Problem, built once and re-solved after bound changes.
 
@@ -261,6 +272,7 @@ class DesignModel:
         """Solve (or re-solve) with HiGHS. ``explain``: on infeasibility, add explain_infeasible's text."""
         p = self.problem
         t0 = time.perf_counter()
+        threads = _process_threads(threads)
         opt = self._solver(threads)
         kwargs = {}
         if time_limit_s is not None:
