@@ -60,8 +60,8 @@ def error_rows(task: dict, status: str, message: str) -> list[dict]:
 
 
 def _identity(task: dict) -> dict:
-    row = {"key": task["key"], "class": task["class"], "source": task.get("source"), "point": task.get("point"),
-           "instance_name": task.get("instance_name")}
+    row = {"key": task["key"], "class": task["class"], "source": task.get("source"), "study": task.get("study"),
+           "point": task.get("point"), "instance_name": task.get("instance_name")}
     for path, value in (task.get("sweep") or {}).items():
         row[f"sweep:{path}"] = value
     return row

@@ -28,6 +28,7 @@ Row schema (README snippet; ``STORE_SCHEMA_VERSION`` = "store-1"; a column absen
 | `key` | sha256 hex of the resolved instance (`Instance.key()`); for a file that could not be read as an instance, `input:` + sha256 of its path and bytes |
 | `class` | design class solved (`lite`, `monolithic`, `free`, `h100`, ...); `instance` when no class was requested (the instance as written) |
 | `source` | the instance or study file the row comes from |
+| `study` | the study's `name` (null for a plain instance file) |
 | `point` | index of the point in its study (null for a plain instance file) |
 | `instance_name` | the instance's `name` |
 | `sweep:<key path>` | one column per swept key path of a study (e.g. `sweep:technology.node.n4.defect_density_per_cm2`), holding this point's value |
