@@ -161,6 +161,58 @@ def sku_lower_bounds(problem: Problem, criterion: str, repair_hours: float = REP
     return lb
 
 
+def _criterion_per_column(p: Problem, criterion: str, repair_hours: float) -> np.ndarray:
+    from litedse.prune import min_replicas
+
+    if criterion == "blast_radius":
+        return blast_radius_per_column(p, repair_hours)
+    per_pkg = {"cost": p.sku_capex_usd, "power": p.pue * p.sku_it_w,
+               "tco": p.sku_capex_usd + p.energy_usd_per_w * p.pue * p.sku_it_w}[criterion].astype(float)
+    return per_pkg[p.col_sku] * p.col_packages * min_replicas(p)
+
+
+def incumbent_prune(problem: Problem, x: str, y: str, repair_hours: float = REPAIR_HOURS) -> np.ndarray:
+    """Columns to keep by Proposition 8: a SKU is dropped when some feasible single-SKU design V
+    (every workload on the SKU's best column for x, or for y, evaluated exactly) is strictly
+    better on both criteria than the SKU's lower bounds (LB^x_s, LB^y_s). Min criteria only."""
+    from litedse.enumerate import _evaluate
+    from litedse.prune import min_replicas, usable_columns
+
+    p = replace(problem, objective="cost")
+    usable = usable_columns(p)
+    if p.n_columns == 0 or p.n_workloads == 0:
+        return np.arange(p.n_columns)
+    cand = []
+    for crit in (x, y):
+        val = np.where(usable, _criterion_per_column(p, crit, repair_hours), np.inf)
+        order = np.lexsort((np.arange(p.n_columns), val, p.col_workload, p.col_sku))
+        best = np.full((p.n_skus, p.n_workloads), -1, dtype=np.int64)
+        # first column of each (SKU, workload) group in the sort is its best for this criterion
+        first = np.ones(len(order), dtype=bool)
+        key = p.col_sku[order] * p.n_workloads + p.col_workload[order]
+        first[1:] = key[1:] != key[:-1]
+        pick = order[first & np.isfinite(val[order])]
+        best[p.col_sku[pick], p.col_workload[pick]] = pick
+        cand.append(best[np.all(best >= 0, axis=1)])
+    C = np.concatenate(cand, axis=0)
+    if not len(C):
+        return np.arange(p.n_columns)
+    ev = _evaluate(p, C, min_replicas(p)[C])
+    br = blast_radius_per_column(p, repair_hours)[C].sum(axis=1)
+    value = {"cost": ev["capex"], "power": ev["facility"], "tco": ev["tco"], "blast_radius": br}
+    vx, vy = value[x][ev["ok"]], value[y][ev["ok"]]
+    if not len(vx):
+        return np.arange(p.n_columns)
+    lbx, lby = sku_lower_bounds(p, x, repair_hours), sku_lower_bounds(p, y, repair_hours)
+    # for each SKU: the smallest y among incumbents with x < LB^x_s (prefix minimum over sorted x)
+    o = np.argsort(vx, kind="stable")
+    xs, ymin = vx[o], np.minimum.accumulate(vy[o])
+    k = np.searchsorted(xs, lbx * (1 - 1e-9) - 1e-9, side="left")
+    best_y = np.where(k > 0, ymin[np.maximum(k - 1, 0)], np.inf)
+    drop = best_y < lby * (1 - 1e-9) - 1e-9
+    return np.flatnonzero(~drop[p.col_sku])
+
+
 def _pareto_problem(problem: Problem, x: str, y: str) -> Problem:
     # lambda is a variable only under objective demand_scale; the min objectives share U_c = n*_c,
     # valid for every non-decreasing criterion (Proposition 1), so "cost" stands for all of them
@@ -186,8 +238,15 @@ def pareto_front(problem: Problem, x: str, y: str, *, points: int | None = None,
         raise ValueError("points must be >= 2")
     t0 = time.perf_counter()
     p = _pareto_problem(problem, x, y)
-    pm = ParetoModel(p, x, y, blast_radius_per_column(p, repair_hours))
     front = ParetoFront(x=x, y=y, mode="exact" if points is None else f"grid{points}")
+    remap = None   # column indices of the (pruned) model in p (Propositions 7 and 8)
+    model_problem = p
+    if "demand_scale" not in (x, y) and bound_prune:
+        keep = incumbent_prune(p, x, y, repair_hours)
+        if len(keep) < p.n_columns:
+            from litedse.prune import subset_columns
+            model_problem, remap = subset_columns(p, keep), keep
+    pm = ParetoModel(model_problem, x, y, blast_radius_per_column(model_problem, repair_hours))
     front.build_s = pm.build_s
     sx, sy = _sign(x), _sign(y)
     # a bound is stored as the minimised value (sign * criterion); "no bound" is +inf
@@ -198,8 +257,6 @@ def pareto_front(problem: Problem, x: str, y: str, *, points: int | None = None,
             pm.set_pareto_bound(name, v)
         else:
             pm.set_pareto_bound(name, 0.0 if not math.isfinite(v) else -v)
-
-    remap = None   # column indices of the pruned sweep model in p (Proposition 7)
 
     def solve() -> Solution:
         front.solves += 1
@@ -244,7 +301,7 @@ def pareto_front(problem: Problem, x: str, y: str, *, points: int | None = None,
         front.explanation = explain_infeasible(problem)
         front.wall_s = time.perf_counter() - t0
         return front
-    front.columns = front.columns_swept = p.n_columns
+    front.columns, front.columns_swept = p.n_columns, model_problem.n_columns
     other = None
     if "demand_scale" not in (x, y) and bound_prune:
         # Proposition 7: every non-dominated design has x <= x(A) and y <= y(B), where B = lex(x, y)
@@ -255,7 +312,10 @@ def pareto_front(problem: Problem, x: str, y: str, *, points: int | None = None,
         lbx, lby = sku_lower_bounds(p, x, repair_hours), sku_lower_bounds(p, y, repair_hours)
         drop = (lbx > ma[x] * (1 + 1e-9) + 1e-9) | (lby > mb[y] * (1 + 1e-9) + 1e-9)
         keep = np.flatnonzero(~drop[p.col_sku])
-        if len(keep) < 0.8 * p.n_columns:
+        if remap is not None:
+            keep = np.intersect1d(keep, remap)
+        front.columns_swept = model_problem.n_columns
+        if len(keep) < 0.8 * model_problem.n_columns:
             from litedse.prune import subset_columns
             sub = subset_columns(p, keep)
             pm = ParetoModel(sub, x, y, blast_radius_per_column(sub, repair_hours))
