@@ -30,7 +30,9 @@ def evaluate_command(instance_path, sku_name, die_area_mm2, dies_per_package, hb
 
     Mapping values that are omitted are chosen: the feasible mapping (fits in HBM, meets the SLOs)
     with the highest throughput per package, and for training the smallest job that meets the
-    demand (else the fastest). Bad mapping values exit 2 with a one-line message.
+    demand (else the fastest). Bad mapping values exit 2 with a one-line message. The time
+    breakdown is in seconds per training iteration, per decode step, per prefill pass, or per
+    serving cycle (the time a replica takes to serve ``batch`` requests); ``breakdown_per`` says which.
 
     \b
     Examples:
@@ -68,9 +70,10 @@ def evaluate_command(instance_path, sku_name, die_area_mm2, dies_per_package, hb
         m = r["mapping"]
         click.echo(f"workload {r['name']} ({r['kind']}): tp {m['tp']} pp {m['pp']} dp {m['dp']} ep {m['ep']} "
                    f"batch {m['batch']} microbatch {m['microbatch']}" + ("" if r["fits"] else "  DOES NOT FIT"))
-        card = {k: v for k, v in r.items() if k not in ("name", "kind", "mapping", "breakdown", "note", "model")
+        card = {k: v for k, v in r.items() if k not in ("name", "kind", "mapping", "breakdown", "note", "model",
+                                                               "breakdown_per")
                 and v is not None}
-        card.update({f"breakdown {k} [s]": v for k, v in r["breakdown"].items()})
+        card.update({f"breakdown {k} [s per {r['breakdown_per'].split(':')[0]}]": v for k, v in r["breakdown"].items()})
         card.update({f"model {k}": v for k, v in r["model"].items() if k != "name"})
         echo_card(card)
         if r.get("note"):

@@ -14,6 +14,9 @@ from litedse.workload.performance import MAPPING_KEYS, candidate_mappings, check
 MAX_PACKAGES = 4096
 SECONDS_PER_DAY = 86400.0
 BREAKDOWN = ("compute", "memory", "tp", "pp", "dp", "ep", "bubble", "overhead")
+BREAKDOWN_PER = {"training": "iteration", "decode": "step", "prefill": "pass of batch prompts",
+                 "serving": "cycle: batch requests served (prefills and decode steps)",
+                 "static": "static batch: prefill then all decode steps"}
 FIGURES = ("packages", "tokens_per_s", "requests_per_s", "iteration_s", "achieved_tflops_per_package", "mfu",
            "ttft_s", "tpot_s", "memory_gb_per_package", "memory_overflow_gb", "fits", "slo_ok", "availability")
 
@@ -85,6 +88,9 @@ def evaluate_workload(w, sku_table: dict[str, np.ndarray], perf: dict, fixed: di
         if not np.isfinite(result[key]):
             result[key] = None
     result["breakdown"] = {k: float(out[f"t_{k}_s"][i]) for k in BREAKDOWN}
+    if "t_kv_transfer_s" in out:
+        result["breakdown"]["kv_transfer"] = float(out["t_kv_transfer_s"][i])
+    result["breakdown_per"] = BREAKDOWN_PER[w.batching if w.kind == "serving" and w.batching == "static" else w.kind]
     if w.kind == "training":
         result["recompute"] = w.recompute
     if note:
