@@ -140,9 +140,7 @@ def report_data(inst, classes: list[str] | None = None, *, pareto_axes: tuple[st
     fronts_df = None
     t1 = time.perf_counter()
     if pareto_axes:
-        # fronts of the two classes the verdict is about (the free space's front can take minutes)
-        front_classes = [n for n in (pareto_classes or [n for n in names if n in ("lite", "monolithic")] or names)
-                         if n in comp.classes and comp.classes[n].feasible]
+        front_classes = [n for n in (pareto_classes or names) if n in comp.classes and comp.classes[n].feasible]
         fronts = pareto_instance(inst, *pareto_axes, classes=front_classes, points=pareto_points, threads=threads)
         fronts_df = front_frame({n: f for n, (f, _) in fronts.items()}, {n: p for n, (_, p) in fronts.items()})
     t_pareto = time.perf_counter() - t1

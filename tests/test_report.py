@@ -141,3 +141,34 @@ def test_report_of_an_instance(tmp_path):
     keys = {r["key"] for r in doc["assumptions"] if r["section"] == "technology"}
     assert "reliability.repair_hours" in keys and "power.pue" in keys
     assert all(r["source"] for r in doc["assumptions"] if r["section"].startswith("class"))
+
+
+def test_report_cli_instance_and_store_dispatch(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from litedse.cli import main
+
+    src = open("instances/llama3-70b-serving.toml").read()
+    import re
+    for key, value in (("die_area_mm2", "[200, 300, 700, 800]"), ("hbm_stacks", "[2, 4, 6, 8]"), ("links", "[0, 8]")):
+        src = re.sub(rf"(?m)^{key} = .*$", f"{key} = {value}", src)
+    inst = tmp_path / "small.toml"
+    inst.write_text(src)
+    out = tmp_path / "rep"
+    res = CliRunner().invoke(main, ["report", str(inst), "--out", str(out), "--classes", "lite,monolithic",
+                                    "--threads", "1"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads((out / "report.json").read_text())
+    assert [r for r in doc["comparison"] if r["metric"] == "capex_usd"][0]["lite"] > 0
+    assert (out / "index.html").stat().st_size > 20000 and (out / "report.md").exists()
+    bad = CliRunner().invoke(main, ["report", str(inst), "--out", str(out), "--x", "speed"])
+    assert bad.exit_code == 2 and "speed" in bad.output
+    # a directory is a results store: handed to the batch engineer's study report
+    import litedse.study_report as sr
+    calls = []
+    monkeypatch.setattr(sr, "write_study_report", lambda store, out_dir, **kw: calls.append((store, out_dir)))
+    store = tmp_path / "store"
+    store.mkdir()
+    res = CliRunner().invoke(main, ["report", str(store), "--out", str(tmp_path / "study")])
+    assert res.exit_code == 0, res.output
+    assert calls == [(str(store), str(tmp_path / "study"))]
