@@ -70,9 +70,8 @@ def evaluate_command(instance_path, sku_name, die_area_mm2, dies_per_package, hb
         m = r["mapping"]
         click.echo(f"workload {r['name']} ({r['kind']}): tp {m['tp']} pp {m['pp']} dp {m['dp']} ep {m['ep']} "
                    f"batch {m['batch']} microbatch {m['microbatch']}" + ("" if r["fits"] else "  DOES NOT FIT"))
-        card = {k: v for k, v in r.items() if k not in ("name", "kind", "mapping", "breakdown", "note", "model",
-                                                               "breakdown_per")
-                and v is not None}
+        hidden = ("name", "kind", "mapping", "breakdown", "breakdown_per", "note", "model")
+        card = {k: v for k, v in r.items() if k not in hidden and v is not None}
         card.update({f"breakdown {k} [s per {r['breakdown_per'].split(':')[0]}]": v for k, v in r["breakdown"].items()})
         card.update({f"model {k}": v for k, v in r["model"].items() if k != "name"})
         echo_card(card)
