@@ -24,7 +24,7 @@ from pyomo.contrib.solver.common.results import TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 from pyomo.core.expr.numeric_expr import LinearExpression
 
-from litedse.prune import check_problem, replica_upper_bounds
+from litedse.prune import check_problem, replica_upper_bounds, single_die_incumbent
 from litedse.problem import FAT_TREE_MAX_TIERS, Problem
 from litedse.solution import Solution, design_from_choice, explain_infeasible, infeasible_solution, tier_capacity
 
@@ -248,6 +248,19 @@ class DesignModel:
             U = _replica_bound_values(self.problem)
             self.model.replica_bound.store_values(dict(enumerate(U.tolist())))
 
+    def _objective_cutoff(self) -> float | None:
+        """An objective value no optimum exceeds (min objectives): the best single-die design, a
+        feasible solution (design.md, Proposition 5'). HiGHS prunes every node whose bound is above
+        it; the cutoff sits 1e-9 above so that the incumbent's own value stays admissible."""
+        if self.problem.objective == "demand_scale":
+            return None
+        key = (self.problem.budget_usd, self.problem.power_budget_w)
+        if getattr(self, "_cutoff_key", None) != key:
+            value = single_die_incumbent(self.problem)
+            self._cutoff = value * (1.0 + 1e-9) + 1e-6 if np.isfinite(value) else None
+            self._cutoff_key = key
+        return self._cutoff
+
     def _solver(self, threads):
         if self._opt is None:
             t0 = time.perf_counter()
@@ -283,6 +296,9 @@ class DesignModel:
             kwargs["rel_gap"] = 1e-9  # HiGHS defaults to 1e-4; the solver promises a proven optimum
         if threads is not None:
             kwargs["threads"] = int(threads)
+        cutoff = self._objective_cutoff()
+        if cutoff is not None:
+            kwargs["solver_options"] = {"objective_bound": cutoff}
         res = opt.solve(self.model, **kwargs)
         solve_s = time.perf_counter() - t0
         nv, nc = self.size
@@ -413,6 +429,10 @@ class ParetoModel(DesignModel):
         m.objective.deactivate()
         m.pareto_objective = pe.Objective(expr=m.pareto_weight_primary * value[primary]
                                           + m.pareto_weight_secondary * value[secondary], sense=pe.minimize)
+
+    def _objective_cutoff(self) -> float | None:
+        # the criteria and epsilon rows change between solves: no single-design value bounds them
+        return None
 
     def _solver(self, threads):
         first = self._opt is None
