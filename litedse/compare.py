@@ -180,7 +180,7 @@ def class_metrics(res, repair_hours: float) -> dict[str, Any]:
         "bandwidth_to_compute": col("offpackage_bandwidth_gb_s") / col("peak_tflops_bf16"),
         "hbm_bw_to_compute": col("hbm_bandwidth_gb_s") / col("peak_tflops_bf16"),
         "interconnect": str(t["interconnect"].iloc[first]),
-        "design": design_text(t.iloc[first]),
+        "design": " + ".join(design_text(t.iloc[int(k)]) for k in skus),
     }
     return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in m.items()}
 
