@@ -16,6 +16,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 FORMATS = ("png", "svg")
+# reproducible files: no timestamp in SVG metadata, fixed salt for SVG element ids
+matplotlib.rcParams["svg.hashsalt"] = "litedse"
+_METADATA = {"svg": {"Date": None}, "png": {}}
 DPI = 110
 CLASS_COLORS = {"lite": "#1b9e77", "monolithic": "#d95f02", "free": "#7570b3"}
 _OTHER_COLORS = ["#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
@@ -37,14 +40,14 @@ def _save(fig, path) -> Path:
         plt.close(fig)
         raise ValueError(f"figure format must be one of {FORMATS}, got {path.suffix!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format=fmt, dpi=DPI, bbox_inches="tight")
+    fig.savefig(path, format=fmt, dpi=DPI, bbox_inches="tight", metadata=_METADATA[fmt])
     plt.close(fig)
     return path
 
 
 def figure_bytes(fig, fmt: str = "png") -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=DPI, bbox_inches="tight")
+    fig.savefig(buf, format=fmt, dpi=DPI, bbox_inches="tight", metadata=_METADATA.get(fmt, {}))
     plt.close(fig)
     return buf.getvalue()
 
