@@ -95,7 +95,7 @@ class ParetoFront:
     status: str = "optimal"          # "infeasible" if no design meets the Problem at all
     explanation: str = ""
     columns: int = 0                 # columns of the Problem
-    columns_swept: int = 0           # columns left for the sweep after the payoff-table bound (Proposition 7)
+    columns_swept: int = 0           # columns of the model the sweep ran on (after Propositions 7 and 8)
 
     def to_frame(self, problem: Problem | None = None) -> pd.DataFrame:
         """One row per point, sorted by x: both criteria, every other criterion, the design label and
@@ -138,17 +138,10 @@ def sku_lower_bounds(problem: Problem, criterion: str, repair_hours: float = REP
     """LB_s: a lower bound on ``criterion`` (cost, power, tco or blast_radius) over every design
     that uses SKU s (design.md Proposition 5, with the blast radius's b_c as column contribution).
     inf for SKUs without a usable column."""
-    from litedse.prune import min_replicas, usable_columns
+    from litedse.prune import usable_columns
 
     p = replace(problem, objective="cost")
-    usable = usable_columns(p)
-    if criterion == "blast_radius":
-        contrib = blast_radius_per_column(p, repair_hours)
-    else:
-        per_pkg = {"cost": p.sku_capex_usd, "power": p.pue * p.sku_it_w,
-                   "tco": p.sku_capex_usd + p.energy_usd_per_w * p.pue * p.sku_it_w}[criterion].astype(float)
-        contrib = per_pkg[p.col_sku] * p.col_packages * min_replicas(p)
-    contrib = np.where(usable, contrib, np.inf)
+    contrib = np.where(usable_columns(p), _criterion_per_column(p, criterion, repair_hours), np.inf)
     lb_ws = np.full((p.n_workloads, p.n_skus), np.inf)
     np.minimum.at(lb_ws, (p.col_workload, p.col_sku), contrib)
     lb_w = lb_ws.min(axis=1)
