@@ -80,7 +80,10 @@ def plot_pareto(frame: pd.DataFrame, x: str, y: str, path, title: str = "") -> P
 def breakdown_figure(parts: pd.DataFrame, unit: str, title: str):
     """Stacked bars: one bar per class (rows of ``parts``), one segment per component (columns)."""
     parts = parts.fillna(0.0)
-    parts = parts.loc[:, (parts.abs() > 0).any(axis=0)] if len(parts) else parts
+    if len(parts):
+        # components that are zero up to rounding (e.g. the NRE remainder when NRE is not charged)
+        scale = float(parts.abs().to_numpy().sum(axis=1).max()) or 1.0
+        parts = parts.loc[:, (parts.abs() > 1e-9 * scale).any(axis=0)]
     fig, ax = plt.subplots(figsize=(7.0, 4.2))
     bottom = np.zeros(len(parts))
     cmap = plt.get_cmap("tab10")
@@ -106,11 +109,17 @@ def die_area_figure(curve: pd.DataFrame, lite_max_mm2: float | None, mono_min_mm
     fig, ax = plt.subplots(figsize=(7.0, 4.2))
     c = curve.sort_values("die_area_mm2")
     ok = np.isfinite(c["value"].to_numpy(float))
-    lo, hi = float(c["die_area_mm2"].min()), float(c["die_area_mm2"].max())
-    if lite_max_mm2 is not None:
-        ax.axvspan(lo, min(lite_max_mm2, hi), color=CLASS_COLORS["lite"], alpha=0.12, label="lite region")
-    if mono_min_mm2 is not None:
-        ax.axvspan(max(mono_min_mm2, lo), hi, color=CLASS_COLORS["monolithic"], alpha=0.12, label="monolithic region")
+    areas = c["die_area_mm2"].to_numpy(float)
+    # regions extend half-way to the neighbouring grid values, so a one-value class is visible
+    edges = np.concatenate([[areas[0] - 0.5 * (areas[1] - areas[0]) if len(areas) > 1 else areas[0] - 25.0],
+                            0.5 * (areas[1:] + areas[:-1]),
+                            [areas[-1] + 0.5 * (areas[-1] - areas[-2]) if len(areas) > 1 else areas[-1] + 25.0]])
+    if lite_max_mm2 is not None and np.any(areas <= lite_max_mm2):
+        k = int(np.flatnonzero(areas <= lite_max_mm2)[-1])
+        ax.axvspan(edges[0], edges[k + 1], color=CLASS_COLORS["lite"], alpha=0.15, label="lite region")
+    if mono_min_mm2 is not None and np.any(areas >= mono_min_mm2):
+        k = int(np.flatnonzero(areas >= mono_min_mm2)[0])
+        ax.axvspan(edges[k], edges[-1], color=CLASS_COLORS["monolithic"], alpha=0.15, label="monolithic region")
     ax.plot(c["die_area_mm2"][ok], c["value"][ok], "o-", color="black", label="optimum at this die area")
     if (~ok).any():
         ymin = float(np.nanmin(c["value"])) if ok.any() else 0.0
