@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from litedse.cli.common import echo_json, format_value
+from litedse.cli.common import format_value
 
 FORMATS = click.Choice(["table", "json", "csv"])
 
@@ -43,20 +43,16 @@ def compare_command(instance_path, class_list, objective, baseline, threads, tim
     comp = compare_instance(inst, names, objective=objective, baseline=baseline, threads=threads,
                             time_limit_s=time_limit_s)
     if fmt == "json":
-        text = None
-        echo_json(comp.to_dict())
-        if out_path:
-            from litedse.cli.common import _jsonable
-            import json
-            with open(out_path, "w") as fh:
-                json.dump(_jsonable(comp.to_dict()), fh, indent=2)
+        import json
+
+        from litedse.cli.common import _jsonable
+        text = json.dumps(_jsonable(comp.to_dict()), indent=2) + "\n"
     elif fmt == "csv":
         text = comp.long_frame().to_csv(index=False)
-        click.echo(text, nl=False)
     else:
-        text = table_text(comp)
-        click.echo(text)
-    if out_path and text is not None:
+        text = table_text(comp) + "\n"
+    click.echo(text, nl=False)
+    if out_path:
         with open(out_path, "w") as fh:
             fh.write(text)
     if not any(cr.feasible for cr in comp.classes.values()):
