@@ -42,6 +42,7 @@ class BatchSummary:
     by_status: dict = field(default_factory=dict)
     failed: int = 0                 # rows without a solution (infeasible, errors, time limit with none)
     wall_s: float = 0.0
+    first_row_s: float | None = None  # from start to the first row written (cluster start-up, imports)
     workers: int = 0
 
     def line(self) -> str:
@@ -139,6 +140,8 @@ def run_batch(tasks: list[dict], store: Store | str | os.PathLike, *, task_fn: T
     def record(rows: list[dict]) -> None:
         store.write(rows)
         summary.ran += 1
+        if summary.first_row_s is None:
+            summary.first_row_s = time.perf_counter() - t0
         if compact and summary.ran % COMPACT_EVERY == 0:
             store.compact()  # keeps a long study's directory (and a resume's read) small
         for row in rows:
