@@ -86,7 +86,7 @@ def assert_points_reproduce(p, front):
         assert verify(bounded, pt.solution) == []
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**31 - 1), pair=st.sampled_from(MIN_PAIRS), n_workloads=st.integers(1, 2),
        max_designs=st.integers(1, 2), budget=st.sampled_from([None, 1.5, 3.0]), racks=st.booleans())
 def test_exact_front_equals_brute_force(seed, pair, n_workloads, max_designs, budget, racks):
