@@ -46,7 +46,7 @@ Row schema (README snippet; ``STORE_SCHEMA_VERSION`` = "store-1"; a column absen
 | `columns_enumerated`, `columns_kept` | column counts of the solve |
 | `task_wall_s` | wall time of the whole task on its worker (instance build included) |
 | `worker` | `host:pid` of the process that ran the task |
-| `written_ns` | `time.time_ns()` when the driver wrote the row (orders duplicates: the latest wins) |
+| `written_ns` | `time.time_ns()` when the driver wrote the row (orders duplicates: a final status beats `error`, then the latest wins) |
 | `schema` | `STORE_SCHEMA_VERSION` |
 
 Timing columns (``TIMING_COLUMNS``) differ between runs of the same study; every other column is a
@@ -179,8 +179,11 @@ class Store:
         if not frames:
             return pd.DataFrame(columns=[*KEY_COLUMNS, "status"])
         frame = pd.concat(frames, ignore_index=True, sort=False)
-        frame = frame.sort_values("written_ns", kind="stable")
-        frame = frame.drop_duplicates(subset=list(KEY_COLUMNS), keep="last")
+        # a final outcome outranks a crash record whatever the clocks say (a retried task's row may
+        # come from another machine or after the clock stepped back); otherwise the latest wins
+        rank = frame["status"].isin(FINAL_STATUSES).astype(int) if "status" in frame else 0
+        frame = frame.assign(_rank=rank).sort_values(["_rank", "written_ns"], kind="stable")
+        frame = frame.drop_duplicates(subset=list(KEY_COLUMNS), keep="last").drop(columns="_rank")
         return frame.sort_values(list(KEY_COLUMNS), kind="stable").reset_index(drop=True)
 
     def read(self) -> pd.DataFrame:

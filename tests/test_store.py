@@ -38,6 +38,9 @@ def test_latest_row_wins_and_crashed_tasks_are_not_done(tmp_path):
     got = store.read()
     assert len(got) == 1 and got.loc[0, "status"] == "optimal"
     assert store.done() == {("k001", "lite")}
+    # a crash record written later (clock stepped back, or a stale driver) never hides the result
+    store.write([_row(1, status="error", error="late")])
+    assert store.read().loc[0, "status"] == "optimal"
 
 
 def test_half_written_files_are_never_read(tmp_path):
