@@ -180,3 +180,14 @@ def test_instance_front_points_resolve_to_themselves(inst):
             assert sol.feasible and verify(p, pt.solution) == []
             got = {"cost": sol.capex_usd, "power": sol.facility_power_w}[x]
             assert got == pytest.approx(pt.values[x], rel=1e-7)
+
+
+def test_every_class_preset_value_has_a_source():
+    import tomllib
+    from importlib import resources
+
+    tree = tomllib.loads(resources.files("litedse.presets").joinpath("classes.toml").read_text())
+    assert {"lite", "monolithic", "free"} <= set(tree)
+    for name, table in tree.items():
+        for key, leaf in table.items():
+            assert set(leaf) == {"value", "source"} and leaf["source"].strip(), (name, key)
