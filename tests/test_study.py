@@ -123,3 +123,10 @@ def test_shipped_study_is_valid_and_plans_27_points_times_2_classes(tmp_path):
     assert not (tmp_path / "s").exists()          # a dry run writes nothing
     tasks = plan([str(study)])
     assert len({t["key"] for t in tasks}) == 27
+
+
+@pytest.mark.parametrize("study", sorted((ROOT / "instances" / "studies").glob("*.toml")), ids=lambda p: p.stem)
+def test_every_shipped_study_plans_lite_and_monolithic_points(study):
+    tasks = plan([str(study)])
+    assert tasks and {t["class"] for t in tasks} == {"lite", "monolithic"}
+    assert len(tasks) == 2 * len({t["key"] for t in tasks})
