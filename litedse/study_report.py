@@ -57,7 +57,8 @@ def ratio_table(rows: pd.DataFrame, lite_class: str = "lite", ref_class: str = "
     out = base.copy()
     for cls, tag in ((lite_class, "lite"), (ref_class, "ref")):
         part = rows[rows["class"] == cls].set_index("key")
-        for col in ("status", "capex_usd", "facility_power_w", "objective_value", "design_die_area_mm2"):
+        for col in ("status", "capex_usd", "facility_power_w", "objective_value", "design_die_area_mm2",
+                    "design_hbm_stacks", "design_links", "packages"):
             out[f"{tag}_{col}"] = part[col] if col in part.columns else np.nan
     out = out[out["lite_status"].notna() & out["ref_status"].notna()]
     ok = out["lite_status"].isin(SOLVED) & out["ref_status"].isin(SOLVED)
@@ -65,7 +66,8 @@ def ratio_table(rows: pd.DataFrame, lite_class: str = "lite", ref_class: str = "
         out["cost_ratio"] = np.where(ok, pd.to_numeric(out["lite_capex_usd"]) / pd.to_numeric(out["ref_capex_usd"]), np.nan)
         out["power_ratio"] = np.where(ok, pd.to_numeric(out["lite_facility_power_w"])
                                       / pd.to_numeric(out["ref_facility_power_w"]), np.nan)
-    out = out.rename(columns=lambda c: c.replace("lite_", f"{lite_class}_").replace("ref_", f"{ref_class}_"))
+    out = out.rename(columns=lambda c: f"{lite_class}_{c[5:]}" if c.startswith("lite_")
+                     else f"{ref_class}_{c[4:]}" if c.startswith("ref_") else c)
     return out.reset_index().sort_values([*sweeps, "key"] if sweeps else ["key"], kind="stable").reset_index(drop=True)
 
 
@@ -274,7 +276,10 @@ def write_study_report(store_path, out_dir, *, lite_class: str = "lite", ref_cla
 
     ratio_cols = [c for c in [*sweeps, "instance_name", f"{lite_class}_capex_usd", f"{ref_class}_capex_usd", "cost_ratio",
                               f"{lite_class}_facility_power_w", f"{ref_class}_facility_power_w", "power_ratio",
-                              f"{lite_class}_design_die_area_mm2", f"{ref_class}_design_die_area_mm2"]
+                              f"{lite_class}_design_die_area_mm2", f"{ref_class}_design_die_area_mm2",
+                              f"{lite_class}_design_hbm_stacks", f"{ref_class}_design_hbm_stacks",
+                              f"{lite_class}_design_links", f"{ref_class}_design_links",
+                              f"{lite_class}_packages", f"{ref_class}_packages"]
                   if c in ratios.columns]
     ratio_view = _display(ratios[ratio_cols]) if len(ratios) else pd.DataFrame()
     ratios.to_csv(out / "ratios.csv", index=False)
