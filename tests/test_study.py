@@ -130,3 +130,24 @@ def test_every_shipped_study_plans_lite_and_monolithic_points(study):
     tasks = plan([str(study)])
     assert tasks and {t["class"] for t in tasks} == {"lite", "monolithic"}
     assert len(tasks) == 2 * len({t["key"] for t in tasks})
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=10, deadline=None)
+@given(d0=st.lists(st.sampled_from([0.02, 0.05, 0.1, 0.2, 0.3]), min_size=1, max_size=3, unique=True),
+       demand=st.lists(st.integers(10, 5000), min_size=1, max_size=3, unique=True),
+       zipped=st.integers(0, 3))
+def test_points_are_the_product_each_combination_once(tmp_path_factory, d0, demand, zipped):
+    tmp = tmp_path_factory.mktemp("study")
+    body = f'[sweep.grid]\n"{D0}" = {d0}\n"{DEMAND}" = {demand}\n'
+    ttft, cpo = [0.5 + i for i in range(zipped)], [100.0 * (i + 1) for i in range(zipped)]
+    if zipped:
+        body += f'[sweep.zip]\n"workload.0.ttft_s" = {ttft}\n"{CPO}" = {cpo}\n'
+    study = load_study(_study(tmp, body))
+    combos = [tuple(p.sweep.values()) for p in study.points]
+    expected = [(a, b, *z) for a in d0 for b in demand for z in (list(zip(ttft, cpo)) or [()])]
+    assert combos == expected
+    assert len({p.key for p in study.points}) == len(expected)   # distinct values, distinct instances
