@@ -135,10 +135,12 @@ def test_separately_started_scheduler_gives_the_local_result(tmp_path):
         procs.append(subprocess.Popen(["dask", "worker", address, "--nworkers", "1", "--nthreads", "1",
                                        "--no-dashboard", "--host", "127.0.0.1"],
                                       env=_env(), cwd=TESTS_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        # a real study: two demand points of the small instance, solved remotely and locally
+        # a real study: two points of the small instance, solved remotely and locally
         base = _small_instance(tmp_path, "base.toml")
         study = tmp_path / "study.toml"
-        study.write_text(f'base = "{base.name}"\n[sweep.grid]\n"workload.0.demand_requests_per_s" = [500, 2000]\n')
+        # the second point's power budget cannot be met: an infeasible row must travel the same way
+        study.write_text(f'base = "{base.name}"\n[sweep.zip]\n"workload.0.demand_requests_per_s" = [500, 2000]\n'
+                         '"constraints.power_budget_w" = [1.0e9, 1.0e4]\n')
         from litedse.study import plan
 
         from click.testing import CliRunner
@@ -150,7 +152,8 @@ def test_separately_started_scheduler_gives_the_local_result(tmp_path):
         assert result.exit_code == 0, result.output
         run_batch(plan([str(study)]), tmp_path / "real-local", workers=0, progress=False)
         a, b = comparable(Store(tmp_path / "real-remote").read()), comparable(Store(tmp_path / "real-local").read())
-        assert list(a["status"]) == ["optimal", "optimal"]
+        assert sorted(a["status"]) == ["infeasible", "optimal"]
+        assert "power_budget_w" in a.loc[a["status"] == "infeasible", "error"].iloc[0]
         assert a.astype(str).equals(b.astype(str))
         workers = set(Store(tmp_path / "real-remote").read()["worker"])
         assert all(w.split(":")[1] != str(os.getpid()) for w in workers)  # really ran elsewhere
