@@ -30,6 +30,7 @@ from litedse.solution import Solution, design_from_choice, explain_infeasible, i
 
 # HiGHS treats |bound| >= 1e20 as infinite; an infinite budget is a row with no upper bound
 _INF = float("inf")
+_ROW_NO_LIMIT = 1e15
 
 
 def _lin(coefs, variables, constant: float = 0.0) -> LinearExpression:
@@ -94,8 +95,12 @@ class DesignModel:
         m.workload_die_pairs = pe.RangeSet(0, len(pairs) - 1)
 
         # sweep parameters (mutable): budgets; +inf = no limit
-        m.budget_usd = pe.Param(mutable=True, initialize=float(p.budget_usd), within=pe.Reals)
-        m.power_budget_w = pe.Param(mutable=True, initialize=float(p.power_budget_w), within=pe.Reals)
+        # an infinite initial value would make Pyomo load the row without a bound it later updates,
+        # so "no limit" is 1e15 (USD or W): no design comes near it, it stays far below the 1e20 at
+        # which HiGHS calls a bound infinite and prints a warning on stdout, and larger values (1e19)
+        # made HiGHS's numerics fail epsilon-constraint fronts
+        m.budget_usd = pe.Param(mutable=True, initialize=min(float(p.budget_usd), _ROW_NO_LIMIT), within=pe.Reals)
+        m.power_budget_w = pe.Param(mutable=True, initialize=min(float(p.power_budget_w), _ROW_NO_LIMIT), within=pe.Reals)
 
         # variables
         m.column_chosen = pe.Var(m.columns, domain=pe.Binary)
@@ -225,6 +230,10 @@ class DesignModel:
             expr = {"cost": m.capex_usd, "power": facility,
                     "tco": m.capex_usd + float(p.energy_usd_per_w) * facility}[p.objective]
             m.objective = pe.Objective(expr=expr, sense=pe.minimize)
+        # objective_cutoff: objective <= V (design.md, Proposition 5'); V is set before each solve
+        m.objective_cutoff_value = pe.Param(mutable=True, initialize=_ROW_NO_LIMIT, within=pe.Reals)
+        bounded = m.capex_usd if p.objective == "demand_scale" else expr
+        m.objective_cutoff = pe.Constraint(expr=bounded <= m.objective_cutoff_value)
         return m
 
     # ------------------------------------------------------------------------------------------
@@ -241,7 +250,7 @@ class DesignModel:
         are updated too."""
         if name not in self.SWEEPABLE:
             raise KeyError(f"set_bound: {name!r} is not one of {self.SWEEPABLE}")
-        getattr(self.model, name).set_value(float(value))
+        getattr(self.model, name).set_value(min(float(value), _ROW_NO_LIMIT))
         self.problem = replace(self.problem, **{name: float(value)})
         if self.problem.objective == "demand_scale":
             check_problem(self.problem)
@@ -250,8 +259,10 @@ class DesignModel:
 
     def _objective_cutoff(self) -> float | None:
         """An objective value no optimum exceeds (min objectives): the best single-die design, a
-        feasible solution (design.md, Proposition 5'). HiGHS prunes every node whose bound is above
-        it; the cutoff sits 1e-9 above so that the incumbent's own value stays admissible."""
+        feasible solution (design.md, Proposition 5'), written as the row ``objective_cutoff`` so that
+        HiGHS prunes every node whose bound is above it; the cutoff sits 1e-9 above so that the
+        incumbent's own value stays admissible. (HiGHS's own ``objective_bound`` option was tried
+        first and wrongly reported an instance infeasible whose optimum equals the cutoff.)"""
         if self.problem.objective == "demand_scale":
             return None
         key = (self.problem.budget_usd, self.problem.power_budget_w)
@@ -297,8 +308,7 @@ class DesignModel:
         if threads is not None:
             kwargs["threads"] = int(threads)
         cutoff = self._objective_cutoff()
-        if cutoff is not None:
-            kwargs["solver_options"] = {"objective_bound": cutoff}
+        self.model.objective_cutoff_value.set_value(_ROW_NO_LIMIT if cutoff is None else cutoff)
         res = opt.solve(self.model, **kwargs)
         solve_s = time.perf_counter() - t0
         nv, nc = self.size

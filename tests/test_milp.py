@@ -14,7 +14,7 @@ from litedse.milp import DesignModel, solve_milp
 from litedse.problem import Problem
 from litedse.prune import prune_columns, prune_skus
 from litedse.solution import explain_infeasible, verify
-from problems import problems
+from problems import problems, random_problem
 
 REL = 1e-6
 
@@ -214,3 +214,29 @@ def test_dominance_pruning_counts():
     assert list(res.kept) == [0]
     scale = prune_columns(replace(p, objective="demand_scale", budget_usd=1e4))
     assert list(scale.kept) == [0, 3]
+
+
+def test_set_bound_from_unlimited_equals_a_fresh_build():
+    """A budget that starts unlimited must still be sweepable: set_bound then solve gives what a
+    model built with that budget gives (found when a power sweep from +inf was silently ignored)."""
+    from dataclasses import replace
+
+    from litedse.milp import DesignModel
+
+    checked = 0
+    for seed in range(12):
+        p = random_problem(np.random.default_rng(seed), objective="cost")
+        model = DesignModel(p)
+        free = model.solve(threads=1)
+        if not free.feasible:
+            continue
+        limit = free.facility_power_w * 0.97
+        model.set_bound("power_budget_w", limit)
+        swept = model.solve(threads=1)
+        fresh = DesignModel(replace(p, power_budget_w=limit)).solve(threads=1)
+        assert swept.status == fresh.status
+        if fresh.feasible:
+            assert swept.facility_power_w <= limit * (1 + 1e-9)
+            assert swept.objective_value == pytest.approx(fresh.objective_value, rel=1e-9)
+        checked += 1
+    assert checked >= 3
