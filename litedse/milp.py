@@ -24,13 +24,13 @@ from pyomo.contrib.solver.common.results import TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 from pyomo.core.expr.numeric_expr import LinearExpression
 
-from litedse.prune import check_problem, replica_upper_bounds, single_die_incumbent
+from litedse.prune import check_problem, replica_upper_bounds
 from litedse.problem import FAT_TREE_MAX_TIERS, Problem
 from litedse.solution import Solution, design_from_choice, explain_infeasible, infeasible_solution, tier_capacity
 
 # HiGHS treats |bound| >= 1e20 as infinite; an infinite budget is a row with no upper bound
 _INF = float("inf")
-_ROW_NO_LIMIT = 1e15
+_ROW_NO_LIMIT = 1e30
 
 
 def _lin(coefs, variables, constant: float = 0.0) -> LinearExpression:
@@ -95,10 +95,10 @@ class DesignModel:
         m.workload_die_pairs = pe.RangeSet(0, len(pairs) - 1)
 
         # sweep parameters (mutable): budgets; +inf = no limit
-        # an infinite initial value would make Pyomo load the row without a bound it later updates,
-        # so "no limit" is 1e15 (USD or W): no design comes near it, it stays far below the 1e20 at
-        # which HiGHS calls a bound infinite and prints a warning on stdout, and larger values (1e19)
-        # made HiGHS's numerics fail epsilon-constraint fronts
+        # an infinite initial value would make Pyomo load the row without the bound it later updates,
+        # so an unlimited budget is loaded as 1e30 (HiGHS reads |bound| >= 1e20 as infinite) and set
+        # to a true infinity once loaded (_solver); finite stand-ins such as 1e15 or 1e19 broke
+        # HiGHS's numerics (instances reported infeasible, tests/test_milp.py)
         m.budget_usd = pe.Param(mutable=True, initialize=min(float(p.budget_usd), _ROW_NO_LIMIT), within=pe.Reals)
         m.power_budget_w = pe.Param(mutable=True, initialize=min(float(p.power_budget_w), _ROW_NO_LIMIT), within=pe.Reals)
 
@@ -230,10 +230,6 @@ class DesignModel:
             expr = {"cost": m.capex_usd, "power": facility,
                     "tco": m.capex_usd + float(p.energy_usd_per_w) * facility}[p.objective]
             m.objective = pe.Objective(expr=expr, sense=pe.minimize)
-        # objective_cutoff: objective <= V (design.md, Proposition 5'); V is set before each solve
-        m.objective_cutoff_value = pe.Param(mutable=True, initialize=_ROW_NO_LIMIT, within=pe.Reals)
-        bounded = m.capex_usd if p.objective == "demand_scale" else expr
-        m.objective_cutoff = pe.Constraint(expr=bounded <= m.objective_cutoff_value)
         return m
 
     # ------------------------------------------------------------------------------------------
@@ -250,27 +246,14 @@ class DesignModel:
         are updated too."""
         if name not in self.SWEEPABLE:
             raise KeyError(f"set_bound: {name!r} is not one of {self.SWEEPABLE}")
-        getattr(self.model, name).set_value(min(float(value), _ROW_NO_LIMIT))
+        value = float(value)
+        # before loading, keep the row mutable (see _build); after, infinity is safe
+        getattr(self.model, name).set_value(min(value, _ROW_NO_LIMIT) if self._opt is None else value)
         self.problem = replace(self.problem, **{name: float(value)})
         if self.problem.objective == "demand_scale":
             check_problem(self.problem)
             U = _replica_bound_values(self.problem)
             self.model.replica_bound.store_values(dict(enumerate(U.tolist())))
-
-    def _objective_cutoff(self) -> float | None:
-        """An objective value no optimum exceeds (min objectives): the best single-die design, a
-        feasible solution (design.md, Proposition 5'), written as the row ``objective_cutoff`` so that
-        HiGHS prunes every node whose bound is above it; the cutoff sits 1e-9 above so that the
-        incumbent's own value stays admissible. (HiGHS's own ``objective_bound`` option was tried
-        first and wrongly reported an instance infeasible whose optimum equals the cutoff.)"""
-        if self.problem.objective == "demand_scale":
-            return None
-        key = (self.problem.budget_usd, self.problem.power_budget_w)
-        if getattr(self, "_cutoff_key", None) != key:
-            value = single_die_incumbent(self.problem)
-            self._cutoff = value * (1.0 + 1e-9) + 1e-6 if np.isfinite(value) else None
-            self._cutoff_key = key
-        return self._cutoff
 
     def _solver(self, threads):
         if self._opt is None:
@@ -281,6 +264,9 @@ class DesignModel:
             if threads is not None:
                 opt.config.threads = int(threads)
             opt.set_instance(self.model)
+            for param in (self.model.budget_usd, self.model.power_budget_w):
+                if pe.value(param) >= _ROW_NO_LIMIT:
+                    param.set_value(_INF)
             # the structure never changes after construction: only parameters are re-read per solve
             upd = opt.config.auto_updates
             for flag in ("check_for_new_or_removed_constraints", "check_for_new_or_removed_vars",
@@ -307,8 +293,6 @@ class DesignModel:
             kwargs["rel_gap"] = 1e-9  # HiGHS defaults to 1e-4; the solver promises a proven optimum
         if threads is not None:
             kwargs["threads"] = int(threads)
-        cutoff = self._objective_cutoff()
-        self.model.objective_cutoff_value.set_value(_ROW_NO_LIMIT if cutoff is None else cutoff)
         res = opt.solve(self.model, **kwargs)
         solve_s = time.perf_counter() - t0
         nv, nc = self.size
@@ -439,10 +423,6 @@ class ParetoModel(DesignModel):
         m.objective.deactivate()
         m.pareto_objective = pe.Objective(expr=m.pareto_weight_primary * value[primary]
                                           + m.pareto_weight_secondary * value[secondary], sense=pe.minimize)
-
-    def _objective_cutoff(self) -> float | None:
-        # the criteria and epsilon rows change between solves: no single-design value bounds them
-        return None
 
     def _solver(self, threads):
         first = self._opt is None

@@ -84,7 +84,9 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     node = lambda key: _lookup(node_name, tech["node"], key, "node").astype(float)  # noqa: E731
     hbm = lambda key: _lookup(hbm_name, tech["hbm"], key, "HBM generation").astype(float)  # noqa: E731
     ic = lambda key: _lookup(ic_name, tech["interconnect"], key, "interconnect").astype(float)  # noqa: E731
-    is_cpo = ic_name.astype(str) == "cpo"
+    # a CPO package without optical links reaches the network through a scale-out NIC, exactly as
+    # an electrical one does (else it would be a package with no network that costs nothing to attach)
+    is_cpo = (ic_name.astype(str) == "cpo") & (links > 0)
 
     # --- geometry and shoreline (per die) ---------------------------------------------------
     aspect = _get(design, "die_aspect_ratio", d["die_aspect_ratio"], n).astype(float)
@@ -151,7 +153,7 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     scaleup_bw = links * link_bw
     nic_gbps = _get(design, "scaleout_gbps", electrical["scaleout_gbps"], n).astype(float)
     scaleout_bw = np.where(is_cpo, scaleup_bw, nic_gbps / 8.0)
-    scaleup_domain = ic("domain_packages")
+    scaleup_domain = np.where(is_cpo, ic("domain_packages"), tech["interconnect"]["electrical"]["domain_packages"])
     scaleout_latency = np.where(is_cpo, ic("latency_s"), electrical["scaleout_latency_s"])
 
     # --- power ------------------------------------------------------------------------------------
