@@ -219,7 +219,8 @@ def binding_constraints(problem: Problem, solution: Solution, rel_tol: float = 1
     if np.isfinite(p.power_budget_w) and s.facility_power_w >= p.power_budget_w * (1.0 - rel_tol):
         out.append("power_budget_w")
     dies_used = len(np.unique(p.sku_die[p.col_sku[s.column]]))
-    if dies_used == p.max_designs and p.max_designs < p.n_dies:
+    # W workloads use at most W die designs (one column each): K >= W is redundant, never binding
+    if dies_used == p.max_designs and p.max_designs < min(p.n_dies, p.n_workloads):
         out.append("max_designs")
     for w in range(p.n_workloads):
         c = int(s.column[w])
