@@ -5,7 +5,6 @@ exhaustive reference), re-check the solution independently, and describe it as t
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +14,7 @@ import numpy as np
 from litedse.columns import Built, build
 from litedse.errors import InputError
 from litedse.instance import Instance
+from litedse.jsonable import jsonable
 from litedse.problem import Problem
 from litedse.prune import prune_columns, prune_skus
 from litedse.solution import Solution, explain_infeasible, infeasible_solution, verify
@@ -129,14 +129,6 @@ def _solver_info(method: str, build_s: float, solve_s: float, built: Built, prob
 # ----------------------------------------------------------------------------------------------
 # the solve JSON document
 # ----------------------------------------------------------------------------------------------
-def _plain(value):
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def solve_document(res: SolveResult) -> dict[str, Any]:
     """The ``litedse solve --format json`` document (README: "Solve JSON schema")."""
     p, s = res.problem, res.solution
@@ -144,12 +136,12 @@ def solve_document(res: SolveResult) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "instance": res.instance.name,
         "status": s.status,
-        "objective": {"name": s.objective_name, "value": _plain(s.objective_value) if s.feasible else None,
+        "objective": {"name": s.objective_name, "value": jsonable(s.objective_value) if s.feasible else None,
                       "unit": s.objective_unit},
-        "gap": _plain(s.gap) if s.feasible else None,
+        "gap": jsonable(s.gap) if s.feasible else None,
         "designs": [], "workloads": [], "totals": {}, "binding_constraints": list(s.binding),
         "explanation": s.explanation or None,
-        "solver": {k: _plain(s.solver.get(k)) for k in ("name", "version", "method", "wall_s", "build_s", "solve_s",
+        "solver": {k: jsonable(s.solver.get(k)) for k in ("name", "version", "method", "wall_s", "build_s", "solve_s",
                                                         "columns_enumerated", "columns_kept", "variables",
                                                         "constraints")},
     }
@@ -160,10 +152,10 @@ def solve_document(res: SolveResult) -> dict[str, Any]:
     table = p.sku_table
     for k in skus_used:
         row = table.iloc[k]
-        card = {f: _plain(row[f]) for f in DESIGN_FIELDS}
+        card = {f: jsonable(row[f]) for f in DESIGN_FIELDS}
         card["die_design"] = p.die_labels[int(p.sku_die[k])]
         card["packages"] = int(s.packages[k])
-        card.update({f: _plain(row[f]) for f in DESIGN_METRICS if f in row})
+        card.update({f: jsonable(row[f]) for f in DESIGN_METRICS if f in row})
         card["capex_usd_per_package"] = float(p.sku_capex_usd[k])
         card["it_w_per_package"] = float(p.sku_it_w[k])
         doc["designs"].append(card)
@@ -182,7 +174,7 @@ def solve_document(res: SolveResult) -> dict[str, Any]:
         }
         for key in ("ttft_s", "tpot_s", "tokens_per_s", "requests_per_s", "iteration_s", "memory_gb_per_package",
                     "mfu", "availability"):
-            entry[key] = _plain(float(row[key])) if key in row else None
+            entry[key] = jsonable(float(row[key])) if key in row else None
         doc["workloads"].append(entry)
     doc["totals"] = {"capex_usd": s.capex_usd, "it_power_w": s.it_power_w, "facility_power_w": s.facility_power_w,
                      "packages": int(np.sum(s.packages)), "switches": int(np.sum(s.fabric_switches)),

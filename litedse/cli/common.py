@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
-import math
 
 import click
+
+from litedse.jsonable import jsonable
+
+_jsonable = jsonable  # older name, still imported by litedse/cli/compare.py
 
 FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
                              show_default=True, help="Human table or JSON.")
@@ -51,20 +54,8 @@ def sku_design(name: str | None, params: dict) -> dict:
     return design
 
 
-def _jsonable(value):
-    if hasattr(value, "item"):  # numpy scalar
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 def echo_json(obj) -> None:
-    click.echo(json.dumps(_jsonable(obj), indent=2))
+    click.echo(json.dumps(jsonable(obj), indent=2))
 
 
 def format_value(value) -> str:

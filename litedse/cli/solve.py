@@ -10,6 +10,7 @@ import tempfile
 import click
 
 from litedse.cli.common import FORMAT_OPTION, echo_json, format_value
+from litedse.jsonable import jsonable
 
 OBJECTIVE_CHOICES = ["cost", "power", "tco", "demand_scale"]
 
@@ -59,12 +60,10 @@ def solve_command(instance_path, objective, method, time_limit_s, mip_gap, threa
 
 
 def _write_atomic(path: str, doc: dict) -> None:
-    from litedse.cli.common import _jsonable
-
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".litedse-", suffix=".json")
     with os.fdopen(fd, "w") as fh:
-        json.dump(_jsonable(doc), fh, indent=2)
+        json.dump(jsonable(doc), fh, indent=2)
     os.replace(tmp, path)
 
 
