@@ -98,17 +98,15 @@ def main(argv: list[str]) -> int:
     rows = calibration.table(perf)
     elapsed = time.perf_counter() - t0
     print(f"machine: {describe()}")
-    print(f"{'source':34s} {'row':40s} {'metric':12s} {'predicted':>11s} {'measured':>11s} {'error':>8s} {'bound':>6s}")
+    print(calibration.HEADER)
     worst = {}
     for r in rows:
-        ok = abs(r["error"]) <= r["bound"]
-        print(f"{r['table']:34s} {r['row']:40s} {r['metric']:12s} {r['predicted']:11.4g} {r['measured']:11.4g} "
-              f"{100 * r['error']:+7.1f}% {100 * r['bound']:5.0f}%{'' if ok else '  OUT OF BOUND'}")
+        print(calibration.format_row(r))
         group = r["table"][:2]
         worst[group] = max(worst.get(group, 0.0), abs(r["error"]))
     print("worst error: " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in worst.items())
           + f"; {len(rows)} rows in {elapsed * 1e3:.0f} ms")
-    return 0 if all(abs(r["error"]) <= r["bound"] for r in rows) else 1
+    return 0 if all(calibration.within_bound(r) for r in rows) else 1
 
 
 if __name__ == "__main__":

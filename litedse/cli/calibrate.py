@@ -36,13 +36,10 @@ def calibrate_command(instance_path, fmt):
     if fmt == "json":
         echo_json(rows)
     else:
-        click.echo(f"{'source':34s} {'row':40s} {'metric':12s} {'predicted':>11s} {'measured':>11s} {'error':>8s} "
-                   f"{'bound':>6s}")
+        click.echo(calibration.HEADER)
         for r in rows:
-            click.echo(f"{r['table']:34s} {r['row']:40s} {r['metric']:12s} {r['predicted']:11.4g} "
-                       f"{r['measured']:11.4g} {100 * r['error']:+7.1f}% {100 * r['bound']:5.0f}%"
-                       + ("" if abs(r["error"]) <= r["bound"] else "  OUT OF BOUND"))
-    if any(abs(r["error"]) > r["bound"] for r in rows):
+            click.echo(calibration.format_row(r))
+    if not all(calibration.within_bound(r) for r in rows):
         sys.exit(1)
 
 

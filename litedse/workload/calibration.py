@@ -108,3 +108,19 @@ def table(perf: dict) -> list[dict]:
         result.append({"table": row.table, "row": row.label, "metric": row.metric, "predicted": pred,
                        "measured": row.measured, "error": pred / row.measured - 1.0, "bound": row.bound})
     return result
+
+
+HEADER = (f"{'source':34s} {'row':40s} {'metric':12s} {'predicted':>11s} {'measured':>11s} {'error':>8s} "
+          f"{'bound':>6s}")
+
+
+def within_bound(row: dict) -> bool:
+    """Whether a ``table`` row's relative error is within its bound."""
+    return abs(row["error"]) <= row["bound"]
+
+
+def format_row(row: dict) -> str:
+    """One ``table`` row as a line under ``HEADER`` (flagged when out of its bound)."""
+    return (f"{row['table']:34s} {row['row']:40s} {row['metric']:12s} {row['predicted']:11.4g} "
+            f"{row['measured']:11.4g} {100 * row['error']:+7.1f}% {100 * row['bound']:5.0f}%"
+            + ("" if within_bound(row) else "  OUT OF BOUND"))
