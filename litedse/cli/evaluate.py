@@ -6,8 +6,6 @@ import click
 
 from litedse.cli.common import FORMAT_OPTION, echo_card, echo_json, format_value, sku_design, sku_options
 
-MAPPING_OPTIONS = ("tp", "pp", "dp", "ep", "batch", "microbatch")
-
 
 @click.command("evaluate")
 @click.argument("instance_path", metavar="INSTANCE", type=click.Path(dir_okay=False))
@@ -44,13 +42,14 @@ def evaluate_command(instance_path, sku_name, die_area_mm2, dies_per_package, hb
     from litedse.instance import load_instance
     from litedse.tech.sku import evaluate_skus, infeasible_reasons
     from litedse.workload.evaluate import evaluate_instance, explain_rows
+    from litedse.workload.performance import MAPPING_KEYS
 
     inst = load_instance(instance_path)
     params = {"die_area_mm2": die_area_mm2, "dies_per_package": dies_per_package, "hbm_stacks": hbm_stacks,
               "hbm": hbm, "links": links, "interconnect": interconnect, "clock": clock}
     design = sku_design(sku_name, params)
     table = evaluate_skus(design, inst.technology)
-    fixed = {k: v for k, v in zip(MAPPING_OPTIONS, (tp, pp, dp, ep, batch, microbatch)) if v is not None}
+    fixed = {k: v for k, v in zip(MAPPING_KEYS, (tp, pp, dp, ep, batch, microbatch)) if v is not None}
     results = evaluate_instance(inst, table, fixed, recompute)
     sku_info = {"name": sku_name or "custom", **{k: table[k][0].item() for k in (
         "peak_tflops_bf16", "peak_tflops_fp8", "hbm_capacity_gb", "hbm_bandwidth_gb_s", "scaleup_bandwidth_gb_s",
