@@ -10,7 +10,7 @@ neglected (well under 0.1% of the weights).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from litedse import presets
 from litedse.errors import InputError
@@ -50,11 +50,6 @@ class ModelArch:
     @property
     def is_moe(self) -> bool:
         return self.experts > 1
-
-    @property
-    def gqa_group(self) -> int:
-        """Query heads sharing one K/V head (1 for MHA and for latent attention)."""
-        return self.heads // self.kv_heads if self.standard_kv else 1
 
     def kv_bytes_per_token_per_layer(self, kv_bytes: float) -> float:
         return self.kv_cache_dim * kv_bytes
@@ -152,7 +147,3 @@ def arch_from_spec(m: ModelSpec, name: str) -> ModelArch:
         matmul_active_params_per_token=layer_active + m.vocab * h,
         attention_width=m.heads * head_dim,
     )
-
-
-def describe(arch: ModelArch) -> dict:
-    return {f.name: getattr(arch, f.name) for f in fields(arch)}
