@@ -369,7 +369,6 @@ def solve_milp(problem: Problem, time_limit_s: float | None = None, mip_gap: flo
 # ----------------------------------------------------------------------------------------------
 
 PARETO_OBJECTIVES = ("cost", "power", "tco", "demand_scale", "blast_radius")
-_NO_LIMIT = 1e30
 
 
 class ParetoModel(DesignModel):
@@ -392,8 +391,8 @@ class ParetoModel(DesignModel):
         # a mutable bound that starts at +inf is dropped by the persistent interface (Pyomo's has_ub()
         # is False for it) and later set_value calls never reach HiGHS; HiGHS reads |b| >= 1e20 as
         # infinite, so a finite "no limit" keeps the row sweepable
-        super().__init__(replace(problem, budget_usd=min(problem.budget_usd, _NO_LIMIT),
-                                 power_budget_w=min(problem.power_budget_w, _NO_LIMIT)))
+        super().__init__(replace(problem, budget_usd=min(problem.budget_usd, _ROW_NO_LIMIT),
+                                 power_budget_w=min(problem.power_budget_w, _ROW_NO_LIMIT)))
         t0 = time.perf_counter()
         with PauseGC():
             self._add_pareto(primary, secondary, b)
@@ -407,8 +406,8 @@ class ParetoModel(DesignModel):
         # blast_radius_definition: BR - sum_c b_c x_c = 0
         m.blast_radius_definition = pe.Constraint(expr=(0.0, _lin([1.0] + [-v for v in b.tolist()],
                                                                   [m.blast_radius] + x), 0.0))
-        m.tco_budget = pe.Param(mutable=True, initialize=_NO_LIMIT, within=pe.Reals)
-        m.blast_radius_budget = pe.Param(mutable=True, initialize=_NO_LIMIT, within=pe.Reals)
+        m.tco_budget = pe.Param(mutable=True, initialize=_ROW_NO_LIMIT, within=pe.Reals)
+        m.blast_radius_budget = pe.Param(mutable=True, initialize=_ROW_NO_LIMIT, within=pe.Reals)
         m.demand_scale_floor = pe.Param(mutable=True, initialize=0.0, within=pe.Reals)
         facility = float(p.pue) * m.it_power_w
         tco = m.capex_usd + float(p.energy_usd_per_w) * facility
@@ -428,11 +427,10 @@ class ParetoModel(DesignModel):
         first = self._opt is None
         opt = super()._solver(threads)
         if first:
-            # now that the rows are registered as mutable, "no limit" can be a true infinity (HiGHS
-            # warns on every solve about finite bounds >= 1e20)
-            m = self.model
-            for param in (m.budget_usd, m.power_budget_w, m.tco_budget, m.blast_radius_budget):
-                if pe.value(param) >= _NO_LIMIT:
+            # as DesignModel._solver does for the budgets: now that the rows are registered as
+            # mutable, "no limit" can be a true infinity (HiGHS warns about finite bounds >= 1e20)
+            for param in (self.model.tco_budget, self.model.blast_radius_budget):
+                if pe.value(param) >= _ROW_NO_LIMIT:
                     param.set_value(_INF)
         return opt
 
@@ -445,9 +443,9 @@ class ParetoModel(DesignModel):
         """Epsilon bound on one criterion: an upper bound for the min criteria (cost and power never
         looser than the Problem's own budgets), a lower bound (floor) for demand_scale."""
         m = self.model
-        value = float(value) if float(value) < _NO_LIMIT else _INF
+        value = float(value) if float(value) < _ROW_NO_LIMIT else _INF
         if self._opt is None:
-            value = min(value, _NO_LIMIT)   # still loading: keep the row mutable (see __init__)
+            value = min(value, _ROW_NO_LIMIT)   # still loading: keep the row mutable (see __init__)
         if name == "cost":
             self.set_bound("budget_usd", min(value, self._budgets0["budget_usd"]))
         elif name == "power":
