@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,7 @@ from litedse.problem import OBJECTIVES, Problem
 from litedse.prune import _dominance_survivors
 from litedse.space import (FABRICS, SkuSet, design_grid, energy_usd_per_w, fabric_arrays, feasible_skus,
                            sku_economics)
-from litedse.tech.sku import catalog_design, evaluate_skus
+from litedse.tech.sku import catalog_design
 
 SECONDS_PER_DAY = 86400.0
 # mappings per workload may be a few hundred; SKUs a few thousand: evaluate in chunks of this many
@@ -108,10 +108,8 @@ def sku_set(inst: Instance, design_space: dict[str, Any] | None = None, sku: str
     """Feasible SKUs of the instance's design space, or the single catalog SKU ``sku``."""
     tech = inst.technology
     if sku is not None:
-        full = evaluate_skus(catalog_design(sku), tech)
-        keep = full["feasible"]
-        table = pd.DataFrame({k: np.asarray(v)[keep] for k, v in full.items()})
-        return SkuSet(table=table, die_labels=[sku], sku_die=np.zeros(len(table), dtype=int), enumerated=1)
+        # one design whose die is the catalog part's own (no tape-out of ours: labelled by name)
+        return replace(feasible_skus(catalog_design(sku), tech), die_labels=[sku])
     return feasible_skus(design_grid(**design_axes(inst, design_space)), tech)
 
 
