@@ -228,7 +228,7 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
     sku_table = skus.table.iloc[used].reset_index(drop=True)
     dies_used, sku_die = np.unique(skus.sku_die[used], return_inverse=True)
     die_labels = [skus.die_labels[d] for d in dies_used]
-    econ = sku_economics(sku_table, tech) if len(sku_table) else {k: np.zeros(0) for k in ("capex_usd", "it_w", "fabric", "fabric_ports")}
+    econ = sku_economics(sku_table, tech)
     fab = fabric_arrays(tech)
     demand = [_demand(w) for w in inst.workloads]
     con = inst.constraints
@@ -246,7 +246,7 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
         sku_it_w=np.asarray(econ["it_w"], dtype=float),
         sku_fabric=np.asarray(econ["fabric"], dtype=np.int64),
         sku_fabric_ports=np.asarray(econ["fabric_ports"], dtype=np.int64),
-        sku_failures_per_year=sku_table["failures_per_year"].to_numpy(float) if len(sku_table) else np.zeros(0),
+        sku_failures_per_year=sku_table["failures_per_year"].to_numpy(float),
         fabric_names=list(FABRICS),
         fabric_radix=fab["radix"], fabric_switch_cost_usd=fab["switch_cost_usd"], fabric_switch_w=fab["switch_w"],
         fabric_port_cost_usd=fab["port_cost_usd"], fabric_port_w=fab["port_w"],
