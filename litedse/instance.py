@@ -213,7 +213,7 @@ def instance_from_dict(data: dict[str, Any], source: str = "<dict>", base_dir: s
     try:
         spec = InstanceSpec.model_validate(data)
     except ValidationError as err:
-        raise _pydantic_error(err, data, source) from None
+        raise _pydantic_error(err, source) from None
     tech_name, tech, tech_src = _resolve_preset("technology", data.get("technology", {}), source)
     perf_name, perf, perf_src = _resolve_optional_preset("performance", data.get("performance", {}), source)
     _check_design_space(spec.design_space, tech, source)
@@ -237,15 +237,11 @@ def instance_from_dict(data: dict[str, Any], source: str = "<dict>", base_dir: s
 # unknown keys (before pydantic, so that the message can say "did you mean")
 # ----------------------------------------------------------------------------------------------
 def _check_unknown(node: Any, path: tuple, source: str) -> None:
-    norm = tuple("*" if isinstance(p, int) or (len(path) >= 1 and path[0] == "classes" and i == 1) else p
-                 for i, p in enumerate(path))
+    # list indices and class names are free: normalise them to "*" to find the schema
+    norm = tuple("*" if isinstance(p, int) or (path[0] == "classes" and i == 1) else p for i, p in enumerate(path))
     schema = _SCHEMA_AT.get(norm)
-    if schema is None:
-        return
-    if not isinstance(node, dict):
-        if isinstance(node, str) and norm[-1:] == ("model",):
-            return  # a catalog model name
-        return  # pydantic reports the type error
+    if schema is None or not isinstance(node, dict):
+        return  # not a table of a known schema (a catalog model name, or a type error pydantic reports)
     allowed = list(schema.model_fields)
     for key, value in node.items():
         if key not in allowed:
@@ -268,7 +264,7 @@ def _join(path: tuple) -> str:
     return ".".join(str(p) for p in path)
 
 
-def _pydantic_error(err: ValidationError, data: dict, source: str) -> InputError:
+def _pydantic_error(err: ValidationError, source: str) -> InputError:
     first = err.errors()[0]
     # drop pydantic's union-member tags (e.g. 'ModelSpec', 'str') from the location
     loc = tuple(p for p in first["loc"] if isinstance(p, int) or not (p[:1].isupper() or p in ("str", "int", "float", "bool")
