@@ -45,9 +45,14 @@ def gemm_efficiency(base: float, model: ModelArch, tp, perf: dict):
     return base * width / (width + perf["efficiency"]["gemm_half_width"])
 
 
-def weight_bytes_per_package(model: ModelArch, tp, pp, ep, wbytes: float):
+def params_per_package(model: ModelArch, tp, pp, ep):
+    """Weights a package holds: non-expert weights split tp x pp ways, routed experts tp x pp x ep."""
     dense = model.params - model.expert_params_total
-    return (dense / (tp * pp) + model.expert_params_total / (tp * pp * ep)) * wbytes
+    return dense / (tp * pp) + model.expert_params_total / (tp * pp * ep)
+
+
+def weight_bytes_per_package(model: ModelArch, tp, pp, ep, wbytes: float):
+    return params_per_package(model, tp, pp, ep) * wbytes
 
 
 def kv_split(model: ModelArch, tp):
@@ -68,6 +73,14 @@ def _expert_touched_fraction(model: ModelArch, tokens):
     return 1.0 - (1.0 - model.active_experts / model.experts) ** np.maximum(tokens, 1.0)
 
 
+def _streamed_weight_bytes(model: ModelArch, tp, pp, ep, tokens, wbytes: float):
+    """Weight bytes a package reads from HBM for one pass of ``tokens`` tokens through its stage:
+    every GEMM weight except the input embedding (a lookup), routed experts only if a token picks them."""
+    dense = model.params - model.expert_params_total - (0 if model.tied_embeddings else model.vocab * model.hidden)
+    return (dense / (tp * pp) + model.expert_params_total / (tp * pp * ep)
+            * _expert_touched_fraction(model, tokens)) * wbytes
+
+
 def decode_step(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, perf: dict, precision: str,
                 batch, context) -> dict[str, np.ndarray]:
     """Time per output token (TPOT) of a replica generating one token for each of ``batch``
@@ -79,9 +92,7 @@ def decode_step(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, perf: dic
     slot = np.maximum(batch / pp, 1.0)                      # sequences per pipeline slot
     per_rank = slot / ep                                    # attention tokens per package
     # GEMMs: weights of the stage streamed once per slot; routed experts only if some token picks them
-    dense = model.params - model.expert_params_total - (0 if model.tied_embeddings else model.vocab * model.hidden)
-    w_bytes = (dense / (tp * pp) + model.expert_params_total / (tp * pp * ep)
-               * _expert_touched_fraction(model, slot)) * p["weight_bytes"]
+    w_bytes = _streamed_weight_bytes(model, tp, pp, ep, slot, p["weight_bytes"])
     gemm_flops = 2.0 * model.matmul_active_params_per_token * slot / (tp * pp * ep)
     eff_dec = gemm_efficiency(eff["compute_decode"], model, tp, perf)
     gemm_c = gemm_flops / (hw.peak * eff_dec)
@@ -128,8 +139,6 @@ def prefill_pass(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, perf: di
     layers_stage = model.layers / pp
     bw, lt = hw.link("tp", tp)
     bw_p, lt_p = hw.link("replica", tp * pp * ep)
-    dense = model.params - model.expert_params_total - (0 if model.tied_embeddings else model.vocab * model.hidden)
-
     eff_pf = gemm_efficiency(eff["compute_prefill"], model, tp, perf)
 
     def stage(seqs):
@@ -137,8 +146,7 @@ def prefill_pass(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, perf: di
         flops = (2.0 * model.matmul_active_params_per_token * tokens
                  + 4.0 * model.attention_width * (prompt / 2.0) * tokens * model.layers) / (tp * pp * ep)
         c = flops / (hw.peak * eff_pf)
-        w = (dense / (tp * pp) + model.expert_params_total / (tp * pp * ep)
-             * _expert_touched_fraction(model, tokens)) * p["weight_bytes"] / hw.hbm
+        w = _streamed_weight_bytes(model, tp, pp, ep, tokens, p["weight_bytes"]) / hw.hbm
         t_tp = 2.0 * layers_stage * comm.allreduce_s(tokens / ep * model.hidden * p["comm_bytes"], tp, bw, lt)
         if model.is_moe:
             bw_e, lt_e = hw.link("tp_ep", tp * ep)
@@ -158,9 +166,8 @@ def prefill_pass(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, perf: di
     out["t_pp_s"] = (micro + pp - 1.0) * st["handoff"]
     out["t_bubble_s"] = (pp - 1.0) * sum(st[k] for k in parts)   # pipeline fill and drain
     out["time_s"] = sum(out[k] for k in (*parts, "t_pp_s", "t_bubble_s"))
-    single_sequences = np.ndim(sequences) == 0 and sequences == 1 or bool(np.all(np.asarray(sequences) == 1))
-    one = st if single_sequences else stage(np.ones_like(np.asarray(tp, dtype=float)))
-    one_stage = sum(one[k] for k in ("t_compute_s", "t_memory_s", "t_tp_s", "t_ep_s", "t_overhead_s"))
+    one = st if np.all(np.asarray(sequences) == 1) else stage(np.ones_like(np.asarray(tp, dtype=float)))
+    one_stage = sum(one[k] for k in parts)
     out["stage_one_s"] = one_stage
     out["single_s"] = pp * one_stage + (pp - 1.0) * one["handoff"]
     return out

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from litedse.workload import comm
-from litedse.workload.inference import Hw, gemm_efficiency
+from litedse.workload.inference import Hw, gemm_efficiency, params_per_package
 from litedse.workload.models import ModelArch
 
 
@@ -60,8 +60,7 @@ def memory_bytes_per_package(model: ModelArch, m: Mapping[str, np.ndarray], s: i
                              zero: int, perf: dict, micro):
     tp, pp, dp, ep, b = m["tp"], m["pp"], m["dp"], m["ep"], m["microbatch"]
     tr = perf["training"]
-    params = ((model.params - model.expert_params_total) / (tp * pp)
-              + model.expert_params_total / (tp * pp * ep))
+    params = params_per_package(model, tp, pp, ep)
     opt = tr["master_weight_bytes"] + tr["optimizer_state_bytes"]
     weights = params * tr["weight_bytes"] / (dp if zero >= 3 else 1)
     grads = params * tr["gradient_bytes"] / (dp if zero >= 2 else 1)
@@ -82,12 +81,12 @@ def iteration(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, perf: dict,
     v = interleave(model, pp, micro, perf)
     model_f, hw_f = flops_per_microbatch(model, b, s, recompute)
     layers_stage = model.layers / pp
-    passes = 4.0 if recompute == "full" else 3.0     # forward-equivalents of communication per layer
+    # forward + backward = 3 forward-equivalents of element-wise traffic; full recompute one more
+    passes = 4.0 if recompute == "full" else 3.0
     t_comp = hw_f / (tp * pp) / (hw.peak * gemm_efficiency(eff["compute_training"], model, tp, perf))
     hbm_raw = np.asarray(hw.sku["hbm_bandwidth_gb_s"], dtype=float) * 1e9
     elem_bytes = tr["elementwise_bytes_per_sbh"] * s * b * model.hidden / (tp if sp else 1)
-    # forward + backward = 3 forward-equivalents of element-wise traffic; full recompute one more
-    t_elem = layers_stage * (passes if recompute == "full" else 3.0) * elem_bytes / (hbm_raw * eff["elementwise_hbm"])
+    t_elem = layers_stage * passes * elem_bytes / (hbm_raw * eff["elementwise_hbm"])
     bw, lt = comm.link(hw.sku, tp, perf)
     act_msg = s * b * model.hidden * p["comm_bytes"]
     # two all-reduces per layer forward, two backward, two more in a full-recompute forward
@@ -108,8 +107,7 @@ def iteration(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, perf: dict,
     t_pp = micro * 2.0 * v * handoff * (1.0 - ov["pp_comm"])
     # DP gradient all-reduce (ZeRO 1/2: reduce-scatter + all-gather, same volume; ZeRO 3: 1.5x)
     bw_d, lt_d = comm.link(hw.sku, tp * pp * dp, perf)
-    grad_bytes = ((model.params - model.expert_params_total) / (tp * pp)
-                  + model.expert_params_total / (tp * pp * ep)) * tr["dp_allreduce_bytes"]
+    grad_bytes = params_per_package(model, tp, pp, ep) * tr["dp_allreduce_bytes"]
     t_dp = comm.allreduce_s(grad_bytes, dp, bw_d, lt_d) * (1.5 if zero >= 3 else 1.0) * (1.0 - ov["dp_gradient"])
     out = {
         "t_compute_s": micro * t_comp, "t_memory_s": micro * t_elem, "t_tp_s": micro * t_tp,
