@@ -179,8 +179,7 @@ def evaluate_columns(sku: Mapping[str, np.ndarray], mapping: Mapping[str, np.nda
     else:
         out, mem, packages = _inference(hw, m, workload, model, perf, precision, n)
         availability = _replica_availability(sku, packages, perf)
-        for key in ("iteration_s", "mfu", "achieved_tflops_per_package", "t_dp_s"):
-            out[key] = nan if key != "t_dp_s" else np.zeros(n)
+        out.update(iteration_s=nan, mfu=nan, achieved_tflops_per_package=nan)   # t_dp_s: zero, below
     mem_gb = mem / 1e9 + reserve
     over = mem_gb - cap
     ok = hw.supported
