@@ -188,7 +188,7 @@ class Store:
 
     def read(self) -> pd.DataFrame:
         """All rows, one per (key, class): the latest written wins."""
-        if not (self.parts_dir.is_dir() or self.data_dir.is_dir()):
+        if not self.exists():
             raise InputError("no results store here", key="STORE", value=str(self.path),
                              expected="a directory written by `litedse batch --out`")
         return self._read_files(self.files())
