@@ -118,7 +118,7 @@ def test_training_overflow_reports_how_much():
     assert out["memory_gb_per_package"][0] > states_gb
     assert not out["fits"][0]
     assert out["memory_overflow_gb"][0] == pytest.approx(out["memory_gb_per_package"][0] - 80.0)
-    # ZeRO-1 over 64-way DP shards the 12 optimizer bytes: 4 + 12/64 bytes per param remain
+    # TP 8 x PP 8 splits the 16 bytes/param of weights, gradients and optimizer states 64 ways
     out_z = run("h100", w.model_copy(update={"zero_stage": 1}), tp=8, pp=8, dp=1, batch=64)
     assert out_z["memory_gb_per_package"][0] < out["memory_gb_per_package"][0] / 10
 
