@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from litedse.classes import BASELINE, DesignClass, resolve_class
-from litedse.pareto import blast_radius_per_column
+from litedse.pareto import REPAIR_HOURS, blast_radius_per_column, repair_hours_of
 
 SCHEMA_VERSION = 1
 HOURS_PER_YEAR = 365.0 * 24.0
@@ -76,7 +76,7 @@ class Comparison:
     classes: dict[str, ClassResult]
     baseline: str = BASELINE
     wall_s: float = 0.0
-    repair_hours: float = 4.0
+    repair_hours: float = REPAIR_HOURS
 
     def ratios(self) -> dict[str, dict[str, float | None]]:
         """metric(class) / metric(baseline) for every quantitative metric; None where undefined."""
@@ -129,10 +129,6 @@ class Comparison:
             "ratios": self.ratios(),
             "metrics": [{"key": k, "label": lab, "unit": u} for k, lab, u in METRICS],
         }
-
-
-def repair_hours_of(inst) -> float:
-    return float(inst.technology.get("reliability", {}).get("repair_hours", 4.0))
 
 
 def class_metrics(res, repair_hours: float) -> dict[str, Any]:

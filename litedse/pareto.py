@@ -41,6 +41,11 @@ MAX_POINTS = 200
 DESIGN_COLUMNS = ("die_area_mm2", "dies_per_package", "hbm_stacks", "hbm", "links", "interconnect", "clock")
 
 
+def repair_hours_of(inst) -> float:
+    """The instance's repair time per failure [h] (technology reliability.repair_hours), else REPAIR_HOURS."""
+    return float(inst.technology.get("reliability", {}).get("repair_hours", REPAIR_HOURS))
+
+
 def blast_radius_per_column(problem: Problem, repair_hours: float = REPAIR_HOURS) -> np.ndarray:
     """b_c = g_c * failures per package-year * repair hours [h/yr]: the expected hours per year one
     replica of column c is down (any failed package takes its replica down for the repair time).
@@ -431,7 +436,7 @@ def pareto_instance(inst, x: str, y: str, classes: list[str] | None = None, *, p
     """One front per design class of ``inst`` (default: lite and monolithic): class -> (front, Problem)."""
     from litedse.classes import resolve_class
 
-    rh = float(inst.technology.get("reliability", {}).get("repair_hours", REPAIR_HOURS))
+    rh = repair_hours_of(inst)
     out = {}
     for name in classes or ["lite", "monolithic"]:
         cls = resolve_class(inst, name)
