@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _machine import describe  # noqa: E402
 
 from litedse import presets  # noqa: E402
+from litedse.columns import MAX_PACKAGES_PER_REPLICA  # noqa: E402
 from litedse.tech.sku import evaluate_skus  # noqa: E402
 from litedse.workload.models import resolve_model  # noqa: E402
 from litedse.workload.performance import MAPPING_KEYS, candidate_mappings, evaluate_columns  # noqa: E402
@@ -48,7 +49,7 @@ def main(n_skus: int = 5000) -> None:
     print(f"machine: {describe()}")
     for w in WORKLOADS:
         model = resolve_model(w.model, w.name)
-        maps = candidate_mappings(w, model, perf, 4096)
+        maps = candidate_mappings(w, model, perf, MAX_PACKAGES_PER_REPLICA)
         n_maps = len(maps["tp"])
         rows = np.repeat(np.arange(n_skus), n_maps)
         idx = np.tile(np.arange(n_maps), n_skus)
