@@ -25,7 +25,6 @@ from litedse import plots
 from litedse.compare import METRICS
 
 FIGURES = ("cost_breakdown", "power_breakdown", "pareto", "die_area")
-DESIGN_COLUMNS = ("die_area_mm2", "dies_per_package", "hbm_stacks", "hbm", "links", "interconnect", "clock")
 
 
 @dataclass
