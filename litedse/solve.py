@@ -75,21 +75,9 @@ def solve_instance(inst: Instance, *, design_space: dict[str, Any] | None = None
     counts.update(dominated=pc.counts["dominated"], not_min_packages=pc.counts["not_min_packages"],
                   sku_bound=pc.problem.n_columns - problem.n_columns, kept=problem.n_columns)
     t_prune = time.perf_counter() - t0 - t_build
-    model = None
-    if method == "milp":
-        from litedse.milp import DesignModel, solve_milp
-
-        if problem.n_columns and all(np.any(problem.col_workload == w) for w in range(problem.n_workloads)):
-            model = DesignModel(problem)
-            sol = model.solve(time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, explain=False)
-        else:
-            sol = solve_milp(problem, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads)
-    else:
-        from litedse.enumerate import solve_enumerate
-
-        sol = solve_enumerate(problem, explain=False)
+    sol, model = _solve_pruned(problem, method, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads)
     if sol.status == "infeasible" and not sol.explanation:
-        sol.explanation = explain_infeasible(problem, solve=_pruned_solver(method, threads))
+        sol.explanation = explain_infeasible(problem, solve=lambda q: _solve_pruned(_prune(q), method)[0])
     errors = verify(problem, sol)
     if errors:
         raise RuntimeError("solution failed the independent re-check: " + "; ".join(errors))
@@ -103,22 +91,25 @@ def solve_instance(inst: Instance, *, design_space: dict[str, Any] | None = None
                        {"columns_s": t_build, "prune_s": t_prune, "wall_s": wall})
 
 
-def _pruned_solver(method: str, threads: int | None):
-    """Solver of the relaxed problems explain_infeasible poses: they are min objectives without
-    some budget, so both exact prunings apply again and keep them small. ``threads`` must be the
-    main solve's: HiGHS fixes its thread count per process and fails a solve that asks for another."""
-    def solve(problem: Problem) -> Solution:
-        pruned = prune_skus(prune_columns(problem).problem).problem
-        if method == "milp":
-            from litedse.milp import DesignModel, solve_milp
+def _prune(problem: Problem) -> Problem:
+    """Both exact prunings (design.md, Propositions 2, 3 and 5). explain_infeasible's relaxed
+    problems are min objectives without some budget, so they apply to those again."""
+    return prune_skus(prune_columns(problem).problem).problem
 
-            if not all(np.any(pruned.col_workload == w) for w in range(pruned.n_workloads)):
-                return solve_milp(pruned)
-            return DesignModel(pruned).solve(threads=threads, explain=False)
+
+def _solve_pruned(problem: Problem, method: str, **options):
+    """(Solution, DesignModel or None) of a pruned Problem, without an infeasibility explanation
+    except where solve_milp gives one (a workload left without columns, so no model is built)."""
+    if method == "enumerate":
         from litedse.enumerate import solve_enumerate
 
-        return solve_enumerate(pruned, explain=False)
-    return solve
+        return solve_enumerate(problem, explain=False), None
+    from litedse.milp import DesignModel, solve_milp
+
+    if not problem.n_columns or not all(np.any(problem.col_workload == w) for w in range(problem.n_workloads)):
+        return solve_milp(problem, **options), None
+    model = DesignModel(problem)
+    return model.solve(explain=False, **options), model
 
 
 def _solver_info(method: str, build_s: float, solve_s: float, built: Built, problem: Problem) -> dict[str, Any]:
