@@ -240,7 +240,7 @@ def solve_task(task: dict) -> list[dict]:
     opts = task.get("options") or {}
     inst = build_task_instance(task)
     res = _solve_class(inst, task["class"], opts)
-    return [flatten_solve(res.to_dict(), getattr(res.solution, "explanation", ""))]
+    return [flatten_solve(res.to_dict())]
 
 
 def _solve_class(inst, cls: str, opts: dict):
@@ -257,11 +257,11 @@ def _solve_class(inst, cls: str, opts: dict):
     return solve_instance(inst, **resolve_class(inst, cls).solve_kwargs(), **kwargs)
 
 
-def flatten_solve(doc: dict, explanation: str = "") -> dict:
+def flatten_solve(doc: dict) -> dict:
     """One store row from a ``litedse solve --format json`` document (issue 4)."""
     status = doc.get("status", "error")
     obj = doc.get("objective") or {}
-    row = {"status": status, "error": (explanation or doc.get("explanation") or None) if status == "infeasible" else None,
+    row = {"status": status, "error": (doc.get("explanation") or None) if status == "infeasible" else None,
            "instance_name": doc.get("instance") if isinstance(doc.get("instance"), str) else None,
            "objective_name": obj.get("name"), "objective_sense": obj.get("sense"),
            "objective_value": obj.get("value"), "objective_unit": obj.get("unit"), "gap": doc.get("gap")}
