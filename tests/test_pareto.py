@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import math
-import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -182,7 +180,7 @@ def test_pareto_components_are_documented():
                 "blast_radius_bound", "demand_scale_floor", "demand_scale_bound", "pareto_weight_primary",
                 "pareto_weight_secondary", "pareto_objective"):
         assert new in names and f"`{new}`" in section
-    assert math.isfinite(len(re.findall("AUGMECON2", section)))
+    assert "AUGMECON2" in section   # the method section 10 names
 
 
 @pytest.mark.parametrize("pair", [("cost", "power"), ("tco", "blast_radius")])
