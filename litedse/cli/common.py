@@ -24,11 +24,10 @@ _SKU_OPTIONS = (
     click.option("--interconnect", default=None, help="cpo or electrical [cpo]."),
     click.option("--clock", type=float, default=None, help="Clock as a fraction of nominal [1.0]."),
 )
-SKU_PARAMS = ("die_area_mm2", "dies_per_package", "hbm_stacks", "hbm", "links", "interconnect", "clock")
 
 
 def sku_options(func):
-    """Decorator adding the SKU design options (keyword arguments named as in SKU_PARAMS)."""
+    """Decorator adding the SKU design options (keyword arguments named as litedse.tech.sku.REQUIRED)."""
     for option in reversed(_SKU_OPTIONS):
         func = option(func)
     return func
@@ -36,22 +35,9 @@ def sku_options(func):
 
 def sku_design(name: str | None, params: dict) -> dict:
     """The design dict of a catalog SKU ``name`` or of the given SKU options (not both)."""
-    from litedse.errors import InputError
-    from litedse.tech import sku
+    from litedse.tech.sku import design_from_options
 
-    given = {k: v for k, v in params.items() if k in SKU_PARAMS and v is not None}
-    if name and given:
-        raise InputError("give a catalog name or design parameters, not both", key="sku", value=name)
-    if name:
-        design = sku.catalog_design(name)
-    elif "die_area_mm2" in given:
-        design = {"dies_per_package": 1, "hbm_stacks": 4, "hbm": "hbm3e-12hi", "links": 0,
-                  "interconnect": "cpo", "clock": 1.0, **given}
-    else:
-        raise InputError("no SKU given", key="sku",
-                         expected="a catalog name (" + ", ".join(sku.catalog_names()) + ") or --die-area")
-    sku.validate_design(design)
-    return design
+    return design_from_options(name, params)
 
 
 def echo_json(obj) -> None:

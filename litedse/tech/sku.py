@@ -267,6 +267,29 @@ def sku_card(table: dict[str, np.ndarray], i: int = 0) -> dict[str, Any]:
     return card
 
 
+# what `litedse sku --die-area A` assumes for the options it is not given (assumption: a one-die
+# package with 4 HBM3e-12hi stacks, CPO, no links, nominal clock)
+OPTION_DEFAULTS = {"dies_per_package": 1, "hbm_stacks": 4, "hbm": "hbm3e-12hi", "links": 0,
+                   "interconnect": "cpo", "clock": 1.0}
+
+
+def design_from_options(name: str | None, options: dict[str, Any]) -> dict[str, Any]:
+    """The validated design dict of catalog SKU ``name`` or of design ``options`` (REQUIRED keys,
+    None = not given; OPTION_DEFAULTS fill the rest), never both."""
+    given = {k: v for k, v in options.items() if k in REQUIRED and v is not None}
+    if name and given:
+        raise InputError("give a catalog name or design parameters, not both", key="sku", value=name)
+    if name:
+        design = catalog_design(name)
+    elif "die_area_mm2" in given:
+        design = {**OPTION_DEFAULTS, **given}
+    else:
+        raise InputError("no SKU given", key="sku",
+                         expected="a catalog name (" + ", ".join(catalog_names()) + ") or --die-area")
+    validate_design(design)
+    return design
+
+
 _DESIGN_LIMITS = {
     "die_area_mm2": (0.0, False, "a positive area in mm^2"),
     "dies_per_package": (1.0, True, "an integer >= 1"),
