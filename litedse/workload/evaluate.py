@@ -29,10 +29,17 @@ def _demand_tokens_per_s(w) -> float | None:
     return None
 
 
+def _best(mask: np.ndarray, score: np.ndarray) -> int:
+    """Index of the highest ``score`` among the columns in ``mask`` (which has at least one)."""
+    idx = np.flatnonzero(mask)
+    return int(idx[np.argmax(score[idx])])
+
+
 def choose(out: dict[str, np.ndarray], w) -> tuple[int, str]:
     """Index of the best column and a note when it is not a clean feasible choice."""
     ok = out["fits"] & out["slo_ok"] & out["precision_supported"] & (out["tokens_per_s"] > 0)
     rate = out["tokens_per_s"] * out["availability"]
+    rate_per_package = rate / out["packages"]
     if w.kind == "training":
         demand = _demand_tokens_per_s(w)
         meets = ok & (rate >= demand) if demand is not None else np.zeros_like(ok)
@@ -41,17 +48,14 @@ def choose(out: dict[str, np.ndarray], w) -> tuple[int, str]:
             order = np.lexsort((-rate[idx], out["packages"][idx]))
             return int(idx[order[0]]), ""
         if ok.any():
-            idx = np.flatnonzero(ok)
-            return int(idx[np.argmax(rate[idx])]), "no mapping meets the training demand; fastest shown"
+            return _best(ok, rate), "no mapping meets the training demand; fastest shown"
     elif ok.any():
-        idx = np.flatnonzero(ok)
-        return int(idx[np.argmax(rate[idx] / out["packages"][idx])]), ""
+        return _best(ok, rate_per_package), ""
     if not out["precision_supported"].any():
         return 0, f"the SKU has no {w.precision} tensor path"
     fits = out["fits"] & out["precision_supported"]
     if fits.any():
-        idx = np.flatnonzero(fits)
-        return int(idx[np.argmax(rate[idx] / out["packages"][idx])]), "no mapping meets the SLOs; best that fits shown"
+        return _best(fits, rate_per_package), "no mapping meets the SLOs; best that fits shown"
     i = int(np.argmin(out["memory_overflow_gb"]))
     return i, f"no mapping fits in HBM; closest misses by {out['memory_overflow_gb'][i]:.1f} GB per package"
 
