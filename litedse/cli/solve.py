@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 
 import click
 
-from litedse.cli.common import FORMAT_OPTION, echo_json, format_value
+from litedse.cli.common import FORMAT_OPTION, echo_json, format_value, write_text_atomic
 from litedse.jsonable import jsonable
 
 OBJECTIVE_CHOICES = ["cost", "power", "tco", "demand_scale"]
@@ -49,7 +47,7 @@ def solve_command(instance_path, objective, method, time_limit_s, mip_gap, threa
                          mip_gap=mip_gap, threads=threads)
     doc = res.to_dict()
     if out_path:
-        _write_atomic(out_path, doc)
+        write_text_atomic(out_path, json.dumps(jsonable(doc), indent=2))
     if fmt == "json":
         echo_json(doc)
     else:
@@ -57,14 +55,6 @@ def solve_command(instance_path, objective, method, time_limit_s, mip_gap, threa
     if doc["status"] == "infeasible":
         click.echo(f"infeasible: {doc['explanation']}", err=True)
         sys.exit(3)
-
-
-def _write_atomic(path: str, doc: dict) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".litedse-", suffix=".json")
-    with os.fdopen(fd, "w") as fh:
-        json.dump(jsonable(doc), fh, indent=2)
-    os.replace(tmp, path)
 
 
 def _print_table(doc: dict) -> None:
