@@ -22,12 +22,25 @@ from litedse.solve import solve_instance
 INSTANCE = "instances/llama3-70b-serving.toml"
 
 
+SMALL_GRID = {"die_area_mm2": [200, 300, 700, 800], "hbm_stacks": [2, 4, 6, 8], "links": [0, 8]}
+# reliability.repair_hours of presets/technology/default.toml ("assumption"), which INSTANCE keeps
+REPAIR_H = 4.0
+
+
 def small_data():
     """The README's main job on a 4 x 2 x 4 x 2 grid (fast enough for tests)."""
     d = read_instance_toml(INSTANCE)
-    d["design_space"].update({"die_area_mm2": [200, 300, 700, 800], "hbm_stacks": [2, 4, 6, 8],
-                              "links": [0, 8], "dies_per_package": [1, 2]})
+    d["design_space"].update({**{k: list(v) for k, v in SMALL_GRID.items()}, "dies_per_package": [1, 2]})
     return d
+
+
+def small_toml(path):
+    """INSTANCE's file with SMALL_GRID's axes written in, at ``path`` (for the CLIs)."""
+    text = open(INSTANCE).read()
+    for key, values in SMALL_GRID.items():
+        text = re.sub(rf"(?m)^{key} = .*$", f"{key} = {values}", text)
+    path.write_text(text)
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +115,7 @@ def test_metrics_and_ratios_by_hand(comp):
         assert m["usd_per_throughput"] == pytest.approx(doc["totals"]["capex_usd"] / w["throughput"])
         # expected replica downtime: packages per replica x failures/yr x repair hours
         per_replica = w["packages"] / w["replicas"]
-        assert m["blast_radius_h_per_yr"] == pytest.approx(per_replica * doc["designs"][0]["failures_per_year"] * 4.0)
+        assert m["blast_radius_h_per_yr"] == pytest.approx(per_replica * doc["designs"][0]["failures_per_year"] * REPAIR_H)
         # breakdowns add up to the totals
         assert sum(cr.cost_breakdown.values()) == pytest.approx(doc["totals"]["capex_usd"], rel=1e-9)
         assert sum(cr.power_breakdown.values()) == pytest.approx(doc["totals"]["facility_power_w"], rel=1e-9)
@@ -140,12 +153,7 @@ def test_compare_cli_json_csv_table():
 def test_pareto_cli_table_is_the_plot(tmp_path):
     from litedse.cli import main
 
-    text = open(INSTANCE).read()
-    for key, value in (("die_area_mm2", "[200, 300, 700, 800]"), ("hbm_stacks", "[2, 4, 6, 8]"),
-                       ("links", "[0, 8]")):
-        text = re.sub(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
-    path = tmp_path / "small.toml"
-    path.write_text(text)
+    path = small_toml(tmp_path / "small.toml")
     out, plot = tmp_path / "front.csv", tmp_path / "front.svg"
     res = CliRunner().invoke(main, ["pareto", str(path), "--x", "cost", "--y", "power", "--out", str(out),
                                     "--plot", str(plot), "--threads", "1", "--format", "json"])

@@ -148,12 +148,9 @@ def test_report_cli_instance_and_store_dispatch(tmp_path, monkeypatch):
 
     from litedse.cli import main
 
-    src = open("instances/llama3-70b-serving.toml").read()
-    import re
-    for key, value in (("die_area_mm2", "[200, 300, 700, 800]"), ("hbm_stacks", "[2, 4, 6, 8]"), ("links", "[0, 8]")):
-        src = re.sub(rf"(?m)^{key} = .*$", f"{key} = {value}", src)
-    inst = tmp_path / "small.toml"
-    inst.write_text(src)
+    from test_compare import small_toml
+
+    inst = small_toml(tmp_path / "small.toml")
     out = tmp_path / "rep"
     res = CliRunner().invoke(main, ["report", str(inst), "--out", str(out), "--classes", "lite,monolithic",
                                     "--threads", "1"])
