@@ -154,13 +154,11 @@ def run_batch(tasks: list[dict], store: Store | str | os.PathLike, *, task_fn: T
             bar.update(1)
 
     try:
-        if not pending:
-            pass
-        elif workers == 0 and scheduler is None:
+        if pending and workers == 0 and scheduler is None:
             summary.workers = 1
             for task in pending:
                 record(run_task(task_fn, task))
-        else:
+        elif pending:
             _run_dask(pending, task_fn, workers, scheduler, record, summary)
     finally:
         if bar is not None:
