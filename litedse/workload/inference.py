@@ -81,6 +81,23 @@ def _streamed_weight_bytes(model: ModelArch, tp, pp, ep, tokens, wbytes: float):
             * _expert_touched_fraction(model, tokens)) * wbytes
 
 
+def _stage_comm(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, per_rank, comm_bytes: float):
+    """(TP, EP, PP hand-off) times of one pass through a stage with ``per_rank`` tokens per package:
+    two TP all-reduces per layer, two EP all-to-alls per MoE layer, one hand-off to the next stage."""
+    tp, pp, ep = m["tp"], m["pp"], m["ep"]
+    bw, lt = hw.link("tp", tp)
+    t_tp = 2.0 * (model.layers / pp) * comm.allreduce_s(per_rank * model.hidden * comm_bytes, tp, bw, lt)
+    if model.is_moe:
+        bw_e, lt_e = hw.link("tp_ep", tp * ep)
+        t_ep = 2.0 * (model.moe_layers / pp) * comm.alltoall_s(per_rank * model.active_experts * model.hidden
+                                                               * comm_bytes, ep, bw_e, lt_e)
+    else:
+        t_ep = np.zeros_like(t_tp)
+    bw_p, lt_p = hw.link("replica", tp * pp * ep)
+    handoff = np.where(pp > 1, comm.p2p_s(per_rank * model.hidden * comm_bytes / tp, bw_p, lt_p), 0.0)
+    return t_tp, t_ep, handoff
+
+
 def decode_step(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, perf: dict, precision: str,
                 batch, context) -> dict[str, np.ndarray]:
     """Time per output token (TPOT) of a replica generating one token for each of ``batch``
@@ -104,18 +121,8 @@ def decode_step(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, perf: dic
     kv = per_rank * context * model.kv_cache_dim * p["kv_bytes"] * layers_stage / split * reread
     attn_c = 4.0 * model.attention_width * context * layers_stage * per_rank / tp / (hw.peak * eff_dec)
     attn_m = kv / hw.hbm
-    bw, lt = hw.link("tp", tp)
-    t_tp = 2.0 * layers_stage * comm.allreduce_s(per_rank * model.hidden * p["comm_bytes"], tp, bw, lt)
-    if model.is_moe:
-        bw_e, lt_e = hw.link("tp_ep", tp * ep)
-        moe_stage = model.moe_layers / pp
-        t_ep = 2.0 * moe_stage * comm.alltoall_s(per_rank * model.active_experts * model.hidden * p["comm_bytes"],
-                                                 ep, bw_e, lt_e)
-    else:
-        t_ep = np.zeros_like(t_tp)
+    t_tp, t_ep, handoff = _stage_comm(hw, m, model, per_rank, p["comm_bytes"])
     overhead = layers_stage * lat["layer_overhead_decode_s"]
-    bw_p, lt_p = hw.link("replica", tp * pp * ep)
-    handoff = np.where(pp > 1, comm.p2p_s(per_rank * model.hidden * p["comm_bytes"] / tp, bw_p, lt_p), 0.0)
     comp = np.where(gemm_c >= gemm_m, gemm_c, 0.0) + np.where(attn_c >= attn_m, attn_c, 0.0)
     mem = np.where(gemm_c < gemm_m, gemm_m, 0.0) + np.where(attn_c < attn_m, attn_m, 0.0)
     out = {
@@ -137,8 +144,6 @@ def prefill_pass(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, perf: di
     p = perf["precision"][precision]
     eff, lat = perf["efficiency"], perf["latency"]
     layers_stage = model.layers / pp
-    bw, lt = hw.link("tp", tp)
-    bw_p, lt_p = hw.link("replica", tp * pp * ep)
     eff_pf = gemm_efficiency(eff["compute_prefill"], model, tp, perf)
 
     def stage(seqs):
@@ -147,14 +152,7 @@ def prefill_pass(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, perf: di
                  + 4.0 * model.attention_width * (prompt / 2.0) * tokens * model.layers) / (tp * pp * ep)
         c = flops / (hw.peak * eff_pf)
         w = _streamed_weight_bytes(model, tp, pp, ep, tokens, p["weight_bytes"]) / hw.hbm
-        t_tp = 2.0 * layers_stage * comm.allreduce_s(tokens / ep * model.hidden * p["comm_bytes"], tp, bw, lt)
-        if model.is_moe:
-            bw_e, lt_e = hw.link("tp_ep", tp * ep)
-            t_ep = 2.0 * (model.moe_layers / pp) * comm.alltoall_s(
-                tokens / ep * model.active_experts * model.hidden * p["comm_bytes"], ep, bw_e, lt_e)
-        else:
-            t_ep = np.zeros_like(t_tp)
-        handoff = np.where(pp > 1, comm.p2p_s(tokens / ep * model.hidden * p["comm_bytes"] / tp, bw_p, lt_p), 0.0)
+        t_tp, t_ep, handoff = _stage_comm(hw, m, model, tokens / ep, p["comm_bytes"])
         return {"t_compute_s": np.where(c >= w, c, 0.0), "t_memory_s": np.where(c < w, w, 0.0), "t_tp_s": t_tp,
                 "t_ep_s": t_ep, "t_overhead_s": layers_stage * lat["layer_overhead_prefill_s"] + 0.0 * c,
                 "handoff": handoff}
