@@ -108,7 +108,7 @@ class ParetoFront:
         rows = []
         for i, pt in enumerate(self.points):
             row = {"point": i, "x": pt.values[self.x], "y": pt.values[self.y]}
-            row.update({k: v for k, v in pt.values.items()})
+            row.update(pt.values)
             row["epsilon"] = pt.epsilon
             row["design"] = pt.design
             row["packages"] = int(np.sum(pt.solution.packages))
@@ -121,8 +121,7 @@ class ParetoFront:
                         row[k] = v.item() if hasattr(v, "item") else v
             rows.append(row)
         cols = ["point", "x", "y", *CRITERIA, "epsilon", "design", "packages"]
-        df = pd.DataFrame(rows, columns=None if rows else cols)
-        return df
+        return pd.DataFrame(rows, columns=None if rows else cols)
 
     def to_dict(self) -> dict:
         return {"x": {"name": self.x, "sense": CRITERIA[self.x][0], "unit": CRITERIA[self.x][1]},
@@ -312,7 +311,6 @@ def pareto_front(problem: Problem, x: str, y: str, *, points: int | None = None,
         keep = np.flatnonzero(~drop[p.col_sku])
         if remap is not None:
             keep = np.intersect1d(keep, remap)
-        front.columns_swept = model_problem.n_columns
         if len(keep) < 0.8 * model_problem.n_columns:
             from litedse.prune import subset_columns
             sub = subset_columns(p, keep)
