@@ -18,9 +18,9 @@ import pandas as pd
 
 from litedse.classes import BASELINE, DesignClass, resolve_class
 from litedse.pareto import REPAIR_HOURS, blast_radius_per_column, repair_hours_of
+from litedse.workload.performance import HOURS_PER_YEAR
 
 SCHEMA_VERSION = 1
-HOURS_PER_YEAR = 365.0 * 24.0
 # metrics of the side-by-side table, in display order: (key, label, unit)
 METRICS = (
     ("objective", "objective", ""),
