@@ -36,7 +36,7 @@ MAX_PANELS = 9
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "_", text.split(".")[-1] if text.count(".") else text).strip("_")[:60]
+    return re.sub(r"[^A-Za-z0-9]+", "_", text.split(".")[-1]).strip("_")[:60]
 
 
 def _numeric(series: pd.Series) -> pd.Series:
@@ -100,6 +100,15 @@ def _label(col: str) -> str:
     return col[len(SWEEP_PREFIX):] if col.startswith(SWEEP_PREFIX) else col
 
 
+def _short(col: str) -> str:
+    """The last segment of a column's key path: an axis label or legend name."""
+    return _label(col).split(".")[-1]
+
+
+def _tick(value) -> str:
+    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
+
+
 def _log_scale(values: pd.Series) -> bool:
     v = pd.to_numeric(values, errors="coerce").dropna()
     return len(v) > 1 and (v > 0).all() and v.max() / v.min() >= 10
@@ -121,8 +130,7 @@ def ratio_figure(ratios: pd.DataFrame, param: str, others: list[str], figdir: Pa
         if n_combos <= MAX_LINES:
             for values, part in combos:
                 values = values if isinstance(values, tuple) else (values,)
-                label = ", ".join(f"{_label(o).split('.')[-1]}={v:g}" if isinstance(v, (int, float)) else
-                                  f"{_label(o).split('.')[-1]}={v}" for o, v in zip(others, values)) or None
+                label = ", ".join(f"{_short(o)}={_tick(v)}" for o, v in zip(others, values)) or None
                 part = part.sort_values(param)
                 ax.plot(part[param], part[col], marker="o", ms=4, lw=1.2, label=label)
         else:
@@ -180,13 +188,13 @@ def winner_figure(frame: pd.DataFrame, a: str, b: str, others: list[str], figdir
                 if pd.notna(r["cost_ratio"]):
                     ax.text(xs.index(r[a]), ys.index(r[b]), f"{r['cost_ratio']:.2f}", ha="center", va="center",
                             fontsize=8, color="white")
-        ax.set_xticks(range(len(xs)), [f"{v:g}" if isinstance(v, (int, float)) else str(v) for v in xs], fontsize=8)
-        ax.set_yticks(range(len(ys)), [f"{v:g}" if isinstance(v, (int, float)) else str(v) for v in ys], fontsize=8)
-        ax.set_xlabel(_label(a).split(".")[-1])
-        ax.set_ylabel(_label(b).split(".")[-1])
+        ax.set_xticks(range(len(xs)), [_tick(v) for v in xs], fontsize=8)
+        ax.set_yticks(range(len(ys)), [_tick(v) for v in ys], fontsize=8)
+        ax.set_xlabel(_short(a))
+        ax.set_ylabel(_short(b))
         values = values if isinstance(values, tuple) else (values,)
         if others:
-            ax.set_title(", ".join(f"{_label(o).split('.')[-1]}={v}" for o, v in zip(others, values)), fontsize=9)
+            ax.set_title(", ".join(f"{_short(o)}={v}" for o, v in zip(others, values)), fontsize=9)
     for ax in list(axes.flat)[len(groups):]:
         ax.axis("off")
     fig.legend(handles=[Patch(color=palette[i], label=c) for i, c in enumerate(classes)] +
