@@ -272,14 +272,15 @@ def pareto_front(problem: Problem, x: str, y: str, *, points: int | None = None,
         sol1 = solve()
         if not sol1.feasible:
             return None
-        v1 = s1 * metrics(p, sol1, repair_hours)[first]
+        m1 = metrics(p, sol1, repair_hours)
+        v1 = s1 * m1[first]
         bound(first, s1, v1 + 0.1 * _step(v1))
         pm.set_pareto_weights(*((0.0, 1.0) if first == x else (1.0, 0.0)))
         sol2 = solve()
         bound(first, s1, none)
         if not sol2.feasible:   # only a tolerance artefact: sol1 itself satisfies the bound
             return sol1
-        m1, m2 = metrics(p, sol1, repair_hours), metrics(p, sol2, repair_hours)
+        m2 = metrics(p, sol2, repair_hours)
         # keep the second stage only if it is no worse on both (it cannot be, up to tolerances)
         if s2 * m2[second] <= s2 * m1[second] and s1 * m2[first] <= s1 * m1[first] + 0.1 * _step(v1):
             return sol2
