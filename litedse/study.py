@@ -257,12 +257,15 @@ def plan(inputs: list[str], classes: list[str] | None = None, options: dict | No
                 seen.add((task["key"], cls))
                 tasks.append({**task, "class": cls})
 
+    def add_bad_file(path: str, err: InputError) -> None:
+        add({"key": _bad_file_key(path), "source": path, "point": None, "sweep": {}, "instance_name": Path(path).stem,
+             "input_error": str(err), "options": options}, classes or [DEFAULT_CLASS])
+
     for path in expand_inputs(list(inputs)):
         try:
             data = read_instance_toml(path)
         except InputError as err:
-            add({"key": _bad_file_key(path), "source": path, "point": None, "sweep": {}, "instance_name": Path(path).stem,
-                 "input_error": str(err), "options": options}, classes or [DEFAULT_CLASS])
+            add_bad_file(path, err)
             continue
         if is_study(data):
             study = load_study(path, data)
@@ -276,8 +279,7 @@ def plan(inputs: list[str], classes: list[str] | None = None, options: dict | No
         try:
             inst = instance_from_dict(data, source=path, base_dir=str(Path(path).parent))
         except InputError as err:
-            add({"key": _bad_file_key(path), "source": path, "point": None, "sweep": {}, "instance_name": Path(path).stem,
-                 "input_error": str(err), "options": options}, classes or [DEFAULT_CLASS])
+            add_bad_file(path, err)
             continue
         add({"key": inst.key(), "source": path, "point": None, "sweep": {}, "instance_name": inst.name,
              "instance": {"data": data, "source": path, "base_dir": str(Path(path).parent)}, "options": options},
