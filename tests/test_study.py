@@ -101,7 +101,7 @@ def test_plan_mixes_files_studies_and_globs_and_keeps_bad_files_as_tasks(tmp_pat
         plan([str(tmp_path / "missing.toml")])
     with pytest.raises(InputError, match="no file matches"):
         plan([str(tmp_path / "*.nothing")])
-    assert study.exists()
+    assert {t["source"] for t in by_source["study.toml"]} == {str(study)}          # rows name the study file
 
 
 def test_unknown_class_names_fail_at_planning(tmp_path):
