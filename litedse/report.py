@@ -23,6 +23,7 @@ import pandas as pd
 
 from litedse import plots
 from litedse.compare import METRICS
+from litedse.jsonable import jsonable
 
 FIGURES = ("cost_breakdown", "power_breakdown", "pareto", "die_area")
 
@@ -154,7 +155,7 @@ def report_data(inst, classes: list[str] | None = None, *, pareto_axes: tuple[st
         die_curve=curve, lite_max_mm2=lite, mono_min_mm2=mono, baseline=comp.baseline,
         meta={"instance": inst.name, "description": inst.description, "instance_key": inst.key(),
               "compare_s": t_compare, "pareto_s": t_pareto, "wall_s": time.perf_counter() - t0,
-              "compare": _jsonable(comp.to_dict())})
+              "compare": jsonable(comp.to_dict())})
 
 
 def _bound(cls, axis, fn):
@@ -211,23 +212,11 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def _jsonable(v):
-    if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    if hasattr(v, "item"):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
-
-
 def _frame_records(df: pd.DataFrame | None, index_name: str | None = None) -> list[dict] | None:
     if df is None:
         return None
     d = df.reset_index().rename(columns={"index": index_name}) if index_name else df
-    return _jsonable(d.to_dict(orient="records"))
+    return jsonable(d.to_dict(orient="records"))
 
 
 def _html_table(df: pd.DataFrame, table_id: str, index_label: str | None = None) -> str:
@@ -238,7 +227,7 @@ def _html_table(df: pd.DataFrame, table_id: str, index_label: str | None = None)
     for idx, row in df.iterrows():
         cells = [f"<th>{html.escape(str(idx))}</th>"] if index_label else []
         for c in cols:
-            v = _jsonable(row[c])
+            v = jsonable(row[c])
             cells.append(f"<td data-col=\"{html.escape(str(c))}\" data-value=\"{html.escape(json.dumps(v))}\">"
                          f"{html.escape(_fmt(v))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
@@ -250,7 +239,7 @@ def _md_table(df: pd.DataFrame, index_label: str | None = None) -> str:
     cols = ([index_label] if index_label else []) + [str(c) for c in df.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for idx, row in df.iterrows():
-        cells = ([str(idx)] if index_label else []) + [_fmt(_jsonable(row[c])).replace("|", "\\|") for c in df.columns]
+        cells = ([str(idx)] if index_label else []) + [_fmt(jsonable(row[c])).replace("|", "\\|") for c in df.columns]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -295,11 +284,11 @@ def write_report(data: ReportData, out_dir) -> dict[str, Path]:
         "title": data.title, "summary": data.summary, "baseline": data.baseline,
         "pareto_axes": list(data.pareto_axes), "lite_max_mm2": data.lite_max_mm2, "mono_min_mm2": data.mono_min_mm2,
         "comparison": _frame_records(comparison, "metric"), "ratios": _frame_records(ratios, "metric"),
-        "cards": _jsonable(data.cards),
+        "cards": jsonable(data.cards),
         "cost_breakdown": _frame_records(data.cost_breakdown, "class"),
         "power_breakdown": _frame_records(data.power_breakdown, "class"),
         "pareto": _frame_records(data.pareto), "die_area_curve": _frame_records(data.die_curve),
-        "assumptions": _frame_records(data.assumptions), "figures": sorted(png), "meta": _jsonable(data.meta),
+        "assumptions": _frame_records(data.assumptions), "figures": sorted(png), "meta": jsonable(data.meta),
     }
     (out / "report.json").write_text(json.dumps(doc, indent=2))
     paths["json"] = out / "report.json"
