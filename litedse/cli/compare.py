@@ -45,8 +45,8 @@ def compare_command(instance_path, class_list, objective, baseline, threads, tim
     if fmt == "json":
         import json
 
-        from litedse.cli.common import _jsonable
-        text = json.dumps(_jsonable(comp.to_dict()), indent=2) + "\n"
+        from litedse.jsonable import jsonable
+        text = json.dumps(jsonable(comp.to_dict()), indent=2) + "\n"
     elif fmt == "csv":
         text = comp.long_frame().to_csv(index=False)
     else:
