@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _machine import describe  # noqa: E402
 
 from litedse import presets  # noqa: E402
-from litedse.columns import MAX_PACKAGES_PER_REPLICA  # noqa: E402
+from litedse.workload.performance import MAX_PACKAGES_PER_REPLICA  # noqa: E402
 from litedse.tech.sku import evaluate_skus  # noqa: E402
 from litedse.workload.models import resolve_model  # noqa: E402
 from litedse.workload.performance import MAPPING_KEYS, candidate_mappings, evaluate_columns  # noqa: E402

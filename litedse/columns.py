@@ -25,14 +25,13 @@ from litedse.prune import _dominance_survivors
 from litedse.space import (FABRICS, SkuSet, design_grid, energy_usd_per_w, fabric_arrays, feasible_skus,
                            sku_economics)
 from litedse.tech.sku import catalog_design
+from litedse.workload.models import resolve_model
+from litedse.workload.performance import (MAPPING_KEYS, MAX_PACKAGES_PER_REPLICA, candidate_mappings,
+                                         demand_tokens_per_s, evaluate_columns)
 
-SECONDS_PER_DAY = 86400.0
 # mappings per workload may be a few hundred; SKUs a few thousand: evaluate in chunks of this many
 # columns so that memory stays bounded whatever the design space (DESIGN.md section 4)
 CHUNK_COLUMNS = 1 << 20
-# largest replica (packages) the default mapping sets consider
-MAX_PACKAGES_PER_REPLICA = 4096
-MAPPING_KEYS = ("tp", "pp", "dp", "ep", "batch", "microbatch")
 # per-column figures kept for results (the performance model's output names)
 RESULT_KEYS = ("tokens_per_s", "requests_per_s", "iteration_s", "ttft_s", "tpot_s", "memory_gb_per_package",
                "mfu", "achieved_tflops_per_package", "availability")
@@ -113,29 +112,17 @@ def sku_set(inst: Instance, design_space: dict[str, Any] | None = None, sku: str
     return feasible_skus(design_grid(**design_axes(inst, design_space)), tech)
 
 
-def _resolve(workload):
-    from litedse.workload.models import resolve_model
-
-    return resolve_model(workload.model, workload.name)
-
-
 def _demand(w) -> tuple[float, str, str]:
     """(required throughput, unit, performance-model output that measures it)."""
-    if w.kind == "training":
-        if w.demand_tokens_per_s is not None:
-            return float(w.demand_tokens_per_s), "tokens/s", "tokens_per_s"
-        return float(w.train_tokens) / (float(w.time_budget_days) * SECONDS_PER_DAY), "tokens/s", "tokens_per_s"
-    if w.demand_requests_per_s is not None:
+    if w.kind != "training" and w.demand_requests_per_s is not None:
         return float(w.demand_requests_per_s), "requests/s", "requests_per_s"
-    return float(w.demand_tokens_per_s), "tokens/s", "tokens_per_s"
+    return demand_tokens_per_s(w), "tokens/s", "tokens_per_s"
 
 
 def _workload_columns(inst: Instance, wi: int, table: dict[str, np.ndarray], n_skus: int,
                       chunk_columns: int) -> tuple[dict[str, np.ndarray], WorkloadColumns]:
-    from litedse.workload.performance import candidate_mappings, evaluate_columns
-
     w = inst.workloads[wi]
-    model = _resolve(w)
+    model = resolve_model(w.model, w.name)
     maps = candidate_mappings(w, model, inst.performance, MAX_PACKAGES_PER_REPLICA)
     n_maps = len(maps["tp"])
     _, _, metric = _demand(w)

@@ -9,24 +9,15 @@ import numpy as np
 
 from litedse.errors import InputError
 from litedse.workload.models import resolve_model
-from litedse.workload.performance import MAPPING_KEYS, candidate_mappings, check_mapping_value, evaluate_columns
+from litedse.workload.performance import (MAPPING_KEYS, MAX_PACKAGES_PER_REPLICA, candidate_mappings,
+                                         check_mapping_value, demand_tokens_per_s, evaluate_columns)
 
-MAX_PACKAGES = 4096
-SECONDS_PER_DAY = 86400.0
 BREAKDOWN = ("compute", "memory", "tp", "pp", "dp", "ep", "bubble", "overhead")
 BREAKDOWN_PER = {"training": "iteration", "decode": "step", "prefill": "pass of batch prompts",
                  "serving": "cycle: batch requests served (prefills and decode steps)",
                  "static": "static batch: prefill then all decode steps"}
 FIGURES = ("packages", "tokens_per_s", "requests_per_s", "iteration_s", "achieved_tflops_per_package", "mfu",
            "ttft_s", "tpot_s", "memory_gb_per_package", "memory_overflow_gb", "fits", "slo_ok", "availability")
-
-
-def _demand_tokens_per_s(w) -> float | None:
-    if w.demand_tokens_per_s is not None:
-        return float(w.demand_tokens_per_s)
-    if w.train_tokens is not None and w.time_budget_days is not None:
-        return float(w.train_tokens) / (float(w.time_budget_days) * SECONDS_PER_DAY)
-    return None
 
 
 def _best(mask: np.ndarray, score: np.ndarray) -> int:
@@ -41,7 +32,7 @@ def choose(out: dict[str, np.ndarray], w) -> tuple[int, str]:
     rate = out["tokens_per_s"] * out["availability"]
     rate_per_package = rate / out["packages"]
     if w.kind == "training":
-        demand = _demand_tokens_per_s(w)
+        demand = demand_tokens_per_s(w)
         meets = ok & (rate >= demand) if demand is not None else np.zeros_like(ok)
         if meets.any():
             idx = np.flatnonzero(meets)
@@ -73,11 +64,11 @@ def evaluate_workload(w, sku_table: dict[str, np.ndarray], perf: dict, fixed: di
     if fixed:
         rng = w.mapping.model_copy(update={k: [v] for k, v in fixed.items()})
         w = w.model_copy(update={"mapping": rng})
-    maps = candidate_mappings(w, model, perf, MAX_PACKAGES)
+    maps = candidate_mappings(w, model, perf, MAX_PACKAGES_PER_REPLICA)
     n = len(maps["tp"])
     if n == 0:
         raise InputError("no parallel mapping is allowed", key=f"workload.{w.name}.mapping",
-                         expected=f"tp x pp x dp x ep <= {MAX_PACKAGES} packages with the given values")
+                         expected=f"tp x pp x dp x ep <= {MAX_PACKAGES_PER_REPLICA} packages with the given values")
     sku = {k: np.repeat(v[:1], n) for k, v in sku_table.items()}
     out = evaluate_columns(sku, maps, w, model, perf)
     i, note = choose(out, w)

@@ -23,6 +23,20 @@ from litedse.workload.spec import WorkloadSpec
 
 MAPPING_KEYS = ("tp", "pp", "dp", "ep", "batch", "microbatch")
 HOURS_PER_YEAR = 8760.0
+SECONDS_PER_DAY = 86400.0
+# largest replica the default mapping sets consider [packages] (assumption: 4,096 covers every
+# shipped workload; Llama 3 405B trained on 16,384 GPUs would need a larger value)
+MAX_PACKAGES_PER_REPLICA = 4096
+
+
+def demand_tokens_per_s(workload: WorkloadSpec) -> float | None:
+    """Required tokens/s of a workload: ``demand_tokens_per_s``, or for training ``train_tokens``
+    over ``time_budget_days``; None when the workload states its demand in requests."""
+    if workload.demand_tokens_per_s is not None:
+        return float(workload.demand_tokens_per_s)
+    if workload.train_tokens is not None and workload.time_budget_days is not None:
+        return float(workload.train_tokens) / (float(workload.time_budget_days) * SECONDS_PER_DAY)
+    return None
 
 
 # ----------------------------------------------------------------------------------------------
