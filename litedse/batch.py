@@ -29,9 +29,11 @@ from typing import Callable
 
 from litedse.errors import InputError, LitedseError
 from litedse.store import Store
+from litedse.study import DEFAULT_CLASS, build_task_instance
 
 TaskFn = Callable[[dict], list]
 COMPACT_EVERY = 500      # row files merged into one after this many tasks
+MAX_ERROR_CHARS = 2000   # an error message is cut to this many characters in its row
 
 
 @dataclass
@@ -58,7 +60,7 @@ def _worker_name() -> str:
 
 def error_rows(task: dict, status: str, message: str) -> list[dict]:
     """The row recording a task that produced no solution."""
-    return [{**_identity(task), "status": status, "error": " ".join(str(message).split())[:2000]}]
+    return [{**_identity(task), "status": status, "error": " ".join(str(message).split())[:MAX_ERROR_CHARS]}]
 
 
 def _identity(task: dict) -> dict:
@@ -233,8 +235,6 @@ TOTAL_FIELDS = ("capex_usd", "it_power_w", "facility_power_w", "tco_usd", "packa
 
 
 def solve_task(task: dict) -> list[dict]:
-    from litedse.study import build_task_instance
-
     opts = task.get("options") or {}
     inst = build_task_instance(task)
     res = _solve_class(inst, task["class"], opts)
@@ -248,7 +248,7 @@ def _solve_class(inst, cls: str, opts: dict):
 
     kwargs = dict(method=opts.get("method", "milp"), time_limit_s=opts.get("time_limit_s"),
                   mip_gap=opts.get("mip_gap"), threads=opts.get("threads", 1))
-    if cls == "instance":
+    if cls == DEFAULT_CLASS:
         return solve_instance(inst, **kwargs)
     from litedse.classes import resolve_class
 
