@@ -28,6 +28,7 @@ import pandas as pd
 
 from litedse.problem import Problem
 from litedse.solution import Solution
+from litedse.tech.sku import REQUIRED as DESIGN_COLUMNS  # the design keys of a SKU
 
 CRITERIA = {"cost": ("min", "usd"), "power": ("min", "w"), "tco": ("min", "usd"),
             "demand_scale": ("max", "1"), "blast_radius": ("min", "h/yr")}
@@ -38,7 +39,6 @@ REPAIR_HOURS = 4.0
 REL_STEP = 1e-7
 ABS_STEP = 1e-6
 MAX_POINTS = 200
-DESIGN_COLUMNS = ("die_area_mm2", "dies_per_package", "hbm_stacks", "hbm", "links", "interconnect", "clock")
 
 
 def repair_hours_of(inst) -> float:
