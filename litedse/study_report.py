@@ -53,8 +53,7 @@ def ratio_table(rows: pd.DataFrame, lite_class: str = "lite", ref_class: str = "
     sweeps = sweep_columns(rows)
     ident = ["key", "instance_name", *sweeps]
     ident = [c for c in ident if c in rows.columns]
-    base = rows.drop_duplicates("key")[ident].set_index("key")
-    out = base.copy()
+    out = rows.drop_duplicates("key")[ident].set_index("key")
     for cls, tag in ((lite_class, "lite"), (ref_class, "ref")):
         part = rows[rows["class"] == cls].set_index("key")
         for col in ("status", "capex_usd", "facility_power_w", "objective_value", "design_die_area_mm2",
