@@ -10,8 +10,6 @@ import click
 
 from litedse.jsonable import jsonable
 
-_jsonable = jsonable  # older name, still imported by litedse/cli/compare.py
-
 FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
                              show_default=True, help="Human table or JSON.")
 
@@ -46,6 +44,9 @@ def write_text_atomic(path: str, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename: never half-written."""
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".litedse-")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)  # the mode open() would give, not mkstemp's private 0600
     with os.fdopen(fd, "w") as fh:
         fh.write(text)
     os.replace(tmp, path)

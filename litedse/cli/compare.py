@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from litedse.cli.common import format_value
+from litedse.cli.common import format_value, write_text_atomic
 
 FORMATS = click.Choice(["table", "json", "csv"])
 
@@ -53,8 +53,7 @@ def compare_command(instance_path, class_list, objective, baseline, threads, tim
         text = table_text(comp) + "\n"
     click.echo(text, nl=False)
     if out_path:
-        with open(out_path, "w") as fh:
-            fh.write(text)
+        write_text_atomic(out_path, text)
     if not any(cr.feasible for cr in comp.classes.values()):
         for name, cr in comp.classes.items():
             click.echo(f"{name}: infeasible: {cr.doc.get('explanation')}", err=True)
