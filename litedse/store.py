@@ -196,7 +196,7 @@ class Store:
     def done(self, final_only: bool = True) -> set[tuple[str, str]]:
         """(key, class) pairs already in the store; with ``final_only``, only those whose outcome a
         re-run would reproduce (a crashed task is retried)."""
-        frame = self.read() if self.exists() else pd.DataFrame(columns=[*KEY_COLUMNS, "status"])
+        frame = self._read_files(self.files())  # no store yet: no files, no rows
         if final_only and len(frame):
             frame = frame[frame["status"].isin(FINAL_STATUSES)]
         return set(zip(frame["key"], frame["class"]))
@@ -205,7 +205,7 @@ class Store:
         return self.parts_dir.is_dir() or self.data_dir.is_dir()
 
     def __len__(self) -> int:
-        return len(self.read()) if self.exists() else 0
+        return len(self._read_files(self.files()))
 
     # -- compaction ------------------------------------------------------------------------------
     def compact(self, _crash_after: str | None = None) -> Path | None:
