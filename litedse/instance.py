@@ -199,10 +199,10 @@ def read_instance_toml(path: str | Path) -> dict[str, Any]:
 def load_instance(path: str | Path) -> Instance:
     """Read, resolve and validate an instance file."""
     data = read_instance_toml(path)
-    return instance_from_dict(data, source=str(path), base_dir=str(Path(path).parent))
+    return instance_from_dict(data, source=str(path))
 
 
-def instance_from_dict(data: dict[str, Any], source: str = "<dict>", base_dir: str | None = None) -> Instance:
+def instance_from_dict(data: dict[str, Any], source: str = "<dict>") -> Instance:
     """Resolve and validate an instance given as a TOML-like dict (``source`` names it in errors)."""
     if not isinstance(data, dict):
         raise InputError("an instance must be a table", file=source)

@@ -59,7 +59,6 @@ class Study:
     path: str
     name: str
     base: str                      # base instance path as resolved from the study file
-    base_dir: str
     classes: list[str] | None
     sweep_keys: list[str]
     points: list[Point] = field(default_factory=list)
@@ -127,7 +126,6 @@ def load_study(path: str | Path, data: dict | None = None) -> Study:
         raise InputError("base instance not found", file=spath, key="base", value=base_rel,
                          expected=f"an instance file (looked for {base_path})")
     base_data = read_instance_toml(base_path)
-    base_dir = str(base_path.parent)
     base_src = str(base_path)
 
     classes = data.get("classes")
@@ -137,7 +135,7 @@ def load_study(path: str | Path, data: dict | None = None) -> Study:
 
     def build(point_data: dict, keys: list[str], values: list):
         try:
-            return instance_from_dict(point_data, source=base_src, base_dir=base_dir)
+            return instance_from_dict(point_data, source=base_src)
         except InputError as err:
             desc = ", ".join(f"{k} = {v!r}" for k, v in zip(keys, values))
             raise InputError(f"instance rejected with {desc}: {err}", file=spath, key=keys[-1] if keys else None) from None
@@ -193,7 +191,7 @@ def load_study(path: str | Path, data: dict | None = None) -> Study:
 
     grid_rows = list(itertools.product(*axes.get("grid", {}).values())) if axes.get("grid") else [()]
     zip_rows = list(zip(*zip_axes.values())) if zip_axes else [()]
-    study = Study(path=spath, name=str(data.get("name") or Path(spath).stem), base=base_src, base_dir=base_dir,
+    study = Study(path=spath, name=str(data.get("name") or Path(spath).stem), base=base_src,
                   classes=classes, sweep_keys=keys)
     for i, (g, z) in enumerate(itertools.product(grid_rows, zip_rows)):
         values = list(g) + list(z)
@@ -269,20 +267,20 @@ def plan(inputs: list[str], classes: list[str] | None = None, options: dict | No
             continue
         if is_study(data):
             study = load_study(path, data)
-            first = instance_from_dict(study.points[0].data, source=study.base, base_dir=study.base_dir)
+            first = instance_from_dict(study.points[0].data, source=study.base)
             check_classes(classes or study.classes or [DEFAULT_CLASS], first, path)
             for p in study.points:
                 add({"key": p.key, "source": path, "point": p.index, "sweep": p.sweep, "instance_name": p.name,
-                     "study": study.name, "instance": {"data": p.data, "source": study.base, "base_dir": study.base_dir},
+                     "study": study.name, "instance": {"data": p.data, "source": study.base},
                      "options": options}, classes or study.classes or [DEFAULT_CLASS])
             continue
         try:
-            inst = instance_from_dict(data, source=path, base_dir=str(Path(path).parent))
+            inst = instance_from_dict(data, source=path)
         except InputError as err:
             add_bad_file(path, err)
             continue
         add({"key": inst.key(), "source": path, "point": None, "sweep": {}, "instance_name": inst.name,
-             "instance": {"data": data, "source": path, "base_dir": str(Path(path).parent)}, "options": options},
+             "instance": {"data": data, "source": path}, "options": options},
             classes or [DEFAULT_CLASS], inst)
     return tasks
 
@@ -305,7 +303,7 @@ def build_task_instance(task: dict):
     from litedse.instance import instance_from_dict
 
     spec = task["instance"]
-    inst = instance_from_dict(spec["data"], source=spec["source"], base_dir=spec.get("base_dir"))
+    inst = instance_from_dict(spec["data"], source=spec["source"])
     if inst.key() != task["key"]:
         raise RuntimeError("instance key differs on this worker (another litedse version?)")
     return inst

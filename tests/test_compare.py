@@ -45,7 +45,7 @@ def small_toml(path):
 
 @pytest.fixture(scope="module")
 def inst():
-    return instance_from_dict(small_data(), base_dir="instances")
+    return instance_from_dict(small_data())
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def test_classes_filter_the_instance_grid(inst):
 def test_instance_class_tables_override_the_presets():
     d = small_data()
     d["classes"] = {"lite": {"die_area_mm2": [200]}, "quarter": {"sku": "b200"}}
-    inst = instance_from_dict(d, base_dir="instances")
+    inst = instance_from_dict(d)
     lite = resolve_class(inst, "lite")
     assert lite.design_space["die_area_mm2"] == [200.0]
     assert lite.sources["die_area_mm2"] == "instance file" and "die_area_mm2_max" not in lite.sources
@@ -84,7 +84,7 @@ def test_unknown_class_and_empty_filter_are_input_errors(inst):
     d = small_data()
     d["design_space"]["die_area_mm2"] = [400, 500]
     with pytest.raises(InputError, match="keeps no die_area_mm2"):
-        resolve_class(instance_from_dict(d, base_dir="instances"), "lite")
+        resolve_class(instance_from_dict(d), "lite")
 
 
 def test_each_class_is_its_own_optimal_solve(inst, comp):

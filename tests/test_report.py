@@ -120,7 +120,7 @@ def test_report_of_an_instance(tmp_path):
     from litedse.instance import instance_from_dict
     from litedse.report import report_data
 
-    inst = instance_from_dict(small_data(), base_dir="instances")
+    inst = instance_from_dict(small_data())
     data = report_data(inst, ["lite", "monolithic", "free"], threads=1)
     write_report(data, tmp_path)
     check_rendered(tmp_path, data)

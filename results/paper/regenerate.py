@@ -81,7 +81,7 @@ def what_if(out: Path) -> pd.DataFrame:
             data.setdefault("technology", {}).setdefault("fabric", {})["cpo"] = dict(cpo)
         if econ:
             data.setdefault("technology", {})["economics"] = dict(econ)
-        inst = instance_from_dict(data, base_dir=str(ROOT / "instances" / "paper"))
+        inst = instance_from_dict(data)
         comp = compare_instance(inst, ["lite", "h100"], baseline="h100", threads=1)
         r = comp.ratios()["lite"]
         rows.append({"case": label, "lite design": comp.classes["lite"].metrics["design"],
