@@ -16,9 +16,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _machine import describe  # noqa: E402
 
-from litedse.batch import run_batch  # noqa: E402
-from litedse.store import Store, comparable  # noqa: E402
-from litedse.study import plan  # noqa: E402
+from litedse.batch.run import run_batch  # noqa: E402
+from litedse.batch.store import Store, comparable  # noqa: E402
+from litedse.batch.study import plan  # noqa: E402
 
 DEFAULT_STUDY = Path(__file__).resolve().parents[1] / "instances" / "studies" / "llama3-70b-defects-optics-demand.toml"
 

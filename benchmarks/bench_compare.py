@@ -34,9 +34,9 @@ def main(instance: str = str(ROOT / "instances" / "llama3-70b-serving.toml")) ->
           f"(target < {TARGET_S:.0f} s -> {'met' if wall < TARGET_S else 'NOT met'})")
 
     warnings.simplefilter("ignore")
-    from litedse.compare import compare_instance
-    from litedse.instance import load_instance
-    from litedse.pareto import pareto_instance
+    from litedse.results.compare import compare_instance
+    from litedse.inputs.instance import load_instance
+    from litedse.optimize.pareto import pareto_instance
 
     inst = load_instance(instance)
     comp = compare_instance(inst, classes.split(","))
@@ -68,9 +68,9 @@ def bench_generated_front(seed: int = 3) -> None:
     import numpy as np
     from problems import random_problem
 
-    from litedse.enumerate import _evaluate
-    from litedse.pareto import pareto_front
-    from litedse.prune import min_replicas, usable_columns
+    from litedse.optimize.enumerate import _evaluate
+    from litedse.optimize.pareto import pareto_front
+    from litedse.optimize.prune import min_replicas, usable_columns
 
     p = random_problem(np.random.default_rng(seed), n_dies=8, skus_per_die=3, n_workloads=3, cols_per_pair=3,
                        max_designs=2)

@@ -35,9 +35,9 @@ def whole_process_s(path: Path, repeats: int = 3) -> float:
 
 
 def main() -> None:
-    from litedse.enumerate import solve_enumerate
-    from litedse.instance import load_instance
-    from litedse.milp import DesignModel
+    from litedse.optimize.enumerate import solve_enumerate
+    from litedse.inputs.instance import load_instance
+    from litedse.optimize.milp import DesignModel
     from litedse.solve import solve_instance
 
     print(f"machine: {describe()}")

@@ -22,9 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from _machine import describe  # noqa: E402
 from problems import random_problem  # noqa: E402
 
-from litedse.enumerate import solve_enumerate  # noqa: E402
-from litedse.milp import solve_milp  # noqa: E402
-from litedse.prune import prune_columns  # noqa: E402
+from litedse.optimize.enumerate import solve_enumerate  # noqa: E402
+from litedse.optimize.milp import solve_milp  # noqa: E402
+from litedse.optimize.prune import prune_columns  # noqa: E402
 
 # (die designs, SKUs per die, workloads, max columns per (SKU, workload), objective, K, NRE, budgets)
 SIZES = [

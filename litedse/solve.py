@@ -11,13 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from litedse.columns import Built, build
+from litedse.columns.build import Built, build
 from litedse.errors import InputError
-from litedse.instance import Instance
+from litedse.inputs.instance import Instance
 from litedse.jsonable import jsonable
-from litedse.problem import Problem
-from litedse.prune import prune_columns, prune_skus
-from litedse.solution import Solution, explain_infeasible, infeasible_solution, verify
+from litedse.optimize.problem import Problem
+from litedse.optimize.prune import prune_columns, prune_skus
+from litedse.optimize.solution import Solution, explain_infeasible, infeasible_solution, verify
 
 SCHEMA_VERSION = 1
 METHODS = ("milp", "enumerate")
@@ -101,10 +101,10 @@ def _solve_pruned(problem: Problem, method: str, **options):
     """(Solution, DesignModel or None) of a pruned Problem, without an infeasibility explanation
     except where solve_milp gives one (a workload left without columns, so no model is built)."""
     if method == "enumerate":
-        from litedse.enumerate import solve_enumerate
+        from litedse.optimize.enumerate import solve_enumerate
 
         return solve_enumerate(problem, explain=False), None
-    from litedse.milp import DesignModel, solve_milp
+    from litedse.optimize.milp import DesignModel, solve_milp
 
     if not problem.n_columns or not all(np.any(problem.col_workload == w) for w in range(problem.n_workloads)):
         return solve_milp(problem, **options), None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from litedse.problem import Problem
+from litedse.optimize.problem import Problem
 
 
 def random_problem(rng: np.random.Generator, *, n_dies: int = 2, skus_per_die: int = 2, n_workloads: int = 2,

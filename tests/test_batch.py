@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from litedse.batch import run_batch, run_task
-from litedse.store import Store, comparable
+from litedse.batch.run import run_batch, run_task
+from litedse.batch.store import Store, comparable
 
 TESTS_DIR = Path(__file__).parent
 
@@ -99,7 +99,7 @@ def test_sigkill_mid_run_then_resume_equals_a_clean_run(tmp_path):
     assert len(expected) == 2 * n
 
     killed = tmp_path / "killed"
-    script = ("import sys; from test_batch import fake_tasks, fake_task; from litedse.batch import run_batch; "
+    script = ("import sys; from test_batch import fake_tasks, fake_task; from litedse.batch.run import run_batch; "
               f"run_batch(fake_tasks({n}, sleep_s=0.05), sys.argv[1], task_fn=fake_task, workers=2, progress=False)")
     proc = subprocess.Popen([sys.executable, "-c", script, str(killed)], env=_env(), start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -141,7 +141,7 @@ def test_separately_started_scheduler_gives_the_local_result(tmp_path):
         # the second point's power budget cannot be met: an infeasible row must travel the same way
         study.write_text(f'base = "{base.name}"\n[sweep.zip]\n"workload.0.demand_requests_per_s" = [500, 2000]\n'
                          '"constraints.power_budget_w" = [1.0e9, 1.0e4]\n')
-        from litedse.study import plan
+        from litedse.batch.study import plan
 
         from click.testing import CliRunner
 
@@ -170,7 +170,7 @@ def test_study_report_ratios_winners_and_failures(tmp_path):
     import base64
     import re
 
-    from litedse.study_report import write_study_report
+    from litedse.batch.report import write_study_report
 
     store = Store(tmp_path / "s").create()
     d0s, demands = [0.05, 0.1, 0.2], [1e3, 1e4]
@@ -229,7 +229,7 @@ def test_mixed_inputs_get_the_right_status_on_every_row(tmp_path):
     from click.testing import CliRunner
 
     from litedse.cli import main
-    from litedse.instance import load_instance
+    from litedse.inputs.instance import load_instance
     from litedse.solve import solve_instance
 
     good = _small_instance(tmp_path, "good.toml")
@@ -264,7 +264,7 @@ def test_time_limit_reaches_the_solver_and_is_a_row(tmp_path, monkeypatch):
     import types
 
     import litedse.solve
-    from litedse.study import plan
+    from litedse.batch.study import plan
 
     seen = {}
 
@@ -286,7 +286,7 @@ def test_time_limit_reaches_the_solver_and_is_a_row(tmp_path, monkeypatch):
 
 
 def test_instance_defined_class_restricts_the_design(tmp_path):
-    from litedse.study import plan
+    from litedse.batch.study import plan
 
     path = _small_instance(tmp_path, "cls.toml", '[classes.small]\ndie_area_mm2 = [200]\ndies_per_package = [1]\n')
     run_batch(plan([str(path)], classes=["small", "instance"]), tmp_path / "s", workers=0, progress=False)
@@ -307,7 +307,7 @@ def test_repeated_kills_at_random_moments_then_resume(tmp_path):
     run_batch(fake_tasks(n), clean, task_fn=fake_task, workers=0, progress=False)
     expected = comparable(Store(clean).read())
     store = tmp_path / "killed"
-    script = ("import sys; from test_batch import fake_tasks, fake_task; from litedse.batch import run_batch; "
+    script = ("import sys; from test_batch import fake_tasks, fake_task; from litedse.batch.run import run_batch; "
               f"run_batch(fake_tasks({n}, sleep_s=0.01), sys.argv[1], task_fn=fake_task, workers=0, "
               "progress=False, resume=True)")
     rng = random.Random(6)

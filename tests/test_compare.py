@@ -1,4 +1,4 @@
-"""Design classes and the Lite vs monolithic comparison (litedse.classes, litedse.compare, the
+"""Design classes and the Lite vs monolithic comparison (litedse.inputs.classes, litedse.results.compare, the
 compare and pareto CLIs)."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from litedse.classes import parse_class_list, resolve_class
-from litedse.compare import compare_instance
+from litedse.inputs.classes import parse_class_list, resolve_class
+from litedse.results.compare import compare_instance
 from litedse.errors import InputError
-from litedse.instance import instance_from_dict, read_instance_toml
+from litedse.inputs.instance import instance_from_dict, read_instance_toml
 from litedse.solve import solve_instance
 
 INSTANCE = "instances/llama3-70b-serving.toml"
@@ -171,9 +171,9 @@ def test_pareto_cli_table_is_the_plot(tmp_path):
 def test_instance_front_points_resolve_to_themselves(inst):
     """On a real instance: each point of the (SKU-bound pruned) front, re-solved on the full model
     with its own y as the epsilon bound, is feasible and has the same x; no point dominates another."""
-    from litedse.milp import ParetoModel
-    from litedse.pareto import blast_radius_per_column, instance_problem, pareto_front
-    from litedse.solution import verify
+    from litedse.optimize.milp import ParetoModel
+    from litedse.optimize.pareto import blast_radius_per_column, instance_problem, pareto_front
+    from litedse.optimize.solution import verify
 
     for name, (x, y) in (("monolithic", ("cost", "power")), ("free", ("cost", "blast_radius"))):
         p = instance_problem(inst, x, y, resolve_class(inst, name))

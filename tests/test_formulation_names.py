@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pyomo.environ as pe
 
-from litedse.milp import DesignModel
-from litedse.problem import OBJECTIVES
+from litedse.optimize.milp import DesignModel
+from litedse.optimize.problem import OBJECTIVES
 from test_milp import hand_problem
 
 DOC = Path(__file__).resolve().parents[1] / "formulations" / "design.md"

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from litedse.cli import main
 from litedse.errors import InputError
-from litedse.instance import instance_from_dict, load_instance
+from litedse.inputs.instance import instance_from_dict, load_instance
 
 GOOD = textwrap.dedent("""
     name = "t"

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from litedse.enumerate import solve_enumerate
-from litedse.milp import DesignModel, solve_milp
-from litedse.problem import Problem
-from litedse.prune import prune_columns, prune_skus
-from litedse.solution import explain_infeasible, verify
+from litedse.optimize.enumerate import solve_enumerate
+from litedse.optimize.milp import DesignModel, solve_milp
+from litedse.optimize.problem import Problem
+from litedse.optimize.prune import prune_columns, prune_skus
+from litedse.optimize.solution import explain_infeasible, verify
 from problems import problems, random_problem
 
 REL = 1e-6
@@ -221,7 +221,7 @@ def test_set_bound_from_unlimited_equals_a_fresh_build():
     model built with that budget gives (found when a power sweep from +inf was silently ignored)."""
     from dataclasses import replace
 
-    from litedse.milp import DesignModel
+    from litedse.optimize.milp import DesignModel
 
     checked = 0
     for seed in range(12):

@@ -1,4 +1,4 @@
-"""Exact Pareto fronts (litedse.pareto) against brute force, re-solves and dominance checks."""
+"""Exact Pareto fronts (litedse.optimize.pareto) against brute force, re-solves and dominance checks."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from litedse.milp import ParetoModel
-from litedse.pareto import CRITERIA, blast_radius_per_column, pareto_front
-from litedse.prune import min_replicas, usable_columns
-from litedse.solution import design_from_choice, verify
+from litedse.optimize.milp import ParetoModel
+from litedse.optimize.pareto import CRITERIA, blast_radius_per_column, pareto_front
+from litedse.optimize.prune import min_replicas, usable_columns
+from litedse.optimize.solution import design_from_choice, verify
 from problems import random_problem
 
 # HiGHS fixes its thread count at the first solve of a process; the rest of the suite uses 1
@@ -127,7 +127,7 @@ def test_demand_scale_front_is_monotone_and_reproducible(other):
     order = np.argsort(-lam)
     assert np.all(np.diff(val[order]) < 0)
     # the largest scale is the single-objective demand_scale optimum under the same budgets
-    from litedse.milp import solve_milp
+    from litedse.optimize.milp import solve_milp
     assert lam.max() == pytest.approx(solve_milp(p, threads=1).objective_value, rel=1e-9)
     assert_points_reproduce(p, front)
 
@@ -200,7 +200,7 @@ def test_payoff_bound_pruning_keeps_the_front(pair):
 
 
 def test_blast_radius_column_pruning_against_brute_force():
-    from litedse.pareto import prune_for_blast_radius
+    from litedse.optimize.pareto import prune_for_blast_radius
 
     for seed in range(4):
         p = random_problem(np.random.default_rng(seed), n_dies=2, skus_per_die=2, n_workloads=2, cols_per_pair=3)

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from litedse import plots
-from litedse.report import FIGURES, ReportData, write_report
+from litedse.results import plots
+from litedse.results.report import FIGURES, ReportData, write_report
 
 
 class _Page(HTMLParser):
@@ -117,8 +117,8 @@ def test_pareto_plot_points_are_the_table_rows():
 def test_report_of_an_instance(tmp_path):
     from test_compare import small_data
 
-    from litedse.instance import instance_from_dict
-    from litedse.report import report_data
+    from litedse.inputs.instance import instance_from_dict
+    from litedse.results.report import report_data
 
     inst = instance_from_dict(small_data())
     data = report_data(inst, ["lite", "monolithic", "free"], threads=1)
@@ -161,7 +161,7 @@ def test_report_cli_instance_and_store_dispatch(tmp_path, monkeypatch):
     bad = CliRunner().invoke(main, ["report", str(inst), "--out", str(out), "--x", "speed"])
     assert bad.exit_code == 2 and "speed" in bad.output
     # a directory is a results store: handed to the batch engineer's study report
-    import litedse.study_report as sr
+    import litedse.batch.report as sr
     calls = []
     monkeypatch.setattr(sr, "write_study_report", lambda store, out_dir, **kw: calls.append((store, out_dir)))
     store = tmp_path / "store"

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from litedse.cli import main
-from litedse.instance import instance_from_dict, load_instance
-from litedse.solution import verify
+from litedse.inputs.instance import instance_from_dict, load_instance
+from litedse.optimize.solution import verify
 from litedse.solve import SCHEMA_VERSION, solve_instance
 
 MAIN_JOB = "instances/llama3-70b-serving.toml"

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from litedse.errors import InputError
-from litedse.store import Store, comparable
+from litedse.batch.store import Store, comparable
 
 
 def _row(i: int, cls: str = "lite", status: str = "optimal", **extra) -> dict:

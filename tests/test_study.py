@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from litedse.errors import InputError
-from litedse.study import build_task_instance, load_study, plan, set_key_path
+from litedse.batch.study import build_task_instance, load_study, plan, set_key_path
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = ROOT / "instances" / "llama3-70b-serving.toml"

@@ -26,7 +26,7 @@ def test_evaluate_json_schema_and_best_mapping():
     for key in ("packages", "tokens_per_s", "requests_per_s", "ttft_s", "tpot_s", "memory_gb_per_package", "fits"):
         assert key in w
     assert set(w["breakdown"]) >= {"compute", "memory", "tp", "pp", "dp", "ep", "bubble"}
-    from litedse.instance import load_instance
+    from litedse.inputs.instance import load_instance
 
     spec = load_instance(SERVING).workloads[0]
     assert w["fits"] and w["slo_ok"]

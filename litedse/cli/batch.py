@@ -52,8 +52,8 @@ def batch_command(inputs, store, classes, workers, scheduler, resume, time_limit
       litedse batch instances/studies/*.toml --out runs/study --resume --scheduler tcp://10.0.0.5:8786
       litedse report runs/study --out runs/study-report
     """
-    from litedse.batch import run_batch
-    from litedse.study import plan
+    from litedse.batch.run import run_batch
+    from litedse.batch.study import plan
 
     options = {"method": method, "time_limit_s": time_limit_s, "threads": 1}
     tasks = plan(list(inputs), classes=_classes(classes), options=options)

@@ -27,7 +27,7 @@ def calibrate_command(instance_path, fmt):
     from litedse.workload import calibration
 
     if instance_path:
-        from litedse.instance import load_instance
+        from litedse.inputs.instance import load_instance
 
         perf = load_instance(instance_path).performance
     else:

@@ -21,7 +21,7 @@ def check_command(instance_path, fmt):
       litedse check instances/llama3-70b-serving.toml
       litedse check instances/fleet.toml --format json
     """
-    from litedse.instance import load_instance
+    from litedse.inputs.instance import load_instance
 
     inst = load_instance(instance_path)
     resolved = inst.resolved()

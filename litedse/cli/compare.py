@@ -34,9 +34,9 @@ def compare_command(instance_path, class_list, objective, baseline, threads, tim
       litedse compare instances/llama3-70b-serving.toml --classes lite,monolithic,free,h100 --format json
       litedse compare instances/fleet.toml --format csv --out fleet.csv
     """
-    from litedse.classes import parse_class_list
-    from litedse.compare import compare_instance
-    from litedse.instance import load_instance
+    from litedse.inputs.classes import parse_class_list
+    from litedse.results.compare import compare_instance
+    from litedse.inputs.instance import load_instance
 
     inst = load_instance(instance_path)
     names = parse_class_list(class_list, inst)
@@ -61,7 +61,7 @@ def compare_command(instance_path, class_list, objective, baseline, threads, tim
 
 
 def table_text(comp) -> str:
-    from litedse.compare import METRICS
+    from litedse.results.compare import METRICS
 
     names = list(comp.classes)
     ratios = comp.ratios()

@@ -39,7 +39,7 @@ def evaluate_command(instance_path, sku_name, die_area_mm2, dies_per_package, hb
       litedse evaluate instances/llama3-70b-serving.toml --die-area 400 --hbm-stacks 4 \\
                        --links 8 --interconnect cpo --explain
     """
-    from litedse.instance import load_instance
+    from litedse.inputs.instance import load_instance
     from litedse.tech.sku import evaluate_skus, infeasible_reasons
     from litedse.workload.evaluate import evaluate_instance, explain_rows
     from litedse.workload.performance import MAPPING_KEYS

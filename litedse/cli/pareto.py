@@ -38,10 +38,10 @@ def pareto_command(instance_path, x, y, class_list, points, max_points, plot_pat
       litedse pareto instances/llama3-70b-serving.toml --x cost --y power --plot front.png
       litedse pareto instances/llama3-70b-serving.toml --x cost --y blast_radius --classes lite,monolithic --points 10
     """
-    from litedse.classes import parse_class_list
+    from litedse.inputs.classes import parse_class_list
     from litedse.errors import InputError
-    from litedse.instance import load_instance
-    from litedse.pareto import front_frame, pareto_instance
+    from litedse.inputs.instance import load_instance
+    from litedse.optimize.pareto import front_frame, pareto_instance
 
     if x == y:
         raise InputError("--x and --y must differ", key="--y", value=y)
@@ -54,7 +54,7 @@ def pareto_command(instance_path, x, y, class_list, points, max_points, plot_pat
     fronts = pareto_instance(inst, x, y, names, points=points, max_points=max_points, threads=threads)
     df = front_frame({n: f for n, (f, _) in fronts.items()}, {n: p for n, (_, p) in fronts.items()})
     if plot_path:
-        from litedse.plots import plot_pareto
+        from litedse.results.plots import plot_pareto
         plot_pareto(df, x, y, plot_path, title=f"{inst.name}: {x} vs {y}")
     if out_path:
         df.to_csv(out_path, index=False)

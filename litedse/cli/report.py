@@ -31,16 +31,16 @@ def report_command(target, out_dir, class_list, x, y, points, no_die_curve, thre
     from litedse.errors import InputError
 
     if os.path.isdir(target):
-        if importlib.util.find_spec("litedse.study_report") is None:
-            raise InputError("reports of a results store need litedse.study_report", value=target)
-        from litedse.study_report import write_study_report
+        if importlib.util.find_spec("litedse.batch.report") is None:
+            raise InputError("reports of a results store need litedse.batch.report", value=target)
+        from litedse.batch.report import write_study_report
         write_study_report(target, out_dir)
         click.echo(f"study report written to {out_dir}")
         return
-    from litedse.classes import parse_class_list
-    from litedse.instance import load_instance
-    from litedse.pareto import CRITERIA
-    from litedse.report import report_data, write_report
+    from litedse.inputs.classes import parse_class_list
+    from litedse.inputs.instance import load_instance
+    from litedse.optimize.pareto import CRITERIA
+    from litedse.results.report import report_data, write_report
 
     for opt, val in (("--x", x), ("--y", y)):
         if val not in CRITERIA:

@@ -30,7 +30,7 @@ def sku_command(name, die_area_mm2, dies_per_package, hbm_stacks, hbm, links, in
               "hbm": hbm, "links": links, "interconnect": interconnect, "clock": clock}
     tech = None
     if instance_path:
-        from litedse.instance import load_instance
+        from litedse.inputs.instance import load_instance
 
         tech = load_instance(instance_path).technology
     design = sku_design(name, params)

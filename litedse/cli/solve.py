@@ -39,7 +39,7 @@ def solve_command(instance_path, objective, method, time_limit_s, mip_gap, threa
       litedse solve instances/llama3-70b-serving.toml --method enumerate
       litedse solve instances/llama3-70b-serving.toml --sku h100 --objective power
     """
-    from litedse.instance import load_instance
+    from litedse.inputs.instance import load_instance
     from litedse.solve import solve_instance
 
     inst = load_instance(instance_path)

@@ -34,8 +34,8 @@ HEADLINE = [("capex_usd", "capex"), ("facility_power_w", "facility power"), ("tc
 
 
 def run(out: Path) -> pd.DataFrame:
-    from litedse.instance import load_instance
-    from litedse.report import report_data, write_report
+    from litedse.inputs.instance import load_instance
+    from litedse.results.report import report_data, write_report
 
     rows = []
     for path in INSTANCES:
@@ -71,8 +71,8 @@ WHAT_IF = [("as shipped", {}, {}),
 
 
 def what_if(out: Path) -> pd.DataFrame:
-    from litedse.compare import compare_instance
-    from litedse.instance import instance_from_dict, read_instance_toml
+    from litedse.results.compare import compare_instance
+    from litedse.inputs.instance import instance_from_dict, read_instance_toml
 
     rows = []
     for label, cpo, econ in WHAT_IF:

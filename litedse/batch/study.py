@@ -23,7 +23,7 @@ instance before anything runs: a bad key path or value is an InputError naming t
 the key.
 
 ``plan(inputs, classes)`` turns command-line inputs (instance files, globs, study files) into batch
-tasks (see litedse.batch): one per (distinct resolved instance, class). A file that exists but
+tasks (see litedse.batch.run): one per (distinct resolved instance, class). A file that exists but
 cannot be read as an instance becomes an ``input_error`` task, recorded as a row, not a crash.
 """
 
@@ -109,7 +109,7 @@ def is_study(data: dict) -> bool:
 
 def load_study(path: str | Path, data: dict | None = None) -> Study:
     """Read a study file, expand its points, and validate every one by building its instance."""
-    from litedse.instance import instance_from_dict, read_instance_toml
+    from litedse.inputs.instance import instance_from_dict, read_instance_toml
 
     spath = str(path)
     if data is None:
@@ -241,7 +241,7 @@ def plan(inputs: list[str], classes: list[str] | None = None, options: dict | No
     """Batch tasks for the inputs: one per (distinct resolved instance, class), in input order.
     Study files are fully validated here (InputError); a malformed instance file becomes an
     ``input_error`` task."""
-    from litedse.instance import instance_from_dict, read_instance_toml
+    from litedse.inputs.instance import instance_from_dict, read_instance_toml
 
     options = {"threads": 1, **(options or {})}
     tasks: list[dict] = []
@@ -287,7 +287,7 @@ def plan(inputs: list[str], classes: list[str] | None = None, options: dict | No
 
 def check_classes(names: list[str], inst, source: str) -> None:
     """Unknown class names are a typo to fix before a long batch starts, not a column of failures."""
-    from litedse.classes import available_classes
+    from litedse.inputs.classes import available_classes
 
     known = [DEFAULT_CLASS, *available_classes(inst)]
     for name in names:
@@ -300,7 +300,7 @@ def build_task_instance(task: dict):
     """The instance of a planned task, rebuilt on the worker from the data the driver sent (a
     remote worker needs no access to the driver's files). Its key must be the planned one: a
     worker with another litedse version would otherwise file its rows under the wrong key."""
-    from litedse.instance import instance_from_dict
+    from litedse.inputs.instance import instance_from_dict
 
     spec = task["instance"]
     inst = instance_from_dict(spec["data"], source=spec["source"])

@@ -24,9 +24,9 @@ from pyomo.contrib.solver.common.results import TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 from pyomo.core.expr.numeric_expr import LinearExpression
 
-from litedse.prune import check_problem, replica_upper_bounds
-from litedse.problem import FAT_TREE_MAX_TIERS, Problem
-from litedse.solution import Solution, design_from_choice, explain_infeasible, infeasible_solution, tier_capacity
+from litedse.optimize.prune import check_problem, replica_upper_bounds
+from litedse.optimize.problem import FAT_TREE_MAX_TIERS, Problem
+from litedse.optimize.solution import Solution, design_from_choice, explain_infeasible, infeasible_solution, tier_capacity
 
 # HiGHS treats |bound| >= 1e20 as infinite; an infinite budget is a row with no upper bound
 _INF = float("inf")

@@ -16,9 +16,9 @@ import time
 
 import numpy as np
 
-from litedse.problem import FAT_TREE_MAX_TIERS, Problem
-from litedse.prune import check_problem, max_replicas, min_replicas, replica_upper_bounds, usable_columns
-from litedse.solution import Solution, design_from_choice, explain_infeasible, infeasible_solution
+from litedse.optimize.problem import FAT_TREE_MAX_TIERS, Problem
+from litedse.optimize.prune import check_problem, max_replicas, min_replicas, replica_upper_bounds, usable_columns
+from litedse.optimize.solution import Solution, design_from_choice, explain_infeasible, infeasible_solution
 
 REL_TOL = 1e-10          # budget comparisons (the sums are evaluated in a different order than the MILP's)
 BISECTION_STEPS = 64

@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from litedse.problem import FAT_TREE_MAX_TIERS, OBJECTIVES, Problem
+from litedse.optimize.problem import FAT_TREE_MAX_TIERS, OBJECTIVES, Problem
 
 STATUSES = ("optimal", "time_limit", "infeasible")
 OBJECTIVE_UNITS = {"cost": "usd", "power": "w", "tco": "usd", "demand_scale": "1"}
@@ -255,7 +255,7 @@ def explain_infeasible(problem: Problem, solve: Callable[[Problem], Solution] | 
     """
     p = problem
     if solve is None:
-        from litedse.milp import solve_milp  # the results layer calls down into a solver only here
+        from litedse.optimize.milp import solve_milp  # the results layer calls down into a solver only here
         solve = solve_milp
     reasons: list[str] = []
     # 1. workloads with no usable column

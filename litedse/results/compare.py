@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from litedse.classes import BASELINE, DesignClass, resolve_class
-from litedse.pareto import REPAIR_HOURS, blast_radius_per_column, repair_hours_of
+from litedse.inputs.classes import BASELINE, DesignClass, resolve_class
+from litedse.optimize.pareto import REPAIR_HOURS, blast_radius_per_column, repair_hours_of
 from litedse.workload.performance import HOURS_PER_YEAR
 
 SCHEMA_VERSION = 1
@@ -224,7 +224,7 @@ def compare_instance(inst, classes: list[str] | None = None, *, objective: str |
                      baseline: str = BASELINE, time_limit_s: float | None = None,
                      threads: int | None = None) -> Comparison:
     """One optimal solve per class of ``inst`` (default: lite, monolithic, free)."""
-    from litedse.classes import DEFAULT_CLASSES
+    from litedse.inputs.classes import DEFAULT_CLASSES
     from litedse.solve import solve_instance
 
     t0 = time.perf_counter()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from litedse.problem import FAT_TREE_MAX_TIERS, OBJECTIVES, Problem
+from litedse.optimize.problem import FAT_TREE_MAX_TIERS, OBJECTIVES, Problem
 
 
 # ----------------------------------------------------------------------------------------------
@@ -183,7 +183,7 @@ def _per_package_metric(p: Problem) -> np.ndarray:
 def single_die_incumbent(problem: Problem) -> float:
     """Objective of the best feasible design that uses one die design for every workload, each
     workload on its cheapest column of that die (inf if none is feasible). A known feasible value."""
-    from litedse.enumerate import _evaluate  # the enumerator's evaluator of complete designs
+    from litedse.optimize.enumerate import _evaluate  # the enumerator's evaluator of complete designs
 
     p = problem
     usable = usable_columns(p)

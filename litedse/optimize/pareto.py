@@ -26,8 +26,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from litedse.problem import Problem
-from litedse.solution import Solution
+from litedse.optimize.problem import Problem
+from litedse.optimize.solution import Solution
 from litedse.tech.sku import REQUIRED as DESIGN_COLUMNS  # the design keys of a SKU
 
 CRITERIA = {"cost": ("min", "usd"), "power": ("min", "w"), "tco": ("min", "usd"),
@@ -142,7 +142,7 @@ def sku_lower_bounds(problem: Problem, criterion: str, repair_hours: float = REP
     """LB_s: a lower bound on ``criterion`` (cost, power, tco or blast_radius) over every design
     that uses SKU s (design.md Proposition 5, with the blast radius's b_c as column contribution).
     inf for SKUs without a usable column."""
-    from litedse.prune import usable_columns
+    from litedse.optimize.prune import usable_columns
 
     p = replace(problem, objective="cost")
     contrib = np.where(usable_columns(p), _criterion_per_column(p, criterion, repair_hours), np.inf)
@@ -159,7 +159,7 @@ def sku_lower_bounds(problem: Problem, criterion: str, repair_hours: float = REP
 
 
 def _criterion_per_column(p: Problem, criterion: str, repair_hours: float) -> np.ndarray:
-    from litedse.prune import min_replicas
+    from litedse.optimize.prune import min_replicas
 
     if criterion == "blast_radius":
         return blast_radius_per_column(p, repair_hours)
@@ -172,8 +172,8 @@ def incumbent_prune(problem: Problem, x: str, y: str, repair_hours: float = REPA
     """Columns to keep by Proposition 8: a SKU is dropped when some feasible single-SKU design V
     (every workload on the SKU's best column for x, or for y, evaluated exactly) is strictly
     better on both criteria than the SKU's lower bounds (LB^x_s, LB^y_s). Min criteria only."""
-    from litedse.enumerate import _evaluate
-    from litedse.prune import min_replicas, usable_columns
+    from litedse.optimize.enumerate import _evaluate
+    from litedse.optimize.prune import min_replicas, usable_columns
 
     p = replace(problem, objective="cost")
     usable = usable_columns(p)
@@ -227,7 +227,7 @@ def pareto_front(problem: Problem, x: str, y: str, *, points: int | None = None,
     ``bound_prune``: after the payoff table, sweep a model without the SKUs that cannot reach the
     front (Proposition 7; min criteria only). The points' columns always index ``problem``.
     """
-    from litedse.milp import ParetoModel  # only the solver layer imports Pyomo
+    from litedse.optimize.milp import ParetoModel  # only the solver layer imports Pyomo
 
     if x not in CRITERIA or y not in CRITERIA or x == y:
         raise ValueError(f"x and y must be two different criteria of {sorted(CRITERIA)}, got {x!r}, {y!r}")
@@ -241,7 +241,7 @@ def pareto_front(problem: Problem, x: str, y: str, *, points: int | None = None,
     if "demand_scale" not in (x, y) and bound_prune:
         keep = incumbent_prune(p, x, y, repair_hours)
         if len(keep) < p.n_columns:
-            from litedse.prune import subset_columns
+            from litedse.optimize.prune import subset_columns
             model_problem, remap = subset_columns(p, keep), keep
     pm = ParetoModel(model_problem, x, y, blast_radius_per_column(model_problem, repair_hours))
     front.build_s = pm.build_s
@@ -295,7 +295,7 @@ def pareto_front(problem: Problem, x: str, y: str, *, points: int | None = None,
     first = lex(x, y, none)
     if first is None:
         front.status = "infeasible"
-        from litedse.solution import explain_infeasible
+        from litedse.optimize.solution import explain_infeasible
         front.explanation = explain_infeasible(problem)
         front.wall_s = time.perf_counter() - t0
         return front
@@ -313,7 +313,7 @@ def pareto_front(problem: Problem, x: str, y: str, *, points: int | None = None,
         if remap is not None:
             keep = np.intersect1d(keep, remap)
         if len(keep) < 0.8 * model_problem.n_columns:
-            from litedse.prune import subset_columns
+            from litedse.optimize.prune import subset_columns
             sub = subset_columns(p, keep)
             pm = ParetoModel(sub, x, y, blast_radius_per_column(sub, repair_hours))
             front.build_s += pm.build_s
@@ -393,8 +393,8 @@ def instance_problem(inst, x: str, y: str, cls=None, threads: int | None = None)
     valid for both criteria: column dominance (Proposition 2) always; one column per (SKU,
     workload) (Proposition 3) unless the blast radius is a criterion (it depends on g_c alone, not
     on the packages g_c n*_c that Proposition 3 compares); never the objective-specific SKU bound."""
-    from litedse.columns import build
-    from litedse.prune import prune_columns
+    from litedse.columns.build import build
+    from litedse.optimize.prune import prune_columns
 
     kwargs = {} if cls is None else cls.solve_kwargs()
     objective = "demand_scale" if "demand_scale" in (x, y) else "cost"
@@ -416,7 +416,7 @@ def prune_for_blast_radius(problem: Problem) -> Problem:
     drop column c if a column c' of the same SKU and workload has g_c' <= g_c and
     g_c' n*_c' <= g_c n*_c (fewer packages per replica and no more packages in all); also drop
     columns that cannot meet demand within their replica limit."""
-    from litedse.prune import _dominance_survivors, min_replicas, subset_columns, usable_columns
+    from litedse.optimize.prune import _dominance_survivors, min_replicas, subset_columns, usable_columns
 
     p = problem
     cols = np.flatnonzero(usable_columns(p))
@@ -433,7 +433,7 @@ def pareto_instance(inst, x: str, y: str, classes: list[str] | None = None, *, p
                     max_points: int = MAX_POINTS, threads: int | None = None,
                     time_limit_s: float | None = None) -> dict[str, tuple[ParetoFront, Problem]]:
     """One front per design class of ``inst`` (default: lite and monolithic): class -> (front, Problem)."""
-    from litedse.classes import resolve_class
+    from litedse.inputs.classes import resolve_class
 
     rh = repair_hours_of(inst)
     out = {}

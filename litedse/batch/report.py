@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from litedse.store import SWEEP_PREFIX, Store
+from litedse.batch.store import SWEEP_PREFIX, Store
 
 SOLVED = ("optimal", "time_limit")
 MAX_LINES = 12         # more combinations of the other parameters than this: scatter + median

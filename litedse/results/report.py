@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from litedse import plots
-from litedse.compare import METRICS
+from litedse.results import plots
+from litedse.results.compare import METRICS
 from litedse.jsonable import jsonable
 
 FIGURES = ("cost_breakdown", "power_breakdown", "pareto", "die_area")
@@ -125,8 +125,8 @@ def die_area_curve(inst, objective: str | None = None, threads: int | None = Non
 def report_data(inst, classes: list[str] | None = None, *, pareto_axes: tuple[str, str] = ("cost", "power"),
                 pareto_points: int | None = None, pareto_classes: list[str] | None = None, die_curve: bool = True,
                 threads: int | None = None) -> ReportData:
-    from litedse.compare import compare_instance
-    from litedse.pareto import front_frame, pareto_instance
+    from litedse.results.compare import compare_instance
+    from litedse.optimize.pareto import front_frame, pareto_instance
 
     t0 = time.perf_counter()
     comp = compare_instance(inst, classes, threads=threads)

@@ -9,7 +9,7 @@ died is recorded as ``error`` and retried by the next ``--resume``.
 
 A task is a plain dict (picklable, so it can cross to a remote worker):
 ``{"key", "class", "source", "point", "sweep": {path: value}, "instance": {...}, "options": {...}}``
-and a task function maps one task to a list of row dicts (see litedse.store for the row schema).
+and a task function maps one task to a list of row dicts (see litedse.batch.store for the row schema).
 ``solve_task`` is the real one; tests substitute cheap deterministic functions.
 """
 
@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from litedse.errors import InputError, LitedseError
-from litedse.store import Store
-from litedse.study import DEFAULT_CLASS, build_task_instance
+from litedse.batch.store import Store
+from litedse.batch.study import DEFAULT_CLASS, build_task_instance
 
 TaskFn = Callable[[dict], list]
 COMPACT_EVERY = 500      # row files merged into one after this many tasks
@@ -242,7 +242,7 @@ def solve_task(task: dict) -> list[dict]:
 
 
 def _solve_class(inst, cls: str, opts: dict):
-    """Solve ``inst`` restricted to design class ``cls`` (litedse.classes: preset classes, catalog
+    """Solve ``inst`` restricted to design class ``cls`` (litedse.inputs.classes: preset classes, catalog
     SKUs and the instance's own [classes.<name>] tables); "instance" is the instance as written."""
     from litedse.solve import solve_instance
 
@@ -250,7 +250,7 @@ def _solve_class(inst, cls: str, opts: dict):
                   mip_gap=opts.get("mip_gap"), threads=opts.get("threads", 1))
     if cls == DEFAULT_CLASS:
         return solve_instance(inst, **kwargs)
-    from litedse.classes import resolve_class
+    from litedse.inputs.classes import resolve_class
 
     return solve_instance(inst, **resolve_class(inst, cls).solve_kwargs(), **kwargs)
 

@@ -68,7 +68,7 @@ def _axis_values(axes: dict[str, list], axis: str, inst_path) -> list:
 def resolve_class(inst, name: str) -> DesignClass:
     """The class ``name`` for instance ``inst``: preset filters applied to the instance's axes, then
     the instance's own ``[classes.<name>]`` keys on top."""
-    from litedse.columns import design_axes
+    from litedse.columns.build import design_axes
 
     values, sources = preset_classes()
     catalog = catalog_names()

@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from litedse.errors import InputError
-from litedse.instance import AXES, Instance, _expand_design_space
-from litedse.problem import OBJECTIVES, Problem
-from litedse.prune import _dominance_survivors
-from litedse.space import (FABRICS, SkuSet, design_grid, energy_usd_per_w, fabric_arrays, feasible_skus,
+from litedse.inputs.instance import AXES, Instance, _expand_design_space
+from litedse.optimize.problem import OBJECTIVES, Problem
+from litedse.optimize.prune import _dominance_survivors
+from litedse.columns.skus import (FABRICS, SkuSet, design_grid, energy_usd_per_w, fabric_arrays, feasible_skus,
                            sku_economics)
 from litedse.tech.sku import catalog_design
 from litedse.workload.models import resolve_model

@@ -1,0 +1,1 @@
+"""Many solves: study files, Dask runs into a resumable Parquet store, and the study report."""
