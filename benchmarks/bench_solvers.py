@@ -60,7 +60,7 @@ def main() -> None:
                            budget_factor=budget, power_factor=None if budget is None else 2 * budget, racks=True)
         combos = int(np.prod([np.sum(p.col_workload == w) for w in range(nw)], dtype=object))
         t = time.perf_counter()
-        brute = solve_enumerate(p, explain=False)
+        brute = solve_enumerate(p)
         enum_s = time.perf_counter() - t
         t = time.perf_counter()
         milp = solve_milp(p, threads=args.threads)

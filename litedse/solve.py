@@ -1,6 +1,9 @@
 """One design solve of an instance: build the columns, prune exactly, solve with the MILP (or the
-exhaustive reference), re-check the solution independently, and describe it as the documented
-``solve`` JSON document (``SCHEMA_VERSION``).
+exhaustive reference), explain an infeasible result, and re-check the solution independently.
+
+The pipeline is prune -> solver -> verify -> explain; ``solve_problem`` is its solver step on any
+array Problem, and the solver that ``explain_infeasible`` uses for its relaxed problems. The
+``solve`` JSON document of a result is ``litedse.results.documents.solve_document``.
 """
 
 from __future__ import annotations
@@ -14,17 +17,15 @@ import numpy as np
 from litedse.columns.build import Built, build
 from litedse.errors import InputError
 from litedse.inputs.instance import Instance
-from litedse.jsonable import jsonable
+from litedse.optimize.enumerate import solve_enumerate
+from litedse.optimize.explain import explain_infeasible
+from litedse.optimize.milp import DesignModel, solve_milp
 from litedse.optimize.problem import Problem
 from litedse.optimize.prune import prune_columns, prune_skus
-from litedse.optimize.solution import Solution, explain_infeasible, infeasible_solution, verify
+from litedse.optimize.solution import Solution, infeasible_solution
+from litedse.optimize.verify import verify
 
-SCHEMA_VERSION = 1
 METHODS = ("milp", "enumerate")
-DESIGN_FIELDS = ("die_area_mm2", "dies_per_package", "hbm_stacks", "hbm", "links", "interconnect", "clock")
-DESIGN_METRICS = ("unit_cost_usd", "tdp_w", "peak_tflops_bf16", "peak_tflops_fp8", "hbm_capacity_gb",
-                  "hbm_bandwidth_gb_s", "offpackage_bandwidth_gb_s", "die_yield", "die_cost_usd",
-                  "dies_per_wafer", "failures_per_year", "shoreline_mm", "shoreline_used_mm")
 
 
 @dataclass
@@ -33,7 +34,7 @@ class SolveResult:
     problem: Problem                 # the pruned Problem the solver saw
     solution: Solution
     built: Built | None = None
-    model: Any = None                # litedse.milp.DesignModel (milp only), for re-solves
+    model: DesignModel | None = None  # the MILP (milp only), for re-solves
     method: str = "milp"
     prune_counts: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
@@ -45,9 +46,6 @@ class SolveResult:
     @property
     def columns_kept(self) -> int:
         return self.problem.n_columns
-
-    def to_dict(self) -> dict[str, Any]:
-        return solve_document(self)
 
 
 def solve_instance(inst: Instance, *, design_space: dict[str, Any] | None = None, sku: str | None = None,
@@ -76,8 +74,8 @@ def solve_instance(inst: Instance, *, design_space: dict[str, Any] | None = None
                   sku_bound=pc.problem.n_columns - problem.n_columns, kept=problem.n_columns)
     t_prune = time.perf_counter() - t0 - t_build
     sol, model = _solve_pruned(problem, method, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads)
-    if sol.status == "infeasible" and not sol.explanation:
-        sol.explanation = explain_infeasible(problem, solve=lambda q: _solve_pruned(_prune(q), method)[0])
+    if sol.status == "infeasible":
+        sol.explanation = explain(problem, method)
     errors = verify(problem, sol)
     if errors:
         raise RuntimeError("solution failed the independent re-check: " + "; ".join(errors))
@@ -91,83 +89,27 @@ def solve_instance(inst: Instance, *, design_space: dict[str, Any] | None = None
                        {"columns_s": t_build, "prune_s": t_prune, "wall_s": wall})
 
 
-def _prune(problem: Problem) -> Problem:
-    """Both exact prunings (design.md, Propositions 2, 3 and 5). explain_infeasible's relaxed
-    problems are min objectives without some budget, so they apply to those again."""
-    return prune_skus(prune_columns(problem).problem).problem
+def solve_problem(problem: Problem, method: str = "milp", **options) -> Solution:
+    """The optimum of an array Problem: both exact prunings (design.md, Propositions 2, 3 and 5),
+    then the solver. No explanation and no re-check (``solve_instance`` adds both)."""
+    return _solve_pruned(prune_skus(prune_columns(problem).problem).problem, method, **options)[0]
 
 
-def _solve_pruned(problem: Problem, method: str, **options):
-    """(Solution, DesignModel or None) of a pruned Problem, without an infeasibility explanation
-    except where solve_milp gives one (a workload left without columns, so no model is built)."""
+def explain(problem: Problem, method: str = "milp") -> str:
+    """Why ``problem`` has no design, its relaxed problems solved by ``solve_problem``."""
+    return explain_infeasible(problem, solve=lambda q: solve_problem(q, method))
+
+
+def _solve_pruned(problem: Problem, method: str, **options) -> tuple[Solution, DesignModel | None]:
+    """(Solution, DesignModel or None) of a pruned Problem, without an infeasibility explanation."""
     if method == "enumerate":
-        from litedse.optimize.enumerate import solve_enumerate
-
-        return solve_enumerate(problem, explain=False), None
-    from litedse.optimize.milp import DesignModel, solve_milp
-
+        return solve_enumerate(problem), None
     if not problem.n_columns or not all(np.any(problem.col_workload == w) for w in range(problem.n_workloads)):
         return solve_milp(problem, **options), None
     model = DesignModel(problem)
-    return model.solve(explain=False, **options), model
+    return model.solve(**options), model
 
 
 def _solver_info(method: str, build_s: float, solve_s: float, built: Built, problem: Problem) -> dict[str, Any]:
     return {"method": method, "build_s": build_s, "solve_s": solve_s, "wall_s": build_s + solve_s,
             "columns_enumerated": built.columns_enumerated, "columns_kept": problem.n_columns}
-
-
-# ----------------------------------------------------------------------------------------------
-# the solve JSON document
-# ----------------------------------------------------------------------------------------------
-def solve_document(res: SolveResult) -> dict[str, Any]:
-    """The ``litedse solve --format json`` document (README: "Solve JSON schema")."""
-    p, s = res.problem, res.solution
-    doc: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "instance": res.instance.name,
-        "status": s.status,
-        "objective": {"name": s.objective_name, "value": jsonable(s.objective_value) if s.feasible else None,
-                      "unit": s.objective_unit},
-        "gap": jsonable(s.gap) if s.feasible else None,
-        "designs": [], "workloads": [], "totals": {}, "binding_constraints": list(s.binding),
-        "explanation": s.explanation or None,
-        "solver": {k: jsonable(s.solver.get(k)) for k in ("name", "version", "method", "wall_s", "build_s", "solve_s",
-                                                        "columns_enumerated", "columns_kept", "variables",
-                                                        "constraints")},
-    }
-    if not s.feasible:
-        return doc
-    skus_used = [int(k) for k in np.unique(p.col_sku[s.column])]
-    design_of_sku = {k: i for i, k in enumerate(skus_used)}
-    table = p.sku_table
-    for k in skus_used:
-        row = table.iloc[k]
-        card = {f: jsonable(row[f]) for f in DESIGN_FIELDS}
-        card["die_design"] = p.die_labels[int(p.sku_die[k])]
-        card["packages"] = int(s.packages[k])
-        card.update({f: jsonable(row[f]) for f in DESIGN_METRICS if f in row})
-        card["capex_usd_per_package"] = float(p.sku_capex_usd[k])
-        card["it_w_per_package"] = float(p.sku_it_w[k])
-        doc["designs"].append(card)
-    ct = p.col_table
-    for w, name in enumerate(p.workload_names):
-        c = int(s.column[w])
-        n = int(s.replicas[w])
-        row = ct.iloc[c]
-        wl = res.instance.workloads[w]
-        entry = {
-            "name": name, "kind": wl.kind, "design": design_of_sku[int(p.col_sku[c])],
-            "mapping": {k: int(row[k]) for k in ("tp", "pp", "dp", "ep", "batch", "microbatch") if k in row},
-            "replicas": n, "packages": int(p.col_packages[c]) * n,
-            "throughput": float(p.col_throughput[c]) * n, "throughput_per_replica": float(p.col_throughput[c]),
-            "demand": float(p.demand[w]) * float(s.demand_scale), "unit": p.demand_unit[w],
-        }
-        for key in ("ttft_s", "tpot_s", "tokens_per_s", "requests_per_s", "iteration_s", "memory_gb_per_package",
-                    "mfu", "availability"):
-            entry[key] = jsonable(float(row[key])) if key in row else None
-        doc["workloads"].append(entry)
-    doc["totals"] = {"capex_usd": s.capex_usd, "it_power_w": s.it_power_w, "facility_power_w": s.facility_power_w,
-                     "packages": int(np.sum(s.packages)), "switches": int(np.sum(s.fabric_switches)),
-                     "racks": int(s.racks), "tco_usd": s.tco_usd, "demand_scale": s.demand_scale}
-    return doc

@@ -230,6 +230,7 @@ def test_mixed_inputs_get_the_right_status_on_every_row(tmp_path):
 
     from litedse.cli import main
     from litedse.inputs.instance import load_instance
+    from litedse.results.documents import solve_document
     from litedse.solve import solve_instance
 
     good = _small_instance(tmp_path, "good.toml")
@@ -249,7 +250,7 @@ def test_mixed_inputs_get_the_right_status_on_every_row(tmp_path):
     assert "ttft" in err["schema.toml"]
     assert "power_budget_w" in err["infeasible.toml"] and not isinstance(err["good.toml"], str)
     # the row carries the solve's own numbers (solved again here, in this process)
-    doc = solve_instance(load_instance(good), threads=1).to_dict()
+    doc = solve_document(solve_instance(load_instance(good), threads=1))
     row = rows.loc[str(good)]
     assert row["objective_value"] == pytest.approx(doc["objective"]["value"], rel=1e-9)
     assert row["capex_usd"] == pytest.approx(doc["totals"]["capex_usd"], rel=1e-9)
@@ -263,7 +264,7 @@ def test_time_limit_reaches_the_solver_and_is_a_row(tmp_path, monkeypatch):
     solve is stubbed: the task must pass the limit and one thread, and record what comes back."""
     import types
 
-    import litedse.solve
+    import litedse.batch.run
     from litedse.batch.study import plan
 
     seen = {}
@@ -274,9 +275,10 @@ def test_time_limit_reaches_the_solver_and_is_a_row(tmp_path, monkeypatch):
                "objective": {"name": "cost", "value": None, "unit": "usd"}, "gap": None, "designs": [],
                "workloads": [], "totals": {}, "binding_constraints": [], "explanation": None,
                "solver": {"name": "highs", "method": "milp", "wall_s": 0.01}}
-        return types.SimpleNamespace(to_dict=lambda: doc, solution=types.SimpleNamespace(explanation=""))
+        return types.SimpleNamespace(doc=doc, solution=types.SimpleNamespace(explanation=""))
 
-    monkeypatch.setattr(litedse.solve, "solve_instance", stub)
+    monkeypatch.setattr(litedse.batch.run, "solve_instance", stub)
+    monkeypatch.setattr(litedse.batch.run, "solve_document", lambda res: res.doc)
     good = _small_instance(tmp_path, "good.toml")
     summary = run_batch(plan([str(good)], options={"time_limit_s": 1e-4}), tmp_path / "tl", workers=0, progress=False)
     assert seen["time_limit_s"] == 1e-4 and seen["threads"] == 1 and seen["method"] == "milp"

@@ -172,19 +172,21 @@ def test_instance_front_points_resolve_to_themselves(inst):
     """On a real instance: each point of the (SKU-bound pruned) front, re-solved on the full model
     with its own y as the epsilon bound, is feasible and has the same x; no point dominates another."""
     from litedse.optimize.milp import ParetoModel
-    from litedse.optimize.pareto import blast_radius_per_column, instance_problem, pareto_front
-    from litedse.optimize.solution import verify
+    from litedse.optimize.pareto import pareto_front
+    from litedse.optimize.problem import blast_radius_per_column
+    from litedse.optimize.verify import verify
+    from litedse.results.fronts import instance_problem
 
     for name, (x, y) in (("monolithic", ("cost", "power")), ("free", ("cost", "blast_radius"))):
         p = instance_problem(inst, x, y, resolve_class(inst, name))
-        front = pareto_front(p, x, y, threads=1)
+        front = pareto_front(p, x, y, repair_hours=REPAIR_H, threads=1)
         assert front.complete and len(front.points) >= 2
         v = np.array([[pt.values[x], pt.values[y]] for pt in front.points])
         assert np.all(np.diff(v[:, 0]) > 0) and np.all(np.diff(v[:, 1]) < 0)   # sorted, strictly trading off
         for pt in front.points:
-            pm = ParetoModel(p, x, y, blast_radius_per_column(p))
+            pm = ParetoModel(p, x, y, blast_radius_per_column(p, REPAIR_H))
             pm.set_pareto_bound(y, pt.values[y])
-            sol = pm.solve(threads=1, explain=False)
+            sol = pm.solve(threads=1)
             assert sol.feasible and verify(p, pt.solution) == []
             got = {"cost": sol.capex_usd, "power": sol.facility_power_w}[x]
             assert got == pytest.approx(pt.values[x], rel=1e-7)

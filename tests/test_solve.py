@@ -15,8 +15,10 @@ from hypothesis import strategies as st
 
 from litedse.cli import main
 from litedse.inputs.instance import instance_from_dict, load_instance
-from litedse.optimize.solution import verify
-from litedse.solve import SCHEMA_VERSION, solve_instance
+from litedse.optimize.verify import verify
+from litedse.results.documents import SOLVE_SCHEMA_VERSION as SCHEMA_VERSION
+from litedse.results.documents import solve_document
+from litedse.solve import solve_instance
 
 MAIN_JOB = "instances/llama3-70b-serving.toml"
 
@@ -96,7 +98,8 @@ def test_main_job_json_schema_and_recheck():
     doc = json.loads(res.stdout)
     assert doc["schema_version"] == SCHEMA_VERSION
     assert doc["status"] == "optimal" and doc["gap"] <= 1e-6
-    assert set(doc["objective"]) == {"name", "value", "unit"} and doc["objective"]["name"] == "cost"
+    assert set(doc["objective"]) == {"name", "sense", "value", "unit"} and doc["objective"]["name"] == "cost"
+    assert doc["objective"]["sense"] == "min"
     for key in ("die_area_mm2", "dies_per_package", "hbm_stacks", "hbm", "links", "interconnect", "clock",
                 "packages", "unit_cost_usd", "tdp_w", "peak_tflops_bf16"):
         assert key in doc["designs"][0]
@@ -142,7 +145,7 @@ def test_infeasible_memory_explained(tmp_path):
 
 def test_catalog_sku_class_is_a_fixed_design():
     inst = load_instance(MAIN_JOB)
-    doc = solve_instance(inst, sku="h100").to_dict()
+    doc = solve_document(solve_instance(inst, sku="h100"))
     assert doc["status"] == "optimal"
     (design,) = doc["designs"]
     assert design["die_area_mm2"] == 814.0 and design["hbm_stacks"] == 5

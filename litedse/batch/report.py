@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
-import itertools
-import math
 import re
 from pathlib import Path
 
@@ -29,10 +26,10 @@ import numpy as np
 import pandas as pd
 
 from litedse.batch.store import SWEEP_PREFIX, Store
+from litedse.results import plots
+from litedse.results.tables import format_number, html_table, markdown_table
 
 SOLVED = ("optimal", "time_limit")
-MAX_LINES = 12         # more combinations of the other parameters than this: scatter + median
-MAX_PANELS = 9
 
 
 def _slug(text: str) -> str:
@@ -82,162 +79,13 @@ def winners(rows: pd.DataFrame) -> pd.DataFrame:
     return best[["key", "class"]].rename(columns={"class": "winner"}).reset_index(drop=True)
 
 
-# ---- figures ---------------------------------------------------------------------------------------
-
-def _save(fig, figdir: Path, stem: str) -> dict:
-    figdir.mkdir(parents=True, exist_ok=True)
-    png, svg = figdir / f"{stem}.png", figdir / f"{stem}.svg"
-    fig.savefig(png, dpi=110, bbox_inches="tight")
-    fig.savefig(svg, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return {"png": png, "svg": svg}
-
-
 def _label(col: str) -> str:
+    """A store column's key path (``sweep:`` prefix dropped): axis labels and table headers."""
     return col[len(SWEEP_PREFIX):] if col.startswith(SWEEP_PREFIX) else col
 
 
-def _short(col: str) -> str:
-    """The last segment of a column's key path: an axis label or legend name."""
-    return _label(col).split(".")[-1]
-
-
-def _tick(value) -> str:
-    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
-
-
-def _log_scale(values: pd.Series) -> bool:
-    v = pd.to_numeric(values, errors="coerce").dropna()
-    return len(v) > 1 and (v > 0).all() and v.max() / v.min() >= 10
-
-
-def ratio_figure(ratios: pd.DataFrame, param: str, others: list[str], figdir: Path, classes: tuple[str, str]):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharex=True)
-    data = ratios.copy()
-    data[param] = _numeric(data[param])
-    combos = data.groupby(others, dropna=False, sort=True) if others else [((), data)]
-    n_combos = len(combos) if others else 1
-    numeric_x = pd.api.types.is_numeric_dtype(data[param])
-    for ax, col, title in ((axes[0], "cost_ratio", "capex"), (axes[1], "power_ratio", "facility power")):
-        if n_combos <= MAX_LINES:
-            for values, part in combos:
-                values = values if isinstance(values, tuple) else (values,)
-                label = ", ".join(f"{_short(o)}={_tick(v)}" for o, v in zip(others, values)) or None
-                part = part.sort_values(param)
-                ax.plot(part[param], part[col], marker="o", ms=4, lw=1.2, label=label)
-        else:
-            ax.scatter(data[param], data[col], s=12, alpha=0.5, label="points")
-            med = data.groupby(param)[col].median()
-            ax.plot(med.index, med.values, color="black", lw=2, label="median")
-        ax.axhline(1.0, color="grey", lw=0.8, ls="--")
-        ax.set_title(f"{classes[0]} / {classes[1]}: {title}")
-        ax.set_xlabel(_label(param))
-        ax.set_ylabel("ratio (< 1: Lite better)")
-        if numeric_x and _log_scale(data[param]):
-            from matplotlib.ticker import NullFormatter
-
-            ax.set_xscale("log")
-            ticks = sorted(data[param].dropna().unique())
-            ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
-            ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.grid(True, alpha=0.3)
-    handles, labels = axes[0].get_legend_handles_labels()
-    if labels and any(labels):
-        fig.legend(handles, labels, loc="center left", fontsize=8, bbox_to_anchor=(1.0, 0.5), frameon=False)
-    fig.tight_layout()
-    return _save(fig, figdir, f"ratio_{_slug(_label(param))}")
-
-
-def winner_figure(frame: pd.DataFrame, a: str, b: str, others: list[str], figdir: Path):
-    """Categorical map of the winning class over swept parameters a (x) and b (y)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
-    from matplotlib.patches import Patch
-
-    frame = frame.copy()
-    classes = sorted(frame["winner"].dropna().unique())
-    xs = sorted(frame[a].dropna().unique(), key=lambda v: (isinstance(v, str), v))
-    ys = sorted(frame[b].dropna().unique(), key=lambda v: (isinstance(v, str), v))
-    groups = list(frame.groupby(others, dropna=False, sort=True)) if others else [((), frame)]
-    groups = groups[:MAX_PANELS]
-    ncol = min(3, len(groups))
-    nrow = math.ceil(len(groups) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.6 * nrow), squeeze=False)
-    palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
-    cmap = ListedColormap(["#eeeeee"] + palette[: max(1, len(classes))])
-    for ax, (values, part) in zip(axes.flat, groups):
-        grid = np.zeros((len(ys), len(xs)))
-        for _, r in part.iterrows():
-            if pd.isna(r["winner"]):
-                continue
-            grid[ys.index(r[b]), xs.index(r[a])] = classes.index(r["winner"]) + 1
-        ax.imshow(grid, cmap=cmap, vmin=0, vmax=len(classes), origin="lower", aspect="auto")
-        if "cost_ratio" in part.columns:
-            for _, r in part.iterrows():
-                if pd.notna(r["cost_ratio"]):
-                    ax.text(xs.index(r[a]), ys.index(r[b]), f"{r['cost_ratio']:.2f}", ha="center", va="center",
-                            fontsize=8, color="white")
-        ax.set_xticks(range(len(xs)), [_tick(v) for v in xs], fontsize=8)
-        ax.set_yticks(range(len(ys)), [_tick(v) for v in ys], fontsize=8)
-        ax.set_xlabel(_short(a))
-        ax.set_ylabel(_short(b))
-        values = values if isinstance(values, tuple) else (values,)
-        if others:
-            ax.set_title(", ".join(f"{_short(o)}={v}" for o, v in zip(others, values)), fontsize=9)
-    for ax in list(axes.flat)[len(groups):]:
-        ax.axis("off")
-    fig.legend(handles=[Patch(color=palette[i], label=c) for i, c in enumerate(classes)] +
-               [Patch(color="#eeeeee", label="no solution")], loc="upper center", ncol=len(classes) + 1,
-               bbox_to_anchor=(0.5, 1.04))
-    note = " (numbers: lite / monolithic capex ratio)" if "cost_ratio" in frame.columns else ""
-    fig.suptitle("best class by objective" + note, y=1.09)
-    return _save(fig, figdir, f"winner_{_slug(_label(a))}__{_slug(_label(b))}")
-
-
-# ---- tables ----------------------------------------------------------------------------------------
-
-def _fmt(value) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, (float, np.floating)):
-        v = float(value)
-        if v == 0:
-            return "0"
-        if 1e4 <= abs(v) < 1e10:
-            return f"{v:,.0f}"
-        if abs(v) >= 1e10 or abs(v) < 1e-3:
-            return f"{v:.4g}"
-        return f"{v:,.4g}"
-    return str(value)
-
-
-def _md_table(frame: pd.DataFrame) -> str:
-    if frame.empty:
-        return "(none)\n"
-    cols = [str(c) for c in frame.columns]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    for row in frame.itertuples(index=False):
-        lines.append("| " + " | ".join(_fmt(v).replace("|", "\\|").replace("\n", " ") for v in row) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _html_table(frame: pd.DataFrame) -> str:
-    if frame.empty:
-        return "<p>(none)</p>"
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row) + "</tr>"
-                   for row in frame.itertuples(index=False))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def _md(frame: pd.DataFrame) -> str:
+    return markdown_table(frame) + "\n"
 
 
 def _display(frame: pd.DataFrame) -> pd.DataFrame:
@@ -272,14 +120,16 @@ def write_study_report(store_path, out_dir, *, lite_class: str = "lite", ref_cla
     if have_ratios:
         for p in sweeps:
             if ratios[p].nunique() > 1:
-                others = [o for o in sweeps if o != p and ratios[o].nunique() > 1]
+                others = [_label(o) for o in sweeps if o != p and ratios[o].nunique() > 1]
+                fig = plots.ratio_figure(_display(ratios), _label(p), others, (lite_class, ref_class))
                 figures.append((f"{lite_class} / {ref_class} ratio against {_label(p)}",
-                                ratio_figure(ratios, p, others, figdir, (lite_class, ref_class))))
+                                plots.save_both(fig, figdir / f"ratio_{_slug(_label(p))}")))
     varying = [p for p in sweeps if points[p].nunique() > 1]
     if len(varying) >= 2 and points["winner"].notna().any():
         a, b = varying[0], varying[1]
+        fig = plots.winner_figure(_display(points), _label(a), _label(b), [_label(o) for o in varying[2:]])
         figures.append((f"winner map over {_label(a)} and {_label(b)}",
-                        winner_figure(points, a, b, varying[2:], figdir)))
+                        plots.save_both(fig, figdir / f"winner_{_slug(_label(a))}__{_slug(_label(b))}")))
 
     ratio_cols = [c for c in [*sweeps, "instance_name", f"{lite_class}_capex_usd", f"{ref_class}_capex_usd", "cost_ratio",
                               f"{lite_class}_facility_power_w", f"{ref_class}_facility_power_w", "power_ratio",
@@ -298,7 +148,7 @@ def write_study_report(store_path, out_dir, *, lite_class: str = "lite", ref_cla
                f"{', '.join(sorted(rows['class'].unique())) if len(rows) else '-'}); "
                f"{len(failures)} without a solution.")
     swept = pd.DataFrame({"parameter": [_label(p) for p in sweeps],
-                          "values": [", ".join(_fmt(v) for v in sorted(points[p].dropna().unique())) for p in sweeps]})
+                          "values": [", ".join(format_number(v) for v in sorted(points[p].dropna().unique())) for p in sweeps]})
     if have_ratios:
         cr, pr = ratios["cost_ratio"].dropna(), ratios["power_ratio"].dropna()
         verdict = (f"{lite_class} is cheaper than {ref_class} at {(cr < 1).sum()} of {len(cr)} points "
@@ -307,15 +157,15 @@ def write_study_report(store_path, out_dir, *, lite_class: str = "lite", ref_cla
     else:
         verdict = f"No point has solved rows of both {lite_class} and {ref_class}: no ratios."
 
-    md = [f"# {title}\n", summary + "\n", verdict + "\n", "## Swept parameters\n", _md_table(swept),
-          "## Rows by class and status\n", _md_table(status),
-          f"## {lite_class} / {ref_class} ratios\n", _md_table(ratio_view)]
+    md = [f"# {title}\n", summary + "\n", verdict + "\n", "## Swept parameters\n", _md(swept),
+          "## Rows by class and status\n", _md(status),
+          f"## {lite_class} / {ref_class} ratios\n", _md(ratio_view)]
     htm = [f"<h1>{html.escape(title)}</h1>", f"<p>{html.escape(summary)}</p>", f"<p>{html.escape(verdict)}</p>",
-           "<h2>Swept parameters</h2>", _html_table(swept), "<h2>Rows by class and status</h2>", _html_table(status),
-           f"<h2>{html.escape(lite_class)} / {html.escape(ref_class)} ratios</h2>", _html_table(ratio_view)]
+           "<h2>Swept parameters</h2>", html_table(swept), "<h2>Rows by class and status</h2>", html_table(status),
+           f"<h2>{html.escape(lite_class)} / {html.escape(ref_class)} ratios</h2>", html_table(ratio_view)]
     if len(win) and sweeps:
-        md += ["## Winning class per point\n", _md_table(_display(points.drop(columns="key")))]
-        htm += ["<h2>Winning class per point</h2>", _html_table(_display(points.drop(columns="key")))]
+        md += ["## Winning class per point\n", _md(_display(points.drop(columns="key")))]
+        htm += ["<h2>Winning class per point</h2>", html_table(_display(points.drop(columns="key")))]
     md.append("## Figures\n")
     htm.append("<h2>Figures</h2>")
     for caption, paths in figures:
@@ -327,8 +177,8 @@ def write_study_report(store_path, out_dir, *, lite_class: str = "lite", ref_cla
     if not figures:
         md.append("(no figure: the study needs solved rows of both classes and a varying parameter)\n")
         htm.append("<p>(no figure)</p>")
-    md += ["## Failures\n", _md_table(failures)]
-    htm += ["<h2>Failures</h2>", _html_table(failures)]
+    md += ["## Failures\n", _md(failures)]
+    htm += ["<h2>Failures</h2>", html_table(failures)]
     style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse;"
              "font-size:13px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}img{max-width:100%}")
     (out / "study.md").write_text("\n".join(md))

@@ -27,9 +27,15 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
-from litedse.errors import InputError, LitedseError
+from tqdm import tqdm
+
 from litedse.batch.store import Store
 from litedse.batch.study import DEFAULT_CLASS, build_task_instance
+from litedse.errors import InputError, LitedseError
+from litedse.inputs.classes import resolve_class
+from litedse.optimize.problem import CRITERIA
+from litedse.results.documents import solve_document
+from litedse.solve import solve_instance
 
 TaskFn = Callable[[dict], list]
 COMPACT_EVERY = 500      # row files merged into one after this many tasks
@@ -100,10 +106,6 @@ def run_task(task_fn: TaskFn, task: dict) -> list[dict]:
 
 def _progress(total: int, enabled: bool):
     if not enabled:
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency
         return None
     return tqdm(total=total, unit="solve", dynamic_ncols=True, file=sys.stderr, leave=True)
 
@@ -238,20 +240,16 @@ def solve_task(task: dict) -> list[dict]:
     opts = task.get("options") or {}
     inst = build_task_instance(task)
     res = _solve_class(inst, task["class"], opts)
-    return [flatten_solve(res.to_dict())]
+    return [flatten_solve(solve_document(res))]
 
 
 def _solve_class(inst, cls: str, opts: dict):
     """Solve ``inst`` restricted to design class ``cls`` (litedse.inputs.classes: preset classes, catalog
     SKUs and the instance's own [classes.<name>] tables); "instance" is the instance as written."""
-    from litedse.solve import solve_instance
-
     kwargs = dict(method=opts.get("method", "milp"), time_limit_s=opts.get("time_limit_s"),
                   mip_gap=opts.get("mip_gap"), threads=opts.get("threads", 1))
     if cls == DEFAULT_CLASS:
         return solve_instance(inst, **kwargs)
-    from litedse.inputs.classes import resolve_class
-
     return solve_instance(inst, **resolve_class(inst, cls).solve_kwargs(), **kwargs)
 
 
@@ -263,8 +261,9 @@ def flatten_solve(doc: dict) -> dict:
            "instance_name": doc.get("instance") if isinstance(doc.get("instance"), str) else None,
            "objective_name": obj.get("name"), "objective_sense": obj.get("sense"),
            "objective_value": obj.get("value"), "objective_unit": obj.get("unit"), "gap": doc.get("gap")}
-    if row["objective_sense"] is None and row["objective_name"]:
-        row["objective_sense"] = "max" if row["objective_name"] == "demand_scale" else "min"
+    if row["objective_sense"] is None and row["objective_name"] in CRITERIA:
+        # a document written before the solve JSON carried objective.sense
+        row["objective_sense"] = CRITERIA[row["objective_name"]].sense
     if row["instance_name"] is None:
         row.pop("instance_name")
     designs = doc.get("designs") or []

@@ -68,12 +68,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from litedse.errors import InputError
+from litedse.optimize.solution import STATUSES as SOLVE_STATUSES
 
 STORE_SCHEMA_VERSION = "store-1"
 KEY_COLUMNS = ("key", "class")
-STATUSES = ("optimal", "time_limit", "infeasible", "input_error", "error")
 # outcomes that a re-run would reproduce; rows with other statuses are solved again by --resume
-FINAL_STATUSES = ("optimal", "time_limit", "infeasible", "input_error")
+FINAL_STATUSES = (*SOLVE_STATUSES, "input_error")
 TIMING_COLUMNS = ("solver_wall_s", "solver_build_s", "solver_solve_s", "task_wall_s", "worker", "written_ns")
 SWEEP_PREFIX = "sweep:"
 

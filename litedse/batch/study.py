@@ -33,12 +33,14 @@ import copy
 import glob
 import hashlib
 import itertools
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from litedse.errors import InputError
+from litedse.inputs.classes import available_classes
+from litedse.inputs.instance import instance_from_dict, read_instance_toml
+from litedse.inputs.overrides import set_key_path
 
 STUDY_KEYS = ("name", "description", "base", "classes", "set", "sweep")
 SWEEP_KINDS = ("grid", "zip")
@@ -64,43 +66,6 @@ class Study:
     points: list[Point] = field(default_factory=list)
 
 
-# ---- key paths -------------------------------------------------------------------------------------
-
-def parse_key_path(path: str) -> list[str | int]:
-    if not isinstance(path, str) or not path or any(not part for part in path.split(".")):
-        raise ValueError("a key path is dotted names, e.g. technology.node.n4.defect_density_per_cm2")
-    return [int(p) if p.isdigit() else p for p in path.split(".")]
-
-
-def set_key_path(data: dict, path: str, value: Any) -> None:
-    """Set ``value`` at ``path`` in a TOML-like dict, creating missing tables (not array entries)."""
-    parts = parse_key_path(path)
-    node: Any = data
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        where = ".".join(str(p) for p in parts[: i + 1])
-        if isinstance(part, int):
-            if not isinstance(node, list):
-                raise ValueError(f"{where}: an index, but {'.'.join(map(str, parts[:i])) or 'the top'} is not an array")
-            if not 0 <= part < len(node):
-                raise ValueError(f"{where}: index out of range (the array has {len(node)} entries)")
-            if last:
-                node[part] = value
-            else:
-                node = node[part]
-            continue
-        if not isinstance(node, dict):
-            raise ValueError(f"{where}: {'.'.join(map(str, parts[:i]))} is not a table")
-        if last:
-            node[part] = copy.deepcopy(value)
-        else:
-            if part not in node:
-                if isinstance(parts[i + 1], int):
-                    raise ValueError(f"{where}: no such array in the base instance")
-                node[part] = {}
-            node = node[part]
-
-
 # ---- study files -----------------------------------------------------------------------------------
 
 def is_study(data: dict) -> bool:
@@ -109,8 +74,6 @@ def is_study(data: dict) -> bool:
 
 def load_study(path: str | Path, data: dict | None = None) -> Study:
     """Read a study file, expand its points, and validate every one by building its instance."""
-    from litedse.inputs.instance import instance_from_dict, read_instance_toml
-
     spath = str(path)
     if data is None:
         data = read_instance_toml(path)
@@ -241,8 +204,6 @@ def plan(inputs: list[str], classes: list[str] | None = None, options: dict | No
     """Batch tasks for the inputs: one per (distinct resolved instance, class), in input order.
     Study files are fully validated here (InputError); a malformed instance file becomes an
     ``input_error`` task."""
-    from litedse.inputs.instance import instance_from_dict, read_instance_toml
-
     options = {"threads": 1, **(options or {})}
     tasks: list[dict] = []
     seen: set[tuple[str, str]] = set()
@@ -287,8 +248,6 @@ def plan(inputs: list[str], classes: list[str] | None = None, options: dict | No
 
 def check_classes(names: list[str], inst, source: str) -> None:
     """Unknown class names are a typo to fix before a long batch starts, not a column of failures."""
-    from litedse.inputs.classes import available_classes
-
     known = [DEFAULT_CLASS, *available_classes(inst)]
     for name in names:
         if name not in known:
@@ -300,8 +259,6 @@ def build_task_instance(task: dict):
     """The instance of a planned task, rebuilt on the worker from the data the driver sent (a
     remote worker needs no access to the driver's files). Its key must be the planned one: a
     worker with another litedse version would otherwise file its rows under the wrong key."""
-    from litedse.inputs.instance import instance_from_dict
-
     spec = task["instance"]
     inst = instance_from_dict(spec["data"], source=spec["source"])
     if inst.key() != task["key"]:

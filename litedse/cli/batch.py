@@ -86,8 +86,3 @@ def batch_command(inputs, store, classes, workers, scheduler, resume, time_limit
                    "by_status": summary.by_status, "failed": summary.failed, "wall_s": summary.wall_s, "workers": summary.workers})
     else:
         click.echo(f"{store}: {summary.line()}")
-
-
-from litedse.cli import main  # noqa: E402
-
-main.add_command(batch_command)

@@ -41,8 +41,3 @@ def calibrate_command(instance_path, fmt):
             click.echo(calibration.format_row(r))
     if not all(calibration.within_bound(r) for r in rows):
         sys.exit(1)
-
-
-from litedse.cli import main  # noqa: E402
-
-main.add_command(calibrate_command)

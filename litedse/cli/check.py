@@ -67,8 +67,3 @@ def _overrides(sources, path) -> list[str]:
         elif isinstance(src, str) and src.startswith("instance file"):
             out.append(".".join(path + (key,)))
     return out
-
-
-from litedse.cli import main  # noqa: E402
-
-main.add_command(check_command)

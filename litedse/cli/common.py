@@ -9,6 +9,7 @@ import tempfile
 import click
 
 from litedse.jsonable import jsonable
+from litedse.results.tables import format_number
 
 FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
                              show_default=True, help="Human table or JSON.")
@@ -27,7 +28,7 @@ _SKU_OPTIONS = (
 
 
 def sku_options(func):
-    """Decorator adding the SKU design options (keyword arguments named as litedse.tech.sku.REQUIRED)."""
+    """Decorator adding the SKU design options (keyword arguments named as litedse.tech.sku.DESIGN_AXES)."""
     for option in reversed(_SKU_OPTIONS):
         func = option(func)
     return func
@@ -52,18 +53,18 @@ def write_text_atomic(path: str, text: str) -> None:
     os.replace(tmp, path)
 
 
+def json_text(obj) -> str:
+    """The JSON text of a document as every command prints it."""
+    return json.dumps(jsonable(obj), indent=2)
+
+
 def echo_json(obj) -> None:
-    click.echo(json.dumps(jsonable(obj), indent=2))
+    click.echo(json_text(obj))
 
 
 def format_value(value) -> str:
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float):
-        if value == 0 or 1e-3 <= abs(value) < 1e7:
-            return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
-        return f"{value:.4g}"
-    return str(value)
+    """A number as the terminal tables print it (scientific from 1e7, integers ungrouped)."""
+    return format_number(value, missing=None, sci_at=1e7, group_ints=False)
 
 
 def echo_card(rows: dict) -> None:

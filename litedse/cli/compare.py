@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from litedse.cli.common import format_value, write_text_atomic
+from litedse.cli.common import format_value, json_text, write_text_atomic
+from litedse.cli.solve import OBJECTIVE_CHOICES
 
 FORMATS = click.Choice(["table", "json", "csv"])
 
@@ -16,7 +17,7 @@ FORMATS = click.Choice(["table", "json", "csv"])
 @click.option("--classes", "class_list", default=None,
               help="Comma-separated design classes [default: lite,monolithic,free]; catalog SKUs "
                    "(a100, h100, h200, b200) and the instance's [classes.<name>] are classes too.")
-@click.option("--objective", type=click.Choice(["cost", "power", "tco", "demand_scale"]), default=None,
+@click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default=None,
               help="Override the instance's objective.")
 @click.option("--baseline", default="monolithic", show_default=True, help="Class the ratios divide by.")
 @click.option("--threads", type=int, default=None, help="HiGHS threads.")
@@ -35,18 +36,15 @@ def compare_command(instance_path, class_list, objective, baseline, threads, tim
       litedse compare instances/fleet.toml --format csv --out fleet.csv
     """
     from litedse.inputs.classes import parse_class_list
-    from litedse.results.compare import compare_instance
     from litedse.inputs.instance import load_instance
+    from litedse.results.compare import compare_instance
 
     inst = load_instance(instance_path)
     names = parse_class_list(class_list, inst)
     comp = compare_instance(inst, names, objective=objective, baseline=baseline, threads=threads,
                             time_limit_s=time_limit_s)
     if fmt == "json":
-        import json
-
-        from litedse.jsonable import jsonable
-        text = json.dumps(jsonable(comp.to_dict()), indent=2) + "\n"
+        text = json_text(comp.to_dict()) + "\n"
     elif fmt == "csv":
         text = comp.long_frame().to_csv(index=False)
     else:
@@ -61,7 +59,7 @@ def compare_command(instance_path, class_list, objective, baseline, threads, tim
 
 
 def table_text(comp) -> str:
-    from litedse.results.compare import METRICS
+    from litedse.results.metrics import METRICS
 
     names = list(comp.classes)
     ratios = comp.ratios()
@@ -94,8 +92,3 @@ def table_text(comp) -> str:
         if not cr.feasible:
             lines.append(f"{n}: {cr.doc.get('explanation')}")
     return "\n".join(lines)
-
-
-from litedse.cli import main  # noqa: E402
-
-main.add_command(compare_command)

@@ -81,8 +81,3 @@ def evaluate_command(instance_path, sku_name, die_area_mm2, dies_per_package, hb
         click.echo("assumptions (performance preset, value, source):")
         for row in doc["assumptions"]:
             click.echo(f"  {row['key']} = {format_value(row['value'])}  [{row['source']}]")
-
-
-from litedse.cli import main  # noqa: E402
-
-main.add_command(evaluate_command)

@@ -8,6 +8,7 @@ import click
 
 from litedse.cli.common import echo_json, format_value
 
+# the Pareto criteria (litedse.optimize.problem.CRITERIA; a test keeps the two equal)
 CRITERIA = ["cost", "power", "tco", "demand_scale", "blast_radius"]
 
 
@@ -38,10 +39,12 @@ def pareto_command(instance_path, x, y, class_list, points, max_points, plot_pat
       litedse pareto instances/llama3-70b-serving.toml --x cost --y power --plot front.png
       litedse pareto instances/llama3-70b-serving.toml --x cost --y blast_radius --classes lite,monolithic --points 10
     """
-    from litedse.inputs.classes import parse_class_list
     from litedse.errors import InputError
+    from litedse.inputs.classes import parse_class_list
     from litedse.inputs.instance import load_instance
-    from litedse.optimize.pareto import front_frame, pareto_instance
+    from litedse.results.documents import PARETO_SCHEMA_VERSION, front_document
+    from litedse.results.fronts import fronts_table, pareto_instance
+    from litedse.results.plots import plot_pareto
 
     if x == y:
         raise InputError("--x and --y must differ", key="--y", value=y)
@@ -52,15 +55,14 @@ def pareto_command(instance_path, x, y, class_list, points, max_points, plot_pat
     inst = load_instance(instance_path)
     names = parse_class_list(class_list, inst)
     fronts = pareto_instance(inst, x, y, names, points=points, max_points=max_points, threads=threads)
-    df = front_frame({n: f for n, (f, _) in fronts.items()}, {n: p for n, (_, p) in fronts.items()})
+    df = fronts_table(fronts)
     if plot_path:
-        from litedse.results.plots import plot_pareto
         plot_pareto(df, x, y, plot_path, title=f"{inst.name}: {x} vs {y}")
     if out_path:
         df.to_csv(out_path, index=False)
     if fmt == "json":
-        echo_json({"schema_version": 1, "instance": inst.name, "x": x, "y": y,
-                   "classes": {n: f.to_dict() for n, (f, _) in fronts.items()},
+        echo_json({"schema_version": PARETO_SCHEMA_VERSION, "instance": inst.name, "x": x, "y": y,
+                   "classes": {n: front_document(f) for n, (f, _) in fronts.items()},
                    "table": df.to_dict(orient="records")})
     elif fmt == "csv":
         click.echo(df.to_csv(index=False), nl=False)
@@ -77,8 +79,3 @@ def pareto_command(instance_path, x, y, class_list, points, max_points, plot_pat
                 click.echo("  ".join(f"{format_value(row[c]):>14}" for c in cols))
     if all(f.status == "infeasible" for f, _ in fronts.values()):
         sys.exit(3)
-
-
-from litedse.cli import main  # noqa: E402
-
-main.add_command(pareto_command)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 
 import click
@@ -31,15 +30,14 @@ def report_command(target, out_dir, class_list, x, y, points, no_die_curve, thre
     from litedse.errors import InputError
 
     if os.path.isdir(target):
-        if importlib.util.find_spec("litedse.batch.report") is None:
-            raise InputError("reports of a results store need litedse.batch.report", value=target)
         from litedse.batch.report import write_study_report
+
         write_study_report(target, out_dir)
         click.echo(f"study report written to {out_dir}")
         return
     from litedse.inputs.classes import parse_class_list
     from litedse.inputs.instance import load_instance
-    from litedse.optimize.pareto import CRITERIA
+    from litedse.optimize.problem import CRITERIA
     from litedse.results.report import report_data, write_report
 
     for opt, val in (("--x", x), ("--y", y)):
@@ -53,8 +51,3 @@ def report_command(target, out_dir, class_list, x, y, points, no_die_curve, thre
                        threads=threads)
     paths = write_report(data, out_dir)
     click.echo(f"{paths['html']}\n{paths['markdown']}\n{paths['json']}")
-
-
-from litedse.cli import main  # noqa: E402
-
-main.add_command(report_command)

@@ -39,8 +39,3 @@ def sku_command(name, die_area_mm2, dies_per_package, hbm_stacks, hbm, links, in
         echo_json(card)
     else:
         echo_card(card)
-
-
-from litedse.cli import main  # noqa: E402
-
-main.add_command(sku_command)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 
-from litedse.cli.common import FORMAT_OPTION, echo_json, format_value, write_text_atomic
-from litedse.jsonable import jsonable
+from litedse.cli.common import FORMAT_OPTION, echo_json, format_value, json_text, write_text_atomic
 
+# the solve objectives (litedse.optimize.problem.OBJECTIVES; a test keeps the two equal, since
+# importing the optimiser here would slow every command's start)
 OBJECTIVE_CHOICES = ["cost", "power", "tco", "demand_scale"]
 
 
@@ -40,14 +40,15 @@ def solve_command(instance_path, objective, method, time_limit_s, mip_gap, threa
       litedse solve instances/llama3-70b-serving.toml --sku h100 --objective power
     """
     from litedse.inputs.instance import load_instance
+    from litedse.results.documents import solve_document
     from litedse.solve import solve_instance
 
     inst = load_instance(instance_path)
     res = solve_instance(inst, sku=sku, objective=objective, method=method, time_limit_s=time_limit_s,
                          mip_gap=mip_gap, threads=threads)
-    doc = res.to_dict()
+    doc = solve_document(res)
     if out_path:
-        write_text_atomic(out_path, json.dumps(jsonable(doc), indent=2))
+        write_text_atomic(out_path, json_text(doc))
     if fmt == "json":
         echo_json(doc)
     else:
@@ -91,8 +92,3 @@ def _print_table(doc: dict) -> None:
     click.echo(f"solver: {s['name']} {s['version'] or ''} ({s['method']}), {s['columns_enumerated']:,} columns "
                f"enumerated, {s['columns_kept']:,} kept, {s['variables']} variables, {s['constraints']} constraints, "
                f"{s['wall_s']:.2f} s")
-
-
-from litedse.cli import main  # noqa: E402
-
-main.add_command(solve_command)

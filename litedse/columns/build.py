@@ -12,19 +12,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from litedse.columns.skus import SkuSet, sku_set
 from litedse.errors import InputError
-from litedse.inputs.instance import AXES, Instance, _expand_design_space
+from litedse.inputs.instance import Instance
 from litedse.optimize.problem import OBJECTIVES, Problem
-from litedse.optimize.prune import _dominance_survivors
-from litedse.columns.skus import (FABRICS, SkuSet, design_grid, energy_usd_per_w, fabric_arrays, feasible_skus,
-                           sku_economics)
-from litedse.tech.sku import catalog_design
+from litedse.optimize.prune import dominance_survivors
+from litedse.tech.economics import FABRICS, energy_usd_per_w, fabric_arrays, sku_economics
 from litedse.workload.models import resolve_model
 from litedse.workload.performance import (MAPPING_KEYS, MAX_PACKAGES_PER_REPLICA, candidate_mappings,
                                          demand_tokens_per_s, evaluate_columns)
@@ -90,28 +89,6 @@ class _Rows(Mapping):
         return len(self._table)
 
 
-def design_axes(inst: Instance, overrides: dict[str, Any] | None = None) -> dict[str, list]:
-    """The instance's design-space axes with ``overrides`` (range notation allowed) applied."""
-    axes = inst.design_space.axes()
-    if overrides:
-        unknown = set(overrides) - set(AXES) - {"max_designs", "description", "sku"}
-        if unknown:
-            raise InputError(f"unknown design-space axis {sorted(unknown)[0]!r}", expected="one of " + ", ".join(AXES))
-        expanded = _expand_design_space({k: v for k, v in overrides.items() if k in AXES},
-                                        "design_space", inst.path or "<instance>")
-        axes.update({k: (v if isinstance(v, list) else [v]) for k, v in expanded.items()})
-    return axes
-
-
-def sku_set(inst: Instance, design_space: dict[str, Any] | None = None, sku: str | None = None) -> SkuSet:
-    """Feasible SKUs of the instance's design space, or the single catalog SKU ``sku``."""
-    tech = inst.technology
-    if sku is not None:
-        # one design whose die is the catalog part's own (no tape-out of ours: labelled by name)
-        return replace(feasible_skus(catalog_design(sku), tech), die_labels=[sku])
-    return feasible_skus(design_grid(**design_axes(inst, design_space)), tech)
-
-
 def _demand(w) -> tuple[float, str, str]:
     """(required throughput, unit, performance-model output that measures it)."""
     if w.kind != "training" and w.demand_requests_per_s is not None:
@@ -158,7 +135,7 @@ def _workload_columns(inst: Instance, wi: int, table: dict[str, np.ndarray], n_s
             continue
         packages = np.asarray(out["packages"], dtype=np.int64)[idx]
         # exact dominance inside the chunk (design.md Proposition 2): same SKU, >= r with <= g
-        survive = _dominance_survivors(rows[idx], r[idx], packages.astype(float))
+        survive = dominance_survivors(rows[idx], r[idx], packages.astype(float))
         idx = idx[survive]
         part = {"sku": rows[idx], "throughput": r[idx], "packages": np.asarray(out["packages"], dtype=np.int64)[idx]}
         part.update({k: mapping[k][idx] for k in MAPPING_KEYS})
@@ -259,9 +236,3 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
         col_table=col_table,
     )
     return Built(problem=problem, skus=skus, workloads=reports)
-
-
-def build_problem(inst: Instance, design_space: dict[str, Any] | None = None, sku: str | None = None,
-                  objective: str | None = None) -> Problem:
-    """The array Problem of an instance (or of one design class of it)."""
-    return build(inst, design_space, sku, objective).problem

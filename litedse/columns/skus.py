@@ -1,18 +1,18 @@
-"""Design space: enumerate SKUs and (SKU, mapping) columns, filter infeasible ones, and assemble the
-array ``Problem`` the solvers work on.
-
-Data flows one way: design-space lists -> SKU table (tech) -> columns (workload model) -> Problem.
+"""The SKU table of a design space: the Cartesian grid of its axes, evaluated by the technology
+model, infeasible SKUs dropped, and each SKU's die design (the unit of tape-out and NRE) named.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
-from litedse.tech.sku import evaluate_skus
+from litedse.inputs.design_space import design_axes
+from litedse.inputs.instance import Instance
+from litedse.tech.sku import catalog_design, evaluate_skus
 
 
 def design_grid(die_area_mm2: Sequence[float], dies_per_package: Sequence[int], hbm_stacks: Sequence[int],
@@ -65,42 +65,12 @@ def feasible_skus(design: dict[str, Any], tech: dict[str, Any]) -> SkuSet:
                   enumerated=int(len(keep)))
 
 
-def sku_economics(table: pd.DataFrame, tech: dict[str, Any]) -> dict[str, np.ndarray]:
-    """Per-package capital cost, provisioned IT power, fabric and fabric ports of each SKU.
-
-    capex = package (bottom-up) + network attachments (electrical scale-up links, NIC and pluggable
-    transceiver) + host share; IT power = package TDP + host share. Electrical SKUs put one NIC port
-    on the scale-out fabric; CPO SKUs put every optical link on the photonic fabric.
-    """
-    econ = tech["economics"]
-    is_cpo = np.asarray(table["is_cpo"], dtype=bool)
-    return {
-        "capex_usd": (table["unit_cost_usd"] + table["network_cost_usd"] + econ["host_cost_usd_per_package"]).to_numpy(float),
-        "it_w": (table["tdp_w"] + table["host_w"]).to_numpy(float),
-        "fabric": np.where(is_cpo, FABRICS.index("cpo"), FABRICS.index("electrical")),
-        "fabric_ports": np.where(is_cpo, table["links"].to_numpy(int), 1),
-    }
-
-
-FABRICS = ["electrical", "cpo"]
-
-
-def fabric_arrays(tech: dict[str, Any]) -> dict[str, np.ndarray]:
-    """Per-fabric switch radix, cost and power. Switch-side optics are folded into the switch
-    (a fat tree uses nearly every switch port), so endpoint ports cost nothing extra here: their
-    optics are in the package (CPO) or in the NIC attachment (electrical)."""
-    fab = [tech["fabric"][name] for name in FABRICS]
-    return {
-        "radix": np.array([f["switch_radix"] for f in fab], dtype=float),
-        "switch_cost_usd": np.array([f["switch_cost_usd"] + f["switch_radix"] * f["port_optics_cost_usd"] for f in fab]),
-        "switch_w": np.array([f["switch_w"] + f["switch_radix"] * f["port_optics_w"] for f in fab]),
-        "port_cost_usd": np.zeros(len(fab)),
-        "port_w": np.zeros(len(fab)),
-    }
-
-
-def energy_usd_per_w(tech: dict[str, Any]) -> float:
-    """Lifetime energy cost of one W of provisioned facility power at the average utilisation [USD/W]."""
-    econ, pwr = tech["economics"], tech["power"]
-    hours = econ["lifetime_years"] * 365.0 * 24.0
-    return pwr["average_utilization"] * hours * econ["electricity_usd_per_kwh"] / 1000.0
+def sku_set(inst: Instance, design_space: dict[str, Any] | None = None, sku: str | None = None) -> SkuSet:
+    """Feasible SKUs of the instance's design space (with ``design_space`` overrides), or the single
+    catalog SKU ``sku``."""
+    tech = inst.technology
+    if sku is not None:
+        # one design whose die is the catalog part's own (no tape-out of ours: labelled by name)
+        return replace(feasible_skus(catalog_design(sku), tech), die_labels=[sku])
+    axes = design_axes(inst.design_space.axes(), design_space, inst.path)
+    return feasible_skus(design_grid(**axes), tech)

@@ -13,7 +13,11 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from litedse import presets
 from litedse.errors import InputError
+from litedse.inputs.design_space import design_axes
+from litedse.inputs.instance import Instance
+from litedse.tech.sku import catalog_names
 
 DEFAULT_CLASSES = ("lite", "monolithic", "free")
 BASELINE = "monolithic"
@@ -40,20 +44,12 @@ class DesignClass:
 
 def preset_classes() -> tuple[dict[str, Any], dict[str, Any]]:
     """(values, sources) of presets/classes.toml."""
-    from litedse.presets import split_sourced
-
     text = resources.files("litedse.presets").joinpath("classes.toml").read_text()
-    return split_sourced(tomllib.loads(text))
-
-
-def catalog_names() -> list[str]:
-    from litedse.presets import catalog
-
-    return sorted(catalog()[0])
+    return presets.split_sourced(tomllib.loads(text))
 
 
 def available_classes(inst=None) -> list[str]:
-    names = list(preset_classes()[0]) + catalog_names()
+    names = list(preset_classes()[0]) + sorted(catalog_names())
     if inst is not None:
         names += [n for n in inst.classes if n not in names]
     return names
@@ -65,13 +61,11 @@ def _axis_values(axes: dict[str, list], axis: str, inst_path) -> list:
     return list(axes[axis])
 
 
-def resolve_class(inst, name: str) -> DesignClass:
+def resolve_class(inst: Instance, name: str) -> DesignClass:
     """The class ``name`` for instance ``inst``: preset filters applied to the instance's axes, then
     the instance's own ``[classes.<name>]`` keys on top."""
-    from litedse.columns.build import design_axes
-
     values, sources = preset_classes()
-    catalog = catalog_names()
+    catalog = sorted(catalog_names())
     own = {k: v for k, v in (inst.classes.get(name) or {}).items() if v is not None}
     if name not in values and name not in catalog and not own:
         raise InputError("unknown design class", key="classes", value=name,
@@ -97,7 +91,7 @@ def resolve_class(inst, name: str) -> DesignClass:
                              value=cls.sku, expected="one of " + ", ".join(catalog))
         return cls
     explicit = {k: v for k, v in spec.items() if not k.endswith(_FILTER_SUFFIXES)}
-    axes = design_axes(inst, explicit or None)
+    axes = design_axes(inst.design_space.axes(), explicit or None, inst.path)
     chosen = {k: axes[k] for k in explicit}
     for key, bound in spec.items():
         for suffix in _FILTER_SUFFIXES:

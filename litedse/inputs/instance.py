@@ -36,6 +36,8 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, V
 
 from litedse import presets
 from litedse.errors import InputError
+from litedse.inputs.design_space import AXES, arange, expand_design_space, is_int, is_number
+from litedse.workload.models import resolve_model
 from litedse.workload.spec import MappingRange, ModelSpec, WorkloadSpec
 
 TOP_LEVEL_KEYS = ("name", "description", "technology", "performance", "design_space", "workload",
@@ -56,7 +58,7 @@ class DesignSpace(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    die_area_mm2: list[PositiveFloat] = Field(default_factory=lambda: _arange(100.0, 850.0, 50.0))
+    die_area_mm2: list[PositiveFloat] = Field(default_factory=lambda: arange(100.0, 850.0, 50.0))
     dies_per_package: list[PositiveInt] = Field(default_factory=lambda: [1, 2])
     hbm_stacks: list[int] = Field(default_factory=lambda: list(range(1, 9)))
     hbm: list[str] = Field(default_factory=lambda: ["hbm3e-12hi"])
@@ -73,7 +75,6 @@ class DesignSpace(BaseModel):
         return {k: getattr(self, k) for k in AXES}
 
 
-AXES = ("die_area_mm2", "dies_per_package", "hbm_stacks", "hbm", "links", "interconnect", "clock")
 
 
 class ClassSpec(BaseModel):
@@ -209,7 +210,7 @@ def instance_from_dict(data: dict[str, Any], source: str = "<dict>") -> Instance
     data = copy.deepcopy(data)
     _check_unknown(data, (), source)
     if "design_space" in data:
-        data["design_space"] = _expand_design_space(data["design_space"], "design_space", source)
+        data["design_space"] = expand_design_space(data["design_space"], "design_space", source)
     try:
         spec = InstanceSpec.model_validate(data)
     except ValidationError as err:
@@ -223,7 +224,7 @@ def instance_from_dict(data: dict[str, Any], source: str = "<dict>") -> Instance
         raw = {k: v for k, v in cls.model_dump().items() if v is not None}
         axes = {k: v for k, v in raw.items() if k in AXES}
         if axes:
-            raw.update(_expand_design_space(axes, f"classes.{name}", source))
+            raw.update(expand_design_space(axes, f"classes.{name}", source))
         classes[name] = raw
     default_name = Path(source).stem if source != "<dict>" else "instance"
     return Instance(name=spec.name or default_name, path=None if source == "<dict>" else source,
@@ -283,78 +284,6 @@ def _expected_for(loc: tuple) -> str | None:
     return None
 
 
-# ----------------------------------------------------------------------------------------------
-# design space: range notation
-# ----------------------------------------------------------------------------------------------
-_RANGE3 = {"die_area_mm2", "links", "hbm_stacks", "dies_per_package"}
-_RANGE2 = {"hbm_stacks", "dies_per_package"}
-_INTEGER_AXES = {"hbm_stacks", "dies_per_package", "links"}
-
-
-def _arange(start: float, stop: float, step: float) -> list[float]:
-    n = int(math.floor((stop - start) / step + 1e-9)) + 1
-    return [round(start + i * step, 9) for i in range(n)]
-
-
-def _expand_design_space(ds: Any, prefix: str, source: str) -> dict[str, Any]:
-    if not isinstance(ds, dict):
-        raise InputError("must be a table", file=source, key=prefix, value=ds)
-    out = dict(ds)
-    for key, value in ds.items():
-        if key not in AXES:
-            continue
-        where = f"{prefix}.{key}"
-        explicit = False
-        if isinstance(value, dict):
-            extra = set(value) - {"start", "stop", "step", "values"}
-            if extra:
-                raise InputError(f"unknown key {sorted(extra)[0]!r}", file=source, key=where,
-                                 expected="start, stop, step or values")
-            if "values" in value:
-                value, explicit = value["values"], True
-            else:
-                if not {"start", "stop"} <= set(value):
-                    raise InputError("range needs start and stop", file=source, key=where, value=value)
-                value = [value["start"], value["stop"], value.get("step", 1)]
-                out[key] = _range(value, where, source)
-                continue
-        if not isinstance(value, list):
-            value = [value]
-        if explicit:
-            out[key] = value
-        elif key in _RANGE2 and len(value) == 2 and all(_is_int(v) for v in value):
-            out[key] = _range([value[0], value[1], 1], where, source)
-        elif key in _RANGE3 and len(value) == 3 and all(_is_number(v) for v in value):
-            out[key] = _range(value, where, source)
-        else:
-            out[key] = value
-        if key in _INTEGER_AXES:
-            for v in out[key]:
-                if not _is_int(v) or v < 0:
-                    raise InputError("bad value", file=source, key=where, value=v, expected="integers >= 0")
-        if not out[key]:
-            raise InputError("empty axis", file=source, key=where, expected="at least one value")
-    return out
-
-
-def _is_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-def _is_int(v) -> bool:
-    return _is_number(v) and float(v) == int(v)
-
-
-def _range(value: list, where: str, source: str) -> list:
-    start, stop, step = value
-    if not all(_is_number(v) for v in value) or step <= 0 or stop < start:
-        raise InputError("bad range", file=source, key=where, value=list(value),
-                         expected="[start, stop, step] with start <= stop and step > 0")
-    if all(_is_int(v) for v in value):
-        return list(range(int(start), int(stop) + 1, int(step)))
-    return _arange(float(start), float(stop), float(step))
-
-
 def _check_design_space(ds: DesignSpace, tech: dict, source: str) -> None:
     for name in ds.hbm:
         if name not in tech["hbm"]:
@@ -407,10 +336,6 @@ def _check_workloads(workloads: list[WorkloadSpec], source: str) -> None:
 
 
 def _check_model(w: WorkloadSpec, where: str, source: str) -> None:
-    try:
-        from litedse.workload.models import resolve_model
-    except ImportError:  # the model catalog is optional at this layer
-        return
     try:
         resolve_model(w.model, w.name)
     except InputError as err:
@@ -485,8 +410,8 @@ def _check_leaf(old: Any, new: Any, where: tuple, source: str) -> Any:
         if not isinstance(new, bool):
             raise InputError("wrong type", file=source, key=key, value=new, expected="true or false")
         return new
-    if _is_number(old):
-        if not _is_number(new):
+    if is_number(old):
+        if not is_number(new):
             raise InputError("wrong type", file=source, key=key, value=new, expected="a number")
         if not math.isfinite(new) or new < 0:
             raise InputError("out of range", file=source, key=key, value=new, expected="a finite number >= 0")
@@ -495,7 +420,7 @@ def _check_leaf(old: Any, new: Any, where: tuple, source: str) -> Any:
             raise InputError("out of range", file=source, key=key, value=new, expected="a fraction in [0, 1]")
         if leaf in _AT_LEAST_ONE and new < 1:
             raise InputError("out of range", file=source, key=key, value=new, expected="a number >= 1")
-        if isinstance(old, int) and not _is_int(new):
+        if isinstance(old, int) and not is_int(new):
             raise InputError("wrong type", file=source, key=key, value=new, expected="an integer")
         return type(old)(new) if isinstance(old, int) else float(new)
     if isinstance(old, str):

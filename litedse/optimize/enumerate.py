@@ -16,47 +16,12 @@ import time
 
 import numpy as np
 
-from litedse.optimize.problem import FAT_TREE_MAX_TIERS, Problem
-from litedse.optimize.prune import check_problem, max_replicas, min_replicas, replica_upper_bounds, usable_columns
-from litedse.optimize.solution import Solution, design_from_choice, explain_infeasible, infeasible_solution
+from litedse.optimize.designs import design_from_choice, evaluate_designs, objective_of
+from litedse.optimize.problem import Problem
+from litedse.optimize.prune import check_problem, min_replicas, replica_upper_bounds, usable_columns
+from litedse.optimize.solution import Solution, infeasible_solution
 
-REL_TOL = 1e-10          # budget comparisons (the sums are evaluated in a different order than the MILP's)
 BISECTION_STEPS = 64
-
-
-def _evaluate(p: Problem, C: np.ndarray, nrep: np.ndarray) -> dict[str, np.ndarray]:
-    """Metrics of many designs at once. C, nrep: (combos, workloads) column index and replicas."""
-    sku = p.col_sku[C]
-    pk = p.col_packages[C].astype(np.int64) * nrep.astype(np.int64)          # packages per workload
-    it_w = (p.sku_it_w[sku] * pk).sum(axis=1)
-    capex = (p.sku_capex_usd[sku] * pk).sum(axis=1)
-    ok = np.ones(len(C), dtype=bool)
-    ports = p.sku_fabric_ports[sku].astype(np.int64) * pk
-    fab = p.sku_fabric[sku]
-    for f in range(p.n_fabrics):
-        E = np.where(fab == f, ports, 0).sum(axis=1).astype(float)
-        R = float(p.fabric_radix[f])
-        tiers = np.zeros(len(C))
-        for t in range(FAT_TREE_MAX_TIERS, 0, -1):           # fewest tiers that fit: scan from the top
-            tiers = np.where(E <= 2.0 * (R / 2.0) ** t, t, tiers)
-        ok &= (E <= 2.0 * (R / 2.0) ** FAT_TREE_MAX_TIERS)
-        tiers = np.where(E > 0, tiers, 0)
-        S = np.ceil((2.0 * tiers - 1.0) * E / R) * (E > 0)
-        it_w = it_w + p.fabric_switch_w[f] * S + p.fabric_port_w[f] * E
-        capex = capex + p.fabric_switch_cost_usd[f] * S + p.fabric_port_cost_usd[f] * E
-    if np.isfinite(p.rack_power_w):
-        capex = capex + p.rack_cost_usd * np.ceil(it_w / p.rack_power_w)
-    dies = np.sort(p.sku_die[sku], axis=1)
-    first = np.ones(dies.shape, dtype=bool)
-    first[:, 1:] = dies[:, 1:] != dies[:, :-1]
-    ok &= first.sum(axis=1) <= p.max_designs
-    if p.charge_nre:
-        capex = capex + (p.die_nre_usd[dies] * first).sum(axis=1)
-    facility = p.pue * it_w
-    ok &= facility <= p.power_budget_w * (1.0 + REL_TOL)
-    ok &= capex <= p.budget_usd * (1.0 + REL_TOL)
-    ok &= np.all(nrep <= max_replicas(p)[C], axis=1)
-    return {"capex": capex, "facility": facility, "tco": capex + p.energy_usd_per_w * facility, "ok": ok}
 
 
 def _max_scale(p: Problem, C: np.ndarray, ub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -69,9 +34,9 @@ def _max_scale(p: Problem, C: np.ndarray, ub: np.ndarray) -> tuple[np.ndarray, n
         return np.maximum(np.ceil(lam[:, None] * D / rr - 1e-9), 0).astype(np.int64)
 
     def feasible(lam):
-        return _evaluate(p, C, reps(lam, r))["ok"]
+        return evaluate_designs(p, C, reps(lam, r))["ok"]
 
-    zero_ok = _evaluate(p, C, np.zeros(C.shape, dtype=np.int64))["ok"]
+    zero_ok = evaluate_designs(p, C, np.zeros(C.shape, dtype=np.int64))["ok"]
     lo = np.zeros(len(C))
     hi = np.min(ub[C] * r / D, axis=1) * (1.0 + 1e-9) + 1e-12    # n_c <= U_c bounds lambda
     for _ in range(BISECTION_STEPS):
@@ -90,7 +55,7 @@ def _max_scale(p: Problem, C: np.ndarray, ub: np.ndarray) -> tuple[np.ndarray, n
         lam_a = np.min(r[idx] * n_a / D, axis=1)
         step = (r[idx] * n_a / D <= lam_a[:, None] * (1.0 + 1e-12)).astype(np.int64)
         nxt = n_a + step
-        ok = _evaluate(p, C[idx], nxt)["ok"]
+        ok = evaluate_designs(p, C[idx], nxt)["ok"]
         n[idx] = n_a
         lam[idx] = lam_a
         better = idx[ok]
@@ -102,8 +67,9 @@ def _max_scale(p: Problem, C: np.ndarray, ub: np.ndarray) -> tuple[np.ndarray, n
     return lam, n
 
 
-def solve_enumerate(problem: Problem, chunk_elements: int = 1 << 20, explain: bool = True) -> Solution:
-    """Exhaustive search over one column per workload (same solution set as the MILP)."""
+def solve_enumerate(problem: Problem, chunk_elements: int = 1 << 20) -> Solution:
+    """Exhaustive search over one column per workload (same solution set as the MILP). An
+    infeasible result carries no explanation (``optimize.explain`` gives one)."""
     p = problem
     check_problem(p)
     t0 = time.perf_counter()
@@ -121,8 +87,7 @@ def solve_enumerate(problem: Problem, chunk_elements: int = 1 << 20, explain: bo
         return sol
 
     if total == 0:
-        text = explain_infeasible(p, solve=_explain_solver) if explain else ""
-        return finish(infeasible_solution(p, info, text))
+        return finish(infeasible_solution(p, info))
     n_star = min_replicas(p)
     ub = replica_upper_bounds(p)
     chunk = max(1, chunk_elements // max(1, p.n_workloads))
@@ -139,18 +104,14 @@ def solve_enumerate(problem: Problem, chunk_elements: int = 1 << 20, explain: bo
                 best_val, best_C, best_n = float(val[i]), C[i], nrep[i]
         else:
             nrep = n_star[C]
-            ev = _evaluate(p, C, nrep)
-            val = np.where(ev["ok"], ev[{"cost": "capex", "power": "facility", "tco": "tco"}[p.objective]], np.inf)
+            ev = evaluate_designs(p, C, nrep)
+            val = np.where(ev["ok"], objective_of(p, ev), np.inf)
             i = int(np.argmin(val))
             if val[i] < best_val:
                 best_val, best_C, best_n = float(val[i]), C[i], nrep[i]
     if best_C is None:
-        text = explain_infeasible(p, solve=_explain_solver) if explain else ""
-        return finish(infeasible_solution(p, info, text))
+        return finish(infeasible_solution(p, info))
     sol = design_from_choice(p, best_C, best_n, status="optimal", gap=0.0,
                              demand_scale=best_val if maximise else None, solver=info)
     return finish(sol)
 
-
-def _explain_solver(problem: Problem) -> Solution:
-    return solve_enumerate(problem, explain=False)

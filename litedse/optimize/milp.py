@@ -24,9 +24,11 @@ from pyomo.contrib.solver.common.results import TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 from pyomo.core.expr.numeric_expr import LinearExpression
 
+from litedse.optimize.designs import design_from_choice
+from litedse.optimize.problem import CRITERIA, Problem, criterion_value
 from litedse.optimize.prune import check_problem, replica_upper_bounds
-from litedse.optimize.problem import FAT_TREE_MAX_TIERS, Problem
-from litedse.optimize.solution import Solution, design_from_choice, explain_infeasible, infeasible_solution, tier_capacity
+from litedse.optimize.solution import Solution, infeasible_solution
+from litedse.tech import fabric
 
 # HiGHS treats |bound| >= 1e20 as infinite; an infinite budget is a row with no upper bound
 _INF = float("inf")
@@ -80,7 +82,7 @@ class DesignModel:
     # model construction: one block of code per row family of design.md
     # ------------------------------------------------------------------------------------------
     def _build(self, p: Problem) -> pe.ConcreteModel:
-        nC, nS, nD, nF, nW, T = p.n_columns, p.n_skus, p.n_dies, p.n_fabrics, p.n_workloads, FAT_TREE_MAX_TIERS
+        nC, nS, nD, nF, nW, T = p.n_columns, p.n_skus, p.n_dies, p.n_fabrics, p.n_workloads, fabric.MAX_TIERS
         m = pe.ConcreteModel(name="litedse_design")
         # index sets: flat integer ranges; the (SKU, mapping) keys live in the Problem's side tables
         m.dies = pe.RangeSet(0, nD - 1)
@@ -182,7 +184,7 @@ class DesignModel:
 
         # one_tier[f]: sum_t tau_{f,t} <= 1;  tier_capacity[f]: E_f - sum_t cap_{f,t} tau_{f,t} <= 0
         R = p.fabric_radix.astype(float).tolist()
-        cap = [[tier_capacity(R[f], t) for t in range(1, T + 1)] for f in range(nF)]
+        cap = [fabric.tree_capacity(R[f], np.arange(1, T + 1)).tolist() for f in range(nF)]
         m.one_tier = pe.Constraint(m.fabrics, rule={
             f: (None, _lin([1.0] * T, tau[f * T:(f + 1) * T]), 1.0) for f in range(nF)})
         m.tier_capacity = pe.Constraint(m.fabrics, rule={
@@ -227,8 +229,8 @@ class DesignModel:
             m.objective = pe.Objective(expr=lam, sense=pe.maximize)
         else:
             lam.fix(1.0)
-            expr = {"cost": m.capex_usd, "power": facility,
-                    "tco": m.capex_usd + float(p.energy_usd_per_w) * facility}[p.objective]
+            expr = criterion_value(p.objective, capex=m.capex_usd, facility=facility,
+                                   tco=m.capex_usd + float(p.energy_usd_per_w) * facility)
             m.objective = pe.Objective(expr=expr, sense=pe.minimize)
         return m
 
@@ -278,8 +280,9 @@ class DesignModel:
         return self._opt
 
     def solve(self, time_limit_s: float | None = None, mip_gap: float | None = None,
-              threads: int | None = None, explain: bool = True) -> Solution:
-        """Solve (or re-solve) with HiGHS. ``explain``: on infeasibility, add explain_infeasible's text."""
+              threads: int | None = None) -> Solution:
+        """Solve (or re-solve) with HiGHS. An infeasible result carries no explanation: the caller
+        asks ``optimize.explain`` with the solver of its choice."""
         p = self.problem
         t0 = time.perf_counter()
         threads = _process_threads(threads)
@@ -308,8 +311,7 @@ class DesignModel:
         has_solution = res.incumbent_objective is not None
         if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded) or (
                 not has_solution and tc != TerminationCondition.maxTimeLimit):
-            text = explain_infeasible(p, solve=_explain_solver) if explain else ""
-            return infeasible_solution(p, info, text)
+            return infeasible_solution(p, info)
         if not has_solution:
             return infeasible_solution(p, info, "time limit reached before any feasible design was found",
                                        status="time_limit")
@@ -341,10 +343,6 @@ def _replica_bound_values(problem: Problem) -> np.ndarray:
     return np.where(U < 1.0, 0.5, U)
 
 
-def _explain_solver(problem: Problem) -> Solution:
-    return DesignModel(problem).solve(threads=1, explain=False)
-
-
 def solve_milp(problem: Problem, time_limit_s: float | None = None, mip_gap: float | None = None,
                threads: int | None = None) -> Solution:
     """Build the MILP of ``problem`` and solve it once. Workloads without any column make the
@@ -355,7 +353,7 @@ def solve_milp(problem: Problem, time_limit_s: float | None = None, mip_gap: flo
         check_problem(problem)
         info = {"name": "highs", "method": "milp", "wall_s": 0.0, "build_s": 0.0, "solve_s": 0.0,
                 "variables": 0, "constraints": 0, "columns": problem.n_columns}
-        return infeasible_solution(problem, info, explain_infeasible(problem, solve=_explain_solver))
+        return infeasible_solution(problem, info)
     model = DesignModel(problem)
     sol = model.solve(time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads)
     sol.solver["wall_s"] = time.perf_counter() - t0
@@ -368,20 +366,17 @@ def solve_milp(problem: Problem, time_limit_s: float | None = None, mip_gap: flo
 # before the first solve, so an epsilon-constraint sweep only changes parameters
 # ----------------------------------------------------------------------------------------------
 
-PARETO_OBJECTIVES = ("cost", "power", "tco", "demand_scale", "blast_radius")
-
-
 class ParetoModel(DesignModel):
     """A DesignModel with the rows of a bi-objective epsilon-constraint sweep (design.md section 10).
 
     >>> pm = ParetoModel(problem, "cost", "power", blast_radius_h)
-    >>> pm.set_pareto_bound("power", 2e7); pm.set_pareto_weights(1.0, 0.0); sol = pm.solve(explain=False)
+    >>> pm.set_pareto_bound("power", 2e7); pm.set_pareto_weights(1.0, 0.0); sol = pm.solve()
     """
 
     def __init__(self, problem: Problem, primary: str, secondary: str, blast_radius_h):
         for name in (primary, secondary):
-            if name not in PARETO_OBJECTIVES:
-                raise KeyError(f"pareto objective {name!r} is not one of {PARETO_OBJECTIVES}")
+            if name not in CRITERIA:
+                raise KeyError(f"pareto objective {name!r} is not one of {tuple(CRITERIA)}")
         if "demand_scale" in (primary, secondary) and problem.objective != "demand_scale":
             raise ValueError("a front with demand_scale needs a Problem built with objective 'demand_scale'")
         b = np.asarray(blast_radius_h, dtype=float)
@@ -415,8 +410,9 @@ class ParetoModel(DesignModel):
         m.blast_radius_bound = pe.Constraint(expr=m.blast_radius <= m.blast_radius_budget)
         m.demand_scale_bound = pe.Constraint(expr=m.demand_scale >= m.demand_scale_floor)
         # every criterion as a quantity to minimise (demand scale enters negated)
-        value = {"cost": m.capex_usd, "power": facility, "tco": tco, "blast_radius": m.blast_radius,
-                 "demand_scale": -m.demand_scale}
+        value = {name: criterion_value(name, capex=m.capex_usd, facility=facility, tco=tco,
+                                       demand_scale=-m.demand_scale, blast_radius=m.blast_radius)
+                 for name in (primary, secondary)}
         m.pareto_weight_primary = pe.Param(mutable=True, initialize=1.0, within=pe.Reals)
         m.pareto_weight_secondary = pe.Param(mutable=True, initialize=0.0, within=pe.Reals)
         m.objective.deactivate()
@@ -457,4 +453,4 @@ class ParetoModel(DesignModel):
         elif name == "demand_scale":
             m.demand_scale_floor.set_value(float(value))
         else:
-            raise KeyError(f"pareto objective {name!r} is not one of {PARETO_OBJECTIVES}")
+            raise KeyError(f"pareto objective {name!r} is not one of {tuple(CRITERIA)}")

@@ -1,5 +1,6 @@
-"""The optimisation problem as plain arrays: the contract between the column builder (space.py),
-the two solvers (milp.py, enumerate.py) and the results layer. No Pyomo, no physics here.
+"""The optimisation problem as plain arrays: the contract between the column builder
+(litedse.columns), the two solvers (milp, enumerate) and the results layer, and the one list of
+criteria a design is judged by. No Pyomo, no physics here.
 
 Indices: d over die designs D, s over SKUs S (each built on one die design), f over network
 fabrics F, w over workloads W, c over columns C (a column = one SKU and one parallel mapping for
@@ -13,8 +14,34 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-OBJECTIVES = {"cost": ("min", "usd"), "power": ("min", "w"), "tco": ("min", "usd"), "demand_scale": ("max", "1")}
-FAT_TREE_MAX_TIERS = 4
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A quantity a design is judged by: its sense, unit and axis label."""
+
+    name: str
+    sense: str            # "min" or "max"
+    unit: str             # unit of the solve JSON's objective.unit
+    label: str            # axis label with the unit
+
+
+# the one list of criteria; the first four are solve objectives, all five are Pareto criteria
+CRITERIA = {c.name: c for c in (
+    Criterion("cost", "min", "usd", "capital cost [USD]"),
+    Criterion("power", "min", "w", "facility power [W]"),
+    Criterion("tco", "min", "usd", "TCO [USD]"),
+    Criterion("demand_scale", "max", "1", "demand scale [-]"),
+    Criterion("blast_radius", "min", "h/yr", "blast radius [h/yr]"),
+)}
+OBJECTIVES = ("cost", "power", "tco", "demand_scale")
+MIN_OBJECTIVES = ("cost", "power", "tco")
+
+
+def criterion_value(name: str, *, capex, facility, tco, demand_scale=1.0, blast_radius=np.nan):
+    """The value of criterion ``name`` from a design's totals (scalars or arrays alike)."""
+    return {"cost": capex, "power": facility, "tco": tco, "demand_scale": demand_scale,
+            "blast_radius": blast_radius}[name]
 
 
 @dataclass(frozen=True)
@@ -79,3 +106,20 @@ class Problem:
     @property
     def n_fabrics(self) -> int:
         return len(self.fabric_names)
+
+
+def per_package_value(problem: Problem, criterion: str) -> np.ndarray:
+    """What one package of each SKU adds to a min criterion (cost, power, tco) before fabric,
+    racks and NRE: a_s, PUE p_s, or a_s + energy price x PUE p_s."""
+    p = problem
+    capex, facility = p.sku_capex_usd.astype(float), p.pue * p.sku_it_w.astype(float)
+    return criterion_value(criterion, capex=capex, facility=facility, tco=capex + p.energy_usd_per_w * facility)
+
+
+def blast_radius_per_column(problem: Problem, repair_hours: float) -> np.ndarray:
+    """b_c = g_c * failures per package-year * repair hours [h/yr]: the expected hours per year one
+    replica of column c is down (any failed package takes its replica down for the repair time).
+    The same for every replica count, so a workload's expected lost share of capacity is
+    b_c / HOURS_PER_YEAR whatever n_c is: the criterion is linear in the column choice alone."""
+    p = problem
+    return p.col_packages.astype(float) * p.sku_failures_per_year[p.col_sku].astype(float) * float(repair_hours)

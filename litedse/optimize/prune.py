@@ -1,8 +1,10 @@
-"""Exact pruning of columns, and the replica bounds both solvers share.
+"""Exact pruning of columns and SKUs, and the replica bounds both solvers share.
 
-Every rule here is proved in formulations/design.md ("Exact pruning"): it never removes all optimal
-solutions, so the pruned Problem has the same optimal objective as the unpruned one. All rules are
-vectorised numpy/pandas (sort + group scans), no Python loop per column.
+Every rule here is proved in formulations/design.md (Propositions 1-3, 3', 5, 7 and 8), which
+names the function implementing it; no rule is implemented anywhere else. None removes all
+optimal solutions (for the Pareto rules: all designs of the front), so the pruned Problem has the
+same optimum as the unpruned one. All rules are vectorised numpy/pandas (sorts and group scans),
+no Python loop per column.
 """
 
 from __future__ import annotations
@@ -12,7 +14,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from litedse.optimize.problem import FAT_TREE_MAX_TIERS, OBJECTIVES, Problem
+from litedse.optimize.designs import evaluate_designs, max_replicas, objective_of
+from litedse.optimize.problem import (MIN_OBJECTIVES, OBJECTIVES, Problem, blast_radius_per_column,
+                                      per_package_value)
+from litedse.tech import fabric
+
+# relative margin of the bound comparisons: a SKU is dropped only when its bound is worse by more
+_BOUND_TOL = 1e-9
 
 
 # ----------------------------------------------------------------------------------------------
@@ -27,22 +35,15 @@ def min_replicas(problem: Problem) -> np.ndarray:
     return np.ceil(need).astype(np.int64)
 
 
-def max_replicas(problem: Problem) -> np.ndarray:
-    """m_c as floats (inf where the Problem sets no limit)."""
-    p = problem
-    if p.col_max_replicas is None:
-        return np.full(p.n_columns, np.inf)
-    return np.asarray(p.col_max_replicas, dtype=float)
-
-
 def replica_upper_bounds(problem: Problem, budget_usd: float | None = None,
                          power_budget_w: float | None = None) -> np.ndarray:
     """U_c, a valid upper bound on n_c in every feasible solution (floats, may be inf).
 
     min objectives: min(ceil(D_w/r_c), m_c) -- at an optimum n_c never exceeds ceil(D_w/r_c)
-    (design.md, Proposition 1). demand_scale: every cost and power term is non-negative, so one
-    column's own packages may use at most the whole budget: a_s g_c n_c <= B - [charge_nre] NRE_d,
-    PUE p_s g_c n_c <= P_max, and its fabric ports at most the largest tree: q_s g_c n_c <= cap_{f,T}.
+    (design.md, Proposition 1). demand_scale (Proposition 1'): every cost and power term is
+    non-negative, so one column's own packages may use at most the whole budget:
+    a_s g_c n_c <= B - [charge_nre] NRE_d, PUE p_s g_c n_c <= P_max, and its fabric ports at most
+    the largest tree: q_s g_c n_c <= cap_{f,T}.
     """
     p = problem
     upper = max_replicas(p)
@@ -58,8 +59,7 @@ def replica_upper_bounds(problem: Problem, budget_usd: float | None = None,
         by_cost = np.where(per_cost > 0, np.floor(money / per_cost + 1e-9), np.inf)
         per_w = p.pue * p.sku_it_w[sku] * g
         by_power = np.where(per_w > 0, np.floor(power / per_w + 1e-9), np.inf)
-        f = p.sku_fabric[sku]
-        cap = 2.0 * (p.fabric_radix[f] / 2.0) ** FAT_TREE_MAX_TIERS
+        cap = fabric.tree_capacity(p.fabric_radix[p.sku_fabric[sku]], fabric.MAX_TIERS)
         per_port = p.sku_fabric_ports[sku] * g
         by_ports = np.where(per_port > 0, np.floor(cap / per_port + 1e-9), np.inf)
     bound = np.minimum.reduce([upper, by_cost, by_power, by_ports])
@@ -98,7 +98,7 @@ def check_problem(problem: Problem) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
-# column pruning
+# column pruning (Propositions 2, 3 and 3')
 # ----------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -108,10 +108,11 @@ class PruneResult:
     counts: dict               # columns: before, unusable, dominated, not_min_packages, kept
 
 
-def _dominance_survivors(groups: np.ndarray, r: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """Mask of columns not dominated within their group: c is dropped if some c' of the same group
-    has r_c' >= r_c and g_c' <= g_c (ties: the lowest index survives). Sort by (group, g asc,
-    r desc, index asc); a column survives iff its r beats every r before it in its group."""
+def dominance_survivors(groups: np.ndarray, r: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Proposition 2 on arrays: mask of columns not dominated within their group. c is dropped if
+    some c' of the same group has r_c' >= r_c and g_c' <= g_c (ties: the lowest index survives).
+    Sort by (group, g asc, r desc, index asc); a column survives iff its r beats every r before it
+    in its group."""
     idx = np.arange(len(r))
     order = np.lexsort((idx, -r, g, groups))
     r_sorted = r[order]
@@ -121,6 +122,14 @@ def _dominance_survivors(groups: np.ndarray, r: np.ndarray, g: np.ndarray) -> np
     mask = np.zeros(len(r), dtype=bool)
     mask[order] = survive_sorted
     return mask
+
+
+def _sku_workload_groups(p: Problem, cols: np.ndarray, *extra: np.ndarray) -> np.ndarray:
+    """Group index of each column in ``cols`` by (SKU, workload[, extra keys])."""
+    if not len(cols):
+        return np.zeros(0, dtype=np.int64)
+    parts = [p.col_sku[cols].astype(np.int64), p.col_workload[cols].astype(np.int64), *extra]
+    return np.unique(np.stack(parts, axis=1), axis=0, return_inverse=True)[1].ravel()
 
 
 def prune_columns(problem: Problem) -> PruneResult:
@@ -134,14 +143,12 @@ def prune_columns(problem: Problem) -> PruneResult:
     before = p.n_columns
     usable = usable_columns(p)
     cols = np.flatnonzero(usable)
-    key_parts = [p.col_sku[cols].astype(np.int64), p.col_workload[cols].astype(np.int64)]
+    extra = []
     if p.col_max_replicas is not None and p.objective == "demand_scale":
         # with replica caps, c' dominates c only if it may also have as many replicas: group by m_c
-        key_parts.append(np.unique(p.col_max_replicas[cols], return_inverse=True)[1].astype(np.int64))
-    groups = np.unique(np.stack(key_parts, axis=1), axis=0, return_inverse=True)[1].ravel() if len(cols) else np.zeros(0, dtype=np.int64)
-    r = p.col_throughput[cols].astype(float)
-    g = p.col_packages[cols].astype(float)
-    survive = _dominance_survivors(groups, r, g)
+        extra.append(np.unique(p.col_max_replicas[cols], return_inverse=True)[1].astype(np.int64))
+    groups = _sku_workload_groups(p, cols, *extra)
+    survive = dominance_survivors(groups, p.col_throughput[cols].astype(float), p.col_packages[cols].astype(float))
     dominated = int(len(cols) - survive.sum())
     cols = cols[survive]
     groups = groups[survive]
@@ -154,10 +161,24 @@ def prune_columns(problem: Problem) -> PruneResult:
         keep = np.sort(cols[order][first])
         not_min = int(len(cols) - len(keep))
         cols = keep
-    pruned = subset_columns(p, cols)
     counts = {"columns": before, "unusable": int(before - usable.sum()), "dominated": dominated,
               "not_min_packages": not_min, "kept": int(len(cols))}
-    return PruneResult(problem=pruned, kept=cols, counts=counts)
+    return PruneResult(problem=subset_columns(p, cols), kept=cols, counts=counts)
+
+
+def prune_for_blast_radius(problem: Problem) -> Problem:
+    """Proposition 3' (design.md section 10): for the min criteria together with the blast radius,
+    drop column c if a column c' of the same SKU and workload has g_c' <= g_c and
+    g_c' n*_c' <= g_c n*_c (fewer packages per replica and no more packages in all); also drop
+    columns that cannot meet demand within their replica limit."""
+    p = problem
+    cols = np.flatnonzero(usable_columns(p))
+    if not len(cols):
+        return subset_columns(p, cols)
+    groups = _sku_workload_groups(p, cols)
+    total = (p.col_packages[cols] * min_replicas(p)[cols]).astype(float)
+    keep = dominance_survivors(groups, -total, p.col_packages[cols].astype(float))
+    return subset_columns(p, cols[keep])
 
 
 def subset_columns(problem: Problem, cols: np.ndarray) -> Problem:
@@ -171,27 +192,60 @@ def subset_columns(problem: Problem, cols: np.ndarray) -> Problem:
 
 
 # ----------------------------------------------------------------------------------------------
-# SKU bound pruning (min objectives)
+# SKU bounds (Propositions 5, 7 and 8; min criteria)
 # ----------------------------------------------------------------------------------------------
 
-def _per_package_metric(p: Problem) -> np.ndarray:
-    """Objective contribution of one package of each SKU (min objectives)."""
-    return {"cost": p.sku_capex_usd, "power": p.pue * p.sku_it_w,
-            "tco": p.sku_capex_usd + p.energy_usd_per_w * p.pue * p.sku_it_w}[p.objective].astype(float)
+def criterion_per_column(problem: Problem, criterion: str, repair_hours: float | None = None) -> np.ndarray:
+    """What column c adds to a min criterion when chosen with n*_c replicas, fabric, racks and NRE
+    left out (all >= 0): mu_s g_c n*_c, or the blast radius b_c (needs ``repair_hours``)."""
+    p = problem
+    if criterion == "blast_radius":
+        return blast_radius_per_column(p, repair_hours)
+    return per_package_value(p, criterion)[p.col_sku] * p.col_packages * min_replicas(p)
+
+
+def sku_lower_bounds(problem: Problem, criterion: str, repair_hours: float | None = None) -> np.ndarray:
+    """LB_s, a lower bound on ``criterion`` over every design that uses SKU s (Proposition 5):
+    LB_s = sum_w lb_w + min_w (lb_{w,s} - lb_w) [+ NRE_d(s) for cost and tco when charged], with
+    lb_w the smallest column contribution of workload w and lb_{w,s} the same over s's columns.
+    inf for SKUs without a usable column; -inf everywhere (no bound) if some workload has none."""
+    p = replace(problem, objective="cost")          # usable_columns of a min objective
+    contrib = np.where(usable_columns(p), criterion_per_column(p, criterion, repair_hours), np.inf)
+    lb_ws = np.full((p.n_workloads, p.n_skus), np.inf)
+    np.minimum.at(lb_ws, (p.col_workload, p.col_sku), contrib)
+    lb_w = lb_ws.min(axis=1)
+    if not np.all(np.isfinite(lb_w)):
+        return np.full(p.n_skus, -np.inf)
+    lb = lb_w.sum() + np.min(lb_ws - lb_w[:, None], axis=0)
+    if p.charge_nre and criterion in ("cost", "tco"):
+        lb = lb + p.die_nre_usd[p.sku_die]
+    return lb
+
+
+def best_columns_per_sku(problem: Problem, value: np.ndarray) -> np.ndarray:
+    """(SKUs with a column for every workload, workloads): each such SKU's column of least
+    ``value`` per workload (ties: lowest index), one candidate single-SKU design per row."""
+    p = problem
+    order = np.lexsort((np.arange(p.n_columns), value, p.col_workload, p.col_sku))
+    best = np.full((p.n_skus, p.n_workloads), -1, dtype=np.int64)
+    key = p.col_sku[order] * p.n_workloads + p.col_workload[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    pick = order[first & np.isfinite(value[order])]
+    best[p.col_sku[pick], p.col_workload[pick]] = pick
+    return best[np.all(best >= 0, axis=1)]
 
 
 def single_die_incumbent(problem: Problem) -> float:
     """Objective of the best feasible design that uses one die design for every workload, each
     workload on its cheapest column of that die (inf if none is feasible). A known feasible value."""
-    from litedse.optimize.enumerate import _evaluate  # the enumerator's evaluator of complete designs
-
     p = problem
     usable = usable_columns(p)
     n_star = min_replicas(p)
-    col_metric = _per_package_metric(p)[p.col_sku] * p.col_packages * n_star
+    col_metric = criterion_per_column(p, p.objective)
     col_die = p.sku_die[p.col_sku]
     rows = []
-    for d in np.unique(col_die[usable]):
+    for d in np.unique(col_die[usable]):      # one row per die design (few), not per column
         pick = []
         for w in range(p.n_workloads):
             mine = np.flatnonzero(usable & (col_die == d) & (p.col_workload == w))
@@ -203,33 +257,61 @@ def single_die_incumbent(problem: Problem) -> float:
     if not rows:
         return np.inf
     C = np.array(rows, dtype=np.int64)
-    ev = _evaluate(p, C, n_star[C])
-    value = ev[{"cost": "capex", "power": "facility", "tco": "tco"}[p.objective]]
-    return float(np.min(np.where(ev["ok"], value, np.inf)))
+    ev = evaluate_designs(p, C, n_star[C])
+    return float(np.min(np.where(ev["ok"], objective_of(p, ev), np.inf)))
 
 
 def prune_skus(problem: Problem) -> PruneResult:
-    """Drop the columns of every SKU s whose lower bound LB_s exceeds a known feasible objective V
-    (design.md, Proposition 5). LB_s = sum_w lb_w + min_w (lb_{w,s} - lb_w) [+ PUE/NRE terms >= 0
-    omitted], lb_w = cheapest column of w in packages x per-package metric, lb_{w,s} = the same over
-    s's columns. Strict inequality keeps every SKU of the incumbent, so the optimum survives."""
+    """Proposition 5: drop the columns of every SKU s whose lower bound LB_s exceeds a known
+    feasible objective V (``single_die_incumbent``). Strict inequality keeps every SKU of the
+    incumbent, so the optimum survives."""
     p = problem
     n0 = p.n_columns
-    if p.objective == "demand_scale" or p.n_columns == 0 or p.n_workloads == 0:
+    if p.objective not in MIN_OBJECTIVES or p.n_columns == 0 or p.n_workloads == 0:
         return PruneResult(problem=p, kept=np.arange(n0), counts={"columns": n0, "skus_dropped": 0, "kept": n0})
-    usable = usable_columns(p)
     incumbent = single_die_incumbent(p)
-    col_metric = np.where(usable, _per_package_metric(p)[p.col_sku] * p.col_packages * min_replicas(p), np.inf)
-    lb_ws = np.full((p.n_workloads, p.n_skus), np.inf)
-    np.minimum.at(lb_ws, (p.col_workload, p.col_sku), col_metric)
-    lb_w = lb_ws.min(axis=1)
-    if not np.all(np.isfinite(lb_w)):
-        return PruneResult(problem=p, kept=np.arange(n0), counts={"columns": n0, "skus_dropped": 0, "kept": n0})
-    lb_s = lb_w.sum() + np.min(lb_ws - lb_w[:, None], axis=0)
-    if p.charge_nre and p.objective in ("cost", "tco"):
-        lb_s = lb_s + p.die_nre_usd[p.sku_die]
+    lb_s = sku_lower_bounds(p, p.objective)
     drop = lb_s > incumbent * (1.0 + 1e-12)
     cols = np.flatnonzero(~drop[p.col_sku])
     return PruneResult(problem=subset_columns(p, cols), kept=cols,
                        counts={"columns": n0, "skus_dropped": int(np.sum(drop & np.isfinite(lb_s))),
                                "kept": int(len(cols)), "incumbent": incumbent})
+
+
+def incumbent_prune(problem: Problem, x: str, y: str, repair_hours: float) -> np.ndarray:
+    """Proposition 8: columns to keep for a front of min criteria (x, y). A SKU is dropped when
+    some feasible single-SKU design V (every workload on the SKU's best column for x, or for y,
+    evaluated exactly) is strictly better on both criteria than the SKU's lower bounds."""
+    p = replace(problem, objective="cost")
+    if p.n_columns == 0 or p.n_workloads == 0:
+        return np.arange(p.n_columns)
+    usable = usable_columns(p)
+    C = np.concatenate([best_columns_per_sku(p, np.where(usable, criterion_per_column(p, c, repair_hours), np.inf))
+                        for c in (x, y)], axis=0)
+    if not len(C):
+        return np.arange(p.n_columns)
+    ev = evaluate_designs(p, C, min_replicas(p)[C])
+    br = blast_radius_per_column(p, repair_hours)[C].sum(axis=1)
+    value = {c: (br if c == "blast_radius" else objective_of(replace(p, objective=c), ev)) for c in (x, y)}
+    vx, vy = value[x][ev["ok"]], value[y][ev["ok"]]
+    if not len(vx):
+        return np.arange(p.n_columns)
+    lbx, lby = sku_lower_bounds(p, x, repair_hours), sku_lower_bounds(p, y, repair_hours)
+    # for each SKU: the smallest y among incumbents with x < LB^x_s (prefix minimum over sorted x)
+    o = np.argsort(vx, kind="stable")
+    xs, ymin = vx[o], np.minimum.accumulate(vy[o])
+    k = np.searchsorted(xs, lbx * (1 - _BOUND_TOL) - _BOUND_TOL, side="left")
+    best_y = np.where(k > 0, ymin[np.maximum(k - 1, 0)], np.inf)
+    drop = best_y < lby * (1 - _BOUND_TOL) - _BOUND_TOL
+    return np.flatnonzero(~drop[p.col_sku])
+
+
+def front_ends_prune(problem: Problem, x: str, y: str, x_end: float, y_end: float,
+                     repair_hours: float) -> np.ndarray:
+    """Proposition 7: columns to keep once the two ends of a front of min criteria are known.
+    Every non-dominated design has x <= ``x_end`` (x of lex(y, x)) and y <= ``y_end`` (y of
+    lex(x, y)), so SKUs whose lower bound exceeds either end cannot appear on the front."""
+    p = problem
+    lbx, lby = sku_lower_bounds(p, x, repair_hours), sku_lower_bounds(p, y, repair_hours)
+    drop = (lbx > x_end * (1 + _BOUND_TOL) + _BOUND_TOL) | (lby > y_end * (1 + _BOUND_TOL) + _BOUND_TOL)
+    return np.flatnonzero(~drop[p.col_sku])

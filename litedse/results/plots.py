@@ -1,11 +1,13 @@
-"""Figures of the results layer, drawn from data frames with matplotlib's Agg backend (no display).
-Each function writes PNG or SVG by the file suffix and returns the path; ``figure_bytes`` gives
-the encoded image for embedding.
+"""Every figure litedse draws, from data frames, with matplotlib's Agg backend (no display): the
+report's breakdowns, Pareto fronts and die-area curve, and the study report's ratio and winner
+maps. The only module that imports matplotlib. ``save_figure`` writes PNG or SVG by the file
+suffix, ``save_both`` writes both, ``figure_bytes`` gives the encoded image for embedding.
 """
 
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 
 import matplotlib
@@ -14,6 +16,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.colors import ListedColormap  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
+
+from litedse.optimize.problem import CRITERIA  # noqa: E402
 
 FORMATS = ("png", "svg")
 # reproducible files: no timestamp in SVG metadata, fixed salt for SVG element ids
@@ -22,8 +29,6 @@ _METADATA = {"svg": {"Date": None}, "png": {}}
 DPI = 110
 CLASS_COLORS = {"lite": "#1b9e77", "monolithic": "#d95f02", "free": "#7570b3"}
 _OTHER_COLORS = ["#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
-LABELS = {"cost": "capital cost [USD]", "power": "facility power [W]", "tco": "TCO [USD]",
-          "demand_scale": "demand scale [-]", "blast_radius": "blast radius [h/yr]"}
 
 
 def class_color(name: str, order: list[str]) -> str:
@@ -33,7 +38,7 @@ def class_color(name: str, order: list[str]) -> str:
     return _OTHER_COLORS[others.index(name) % len(_OTHER_COLORS)] if name in others else "#333333"
 
 
-def _save(fig, path) -> Path:
+def save_figure(fig, path) -> Path:
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
     if fmt not in FORMATS:
@@ -64,8 +69,8 @@ def pareto_figure(frame: pd.DataFrame, x: str, y: str, title: str = ""):
         if "die_area_mm2" in sub.columns:
             for xv, yv, a in zip(sub[x], sub[y], sub["die_area_mm2"]):
                 ax.annotate(f"{a:g}", (xv, yv), textcoords="offset points", xytext=(4, 4), fontsize=7)
-    ax.set_xlabel(LABELS.get(x, x))
-    ax.set_ylabel(LABELS.get(y, y))
+    ax.set_xlabel(CRITERIA[x].label if x in CRITERIA else x)
+    ax.set_ylabel(CRITERIA[y].label if y in CRITERIA else y)
     ax.set_title(title or f"Pareto fronts: {x} vs {y} (labels: die area mm$^2$)")
     ax.grid(True, alpha=0.3)
     if order:
@@ -74,7 +79,7 @@ def pareto_figure(frame: pd.DataFrame, x: str, y: str, title: str = ""):
 
 
 def plot_pareto(frame: pd.DataFrame, x: str, y: str, path, title: str = "") -> Path:
-    return _save(pareto_figure(frame, x, y, title), path)
+    return save_figure(pareto_figure(frame, x, y, title), path)
 
 
 def breakdown_figure(parts: pd.DataFrame, unit: str, title: str):
@@ -96,10 +101,6 @@ def breakdown_figure(parts: pd.DataFrame, unit: str, title: str):
     ax.grid(True, axis="y", alpha=0.3)
     ax.legend(fontsize=8, bbox_to_anchor=(1.02, 1.0), loc="upper left")
     return fig
-
-
-def plot_breakdown(parts: pd.DataFrame, unit: str, title: str, path) -> Path:
-    return _save(breakdown_figure(parts, unit, title), path)
 
 
 def die_area_figure(curve: pd.DataFrame, lite_max_mm2: float | None, mono_min_mm2: float | None,
@@ -132,5 +133,112 @@ def die_area_figure(curve: pd.DataFrame, lite_max_mm2: float | None, mono_min_mm
     return fig
 
 
-def plot_die_area(curve: pd.DataFrame, path, lite_max_mm2=None, mono_min_mm2=None) -> Path:
-    return _save(die_area_figure(curve, lite_max_mm2, mono_min_mm2), path)
+def save_both(fig, stem) -> dict[str, Path]:
+    """Write ``fig`` as ``<stem>.png`` and ``<stem>.svg``; {"png": path, "svg": path}."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for fmt in FORMATS:
+        out[fmt] = stem.with_name(f"{stem.name}.{fmt}")
+        fig.savefig(out[fmt], format=fmt, dpi=DPI, bbox_inches="tight", metadata=_METADATA[fmt])
+    plt.close(fig)
+    return out
+
+
+# ---- study figures ---------------------------------------------------------------------------------
+MAX_LINES = 12         # more combinations of the other parameters than this: scatter + median
+MAX_PANELS = 9
+
+
+def _short(name: str) -> str:
+    """The last segment of a key path: an axis label or legend name."""
+    return name.split(".")[-1]
+
+
+def _tick(value) -> str:
+    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
+
+
+def _log_scale(values: pd.Series) -> bool:
+    v = pd.to_numeric(values, errors="coerce").dropna()
+    return len(v) > 1 and (v > 0).all() and v.max() / v.min() >= 10
+
+
+def ratio_figure(ratios: pd.DataFrame, param: str, others: list[str], classes: tuple[str, str]):
+    """Class ratio of capex and of facility power (columns ``cost_ratio``, ``power_ratio``)
+    against swept parameter ``param``: one line per combination of the ``others`` (a scatter and
+    the median beyond MAX_LINES combinations). Column names are key paths (axis labels)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharex=True)
+    data = ratios
+    combos = data.groupby(others, dropna=False, sort=True) if others else [((), data)]
+    n_combos = len(combos) if others else 1
+    numeric_x = pd.api.types.is_numeric_dtype(data[param])
+    for ax, col, title in ((axes[0], "cost_ratio", "capex"), (axes[1], "power_ratio", "facility power")):
+        if n_combos <= MAX_LINES:
+            for values, part in combos:
+                values = values if isinstance(values, tuple) else (values,)
+                label = ", ".join(f"{_short(o)}={_tick(v)}" for o, v in zip(others, values)) or None
+                part = part.sort_values(param)
+                ax.plot(part[param], part[col], marker="o", ms=4, lw=1.2, label=label)
+        else:
+            ax.scatter(data[param], data[col], s=12, alpha=0.5, label="points")
+            med = data.groupby(param)[col].median()
+            ax.plot(med.index, med.values, color="black", lw=2, label="median")
+        ax.axhline(1.0, color="grey", lw=0.8, ls="--")
+        ax.set_title(f"{classes[0]} / {classes[1]}: {title}")
+        ax.set_xlabel(param)
+        ax.set_ylabel("ratio (< 1: Lite better)")
+        if numeric_x and _log_scale(data[param]):
+            ax.set_xscale("log")
+            ticks = sorted(data[param].dropna().unique())
+            ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.grid(True, alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    if labels and any(labels):
+        fig.legend(handles, labels, loc="center left", fontsize=8, bbox_to_anchor=(1.0, 0.5), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def winner_figure(frame: pd.DataFrame, a: str, b: str, others: list[str]):
+    """Categorical map of the winning class (column ``winner``) over swept parameters a (x) and
+    b (y), one panel per combination of the ``others`` (at most MAX_PANELS); cells carry the
+    capex ratio where ``cost_ratio`` is given. Column names are key paths."""
+    classes = sorted(frame["winner"].dropna().unique())
+    xs = sorted(frame[a].dropna().unique(), key=lambda v: (isinstance(v, str), v))
+    ys = sorted(frame[b].dropna().unique(), key=lambda v: (isinstance(v, str), v))
+    groups = list(frame.groupby(others, dropna=False, sort=True)) if others else [((), frame)]
+    groups = groups[:MAX_PANELS]
+    ncol = min(3, len(groups))
+    nrow = math.ceil(len(groups) / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.6 * nrow), squeeze=False)
+    palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+    cmap = ListedColormap(["#eeeeee"] + palette[: max(1, len(classes))])
+    for ax, (values, part) in zip(axes.flat, groups):
+        grid = np.zeros((len(ys), len(xs)))
+        for _, r in part.iterrows():
+            if pd.isna(r["winner"]):
+                continue
+            grid[ys.index(r[b]), xs.index(r[a])] = classes.index(r["winner"]) + 1
+        ax.imshow(grid, cmap=cmap, vmin=0, vmax=len(classes), origin="lower", aspect="auto")
+        if "cost_ratio" in part.columns:
+            for _, r in part.iterrows():
+                if pd.notna(r["cost_ratio"]):
+                    ax.text(xs.index(r[a]), ys.index(r[b]), f"{r['cost_ratio']:.2f}", ha="center", va="center",
+                            fontsize=8, color="white")
+        ax.set_xticks(range(len(xs)), [_tick(v) for v in xs], fontsize=8)
+        ax.set_yticks(range(len(ys)), [_tick(v) for v in ys], fontsize=8)
+        ax.set_xlabel(_short(a))
+        ax.set_ylabel(_short(b))
+        values = values if isinstance(values, tuple) else (values,)
+        if others:
+            ax.set_title(", ".join(f"{_short(o)}={v}" for o, v in zip(others, values)), fontsize=9)
+    for ax in list(axes.flat)[len(groups):]:
+        ax.axis("off")
+    fig.legend(handles=[Patch(color=palette[i], label=c) for i, c in enumerate(classes)] +
+               [Patch(color="#eeeeee", label="no solution")], loc="upper center", ncol=len(classes) + 1,
+               bbox_to_anchor=(0.5, 1.04))
+    note = " (numbers: lite / monolithic capex ratio)" if "cost_ratio" in frame.columns else ""
+    fig.suptitle("best class by objective" + note, y=1.09)
+    return fig

@@ -18,12 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from litedse.results import plots
-from litedse.results.compare import METRICS
+from litedse.inputs.instance import Instance
 from litedse.jsonable import jsonable
+from litedse.results import plots
+from litedse.results.compare import Comparison, compare_instance
+from litedse.results.fronts import fronts_table, pareto_instance
+from litedse.results.metrics import METRICS, design_text
+from litedse.results.tables import format_number, html_table, markdown_table
+from litedse.solve import solve_instance
 
 FIGURES = ("cost_breakdown", "power_breakdown", "pareto", "die_area")
 
@@ -63,7 +67,7 @@ def _flatten(values: Any, sources: Any, prefix: str = "") -> list[dict[str, Any]
     return rows
 
 
-def assumption_table(inst, classes: dict | None = None) -> pd.DataFrame:
+def assumption_table(inst: Instance, classes: dict | None = None) -> pd.DataFrame:
     """Every technology and performance value of the instance with its source, and every class
     filter with its source."""
     rows = [{"section": "technology", **r} for r in _flatten(inst.technology, inst.technology_sources)]
@@ -100,11 +104,9 @@ def design_card(cr) -> dict[str, Any]:
     return card
 
 
-def die_area_curve(inst, objective: str | None = None, threads: int | None = None) -> pd.DataFrame:
+def die_area_curve(inst: Instance, objective: str | None = None, threads: int | None = None) -> pd.DataFrame:
     """Optimal capex (or the instance objective) per unit of throughput with the die area fixed at
     each grid value of the instance, everything else free."""
-    from litedse.solve import solve_instance
-
     rows = []
     for area in inst.design_space.die_area_mm2:
         res = solve_instance(inst, design_space={"die_area_mm2": [area]}, objective=objective, threads=threads)
@@ -114,20 +116,16 @@ def die_area_curve(inst, objective: str | None = None, threads: int | None = Non
             t = p.sku_table.iloc[int(p.col_sku[s.column[0]])]
             rows.append({"die_area_mm2": float(area), "value": float(s.capex_usd) / thr, "capex_usd": float(s.capex_usd),
                          "facility_power_w": float(s.facility_power_w), "throughput": thr,
-                         "design": f"{int(t['dies_per_package'])}x{float(t['die_area_mm2']):g}, {int(t['hbm_stacks'])} HBM, "
-                                   f"{int(t['links'])} links, {t['interconnect']}", "status": s.status})
+                         "design": design_text(t), "status": s.status})
         else:
             rows.append({"die_area_mm2": float(area), "value": math.nan, "capex_usd": math.nan,
                          "facility_power_w": math.nan, "throughput": math.nan, "design": "", "status": s.status})
     return pd.DataFrame(rows)
 
 
-def report_data(inst, classes: list[str] | None = None, *, pareto_axes: tuple[str, str] = ("cost", "power"),
+def report_data(inst: Instance, classes: list[str] | None = None, *, pareto_axes: tuple[str, str] = ("cost", "power"),
                 pareto_points: int | None = None, pareto_classes: list[str] | None = None, die_curve: bool = True,
                 threads: int | None = None) -> ReportData:
-    from litedse.results.compare import compare_instance
-    from litedse.optimize.pareto import front_frame, pareto_instance
-
     t0 = time.perf_counter()
     comp = compare_instance(inst, classes, threads=threads)
     t_compare = time.perf_counter() - t0
@@ -142,7 +140,7 @@ def report_data(inst, classes: list[str] | None = None, *, pareto_axes: tuple[st
     if pareto_axes:
         front_classes = [n for n in (pareto_classes or names) if n in comp.classes and comp.classes[n].feasible]
         fronts = pareto_instance(inst, *pareto_axes, classes=front_classes, points=pareto_points, threads=threads)
-        fronts_df = front_frame({n: f for n, (f, _) in fronts.items()}, {n: p for n, (_, p) in fronts.items()})
+        fronts_df = fronts_table(fronts)
     t_pareto = time.perf_counter() - t1
     curve = die_area_curve(inst, threads=threads) if die_curve else None
     cls = {n: comp.classes[n].cls for n in names}
@@ -164,7 +162,7 @@ def _bound(cls, axis, fn):
     return float(fn(cls.design_space[axis]))
 
 
-def verdict(comp) -> list[str]:
+def verdict(comp: Comparison) -> list[str]:
     """Plain sentences: which class is cheapest, and the lite/monolithic ratios that matter."""
     out = []
     feas = {n: cr for n, cr in comp.classes.items() if cr.feasible}
@@ -174,15 +172,15 @@ def verdict(comp) -> list[str]:
     sense = -1 if obj["name"] == "demand_scale" else 1
     best = min(feas, key=lambda n: sense * feas[n].metrics["objective"])
     out.append(f"Best {obj['name']}: {best} ({feas[best].metrics['design']}), {obj['name']} = "
-               f"{_fmt(feas[best].metrics['objective'])} {obj['unit']}.")
+               f"{format_number(feas[best].metrics['objective'])} {obj['unit']}.")
     r = comp.ratios()
     for n in feas:
         if n == comp.baseline or comp.baseline not in feas:
             continue
         rr = r[n]
-        out.append(f"{n} / {comp.baseline}: capex x{_fmt(rr['capex_usd'])}, facility power x{_fmt(rr['facility_power_w'])}, "
-                   f"TCO x{_fmt(rr['tco_usd'])}, packages x{_fmt(rr['packages'])}, logic silicon x{_fmt(rr['silicon_area_mm2'])}, "
-                   f"expected capacity lost x{_fmt(rr['expected_capacity_lost'])}.")
+        out.append(f"{n} / {comp.baseline}: capex x{format_number(rr['capex_usd'])}, facility power x{format_number(rr['facility_power_w'])}, "
+                   f"TCO x{format_number(rr['tco_usd'])}, packages x{format_number(rr['packages'])}, logic silicon x{format_number(rr['silicon_area_mm2'])}, "
+                   f"expected capacity lost x{format_number(rr['expected_capacity_lost'])}.")
     for n, cr in comp.classes.items():
         if not cr.feasible:
             out.append(f"{n}: infeasible ({(cr.doc.get('explanation') or '').splitlines()[0] if cr.doc.get('explanation') else ''}).")
@@ -193,55 +191,11 @@ def verdict(comp) -> list[str]:
 # rendering
 # ----------------------------------------------------------------------------------------------
 
-def _fmt(v) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, (bool, np.bool_)):
-        return str(bool(v))
-    if isinstance(v, (int, np.integer)):
-        return f"{int(v):,}"
-    if isinstance(v, (float, np.floating)):
-        v = float(v)
-        if not math.isfinite(v):
-            return "-"
-        if v == 0:
-            return "0"
-        if abs(v) >= 1e4:
-            return f"{v:,.0f}"
-        return f"{v:.4g}"
-    return str(v)
-
-
 def _frame_records(df: pd.DataFrame | None, index_name: str | None = None) -> list[dict] | None:
     if df is None:
         return None
     d = df.reset_index().rename(columns={"index": index_name}) if index_name else df
     return jsonable(d.to_dict(orient="records"))
-
-
-def _html_table(df: pd.DataFrame, table_id: str, index_label: str | None = None) -> str:
-    """HTML table; every cell carries its exact value in data-value (tests compare it to the JSON)."""
-    cols = list(df.columns)
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in ([index_label] if index_label else []) + cols)
-    body = []
-    for idx, row in df.iterrows():
-        cells = [f"<th>{html.escape(str(idx))}</th>"] if index_label else []
-        for c in cols:
-            v = jsonable(row[c])
-            cells.append(f"<td data-col=\"{html.escape(str(c))}\" data-value=\"{html.escape(json.dumps(v))}\">"
-                         f"{html.escape(_fmt(v))}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f"<table id=\"{table_id}\"><thead><tr>{head}</tr></thead><tbody>" + "".join(body)
-            + "</tbody></table>")
-
-
-def _md_table(df: pd.DataFrame, index_label: str | None = None) -> str:
-    cols = ([index_label] if index_label else []) + [str(c) for c in df.columns]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for idx, row in df.iterrows():
-        cells = ([str(idx)] if index_label else []) + [_fmt(jsonable(row[c])).replace("|", "\\|") for c in df.columns]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 def _figures(data: ReportData) -> dict[str, Any]:
@@ -307,11 +261,11 @@ def write_report(data: ReportData, out_dir) -> dict[str, Path]:
     if data.meta.get("description"):
         parts.append(f"<p>{html.escape(str(data.meta['description']))}</p>")
     parts.append("<h2>Verdict</h2><ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in data.summary) + "</ul>")
-    parts.append("<h2>Comparison</h2>" + _html_table(labelled(comparison), "comparison", "metric"))
-    parts.append(f"<h2>Ratios to {html.escape(data.baseline)}</h2>" + _html_table(labelled(ratios), "ratios", "metric"))
+    parts.append("<h2>Comparison</h2>" + html_table(labelled(comparison), "comparison", "metric"))
+    parts.append(f"<h2>Ratios to {html.escape(data.baseline)}</h2>" + html_table(labelled(ratios), "ratios", "metric"))
     parts.append("<h2>Design cards</h2>")
     for name, card in data.cards.items():
-        parts.append(f"<h3>{html.escape(name)}</h3>" + _html_table(pd.DataFrame({"value": card}), f"card-{name}", "field"))
+        parts.append(f"<h3>{html.escape(name)}</h3>" + html_table(pd.DataFrame({"value": card}), f"card-{name}", "field"))
     captions = {"cost_breakdown": "Capital cost by component", "power_breakdown": "Facility power by component",
                 "pareto": "Pareto fronts ({} vs {})".format(*data.pareto_axes),
                 "die_area": "Die-area curve: optimal capex per unit throughput with the die area fixed"}
@@ -321,10 +275,10 @@ def write_report(data: ReportData, out_dir) -> dict[str, Path]:
             parts.append(f"<h2>{captions[name]}</h2><figure id=\"fig-{name}\"><img alt=\"{name}\" "
                          f"src=\"data:image/png;base64,{b64}\"><figcaption>{captions[name]}</figcaption></figure>")
             if name == "pareto":
-                parts.append(_html_table(data.pareto, "pareto"))
+                parts.append(html_table(data.pareto, "pareto"))
             if name == "die_area":
-                parts.append(_html_table(data.die_curve, "die_area_curve"))
-    parts.append("<h2>Assumptions and sources</h2>" + _html_table(data.assumptions, "assumptions"))
+                parts.append(html_table(data.die_curve, "die_area_curve"))
+    parts.append("<h2>Assumptions and sources</h2>" + html_table(data.assumptions, "assumptions"))
     parts.append("</body></html>")
     (out / "index.html").write_text("\n".join(parts))
     paths["html"] = out / "index.html"
@@ -334,19 +288,19 @@ def write_report(data: ReportData, out_dir) -> dict[str, Path]:
     if data.meta.get("description"):
         md += [str(data.meta["description"]), ""]
     md += ["## Verdict", ""] + [f"- {s}" for s in data.summary] + [""]
-    md += ["## Comparison", "", _md_table(labelled(comparison), "metric"), ""]
-    md += [f"## Ratios to {data.baseline}", "", _md_table(labelled(ratios), "metric"), ""]
+    md += ["## Comparison", "", markdown_table(labelled(comparison), "metric"), ""]
+    md += [f"## Ratios to {data.baseline}", "", markdown_table(labelled(ratios), "metric"), ""]
     md += ["## Design cards", ""]
     for name, card in data.cards.items():
-        md += [f"### {name}", "", _md_table(pd.DataFrame({"value": card}), "field"), ""]
+        md += [f"### {name}", "", markdown_table(pd.DataFrame({"value": card}), "field"), ""]
     for name in FIGURES:
         if name in png:
             md += [f"## {captions[name]}", "", f"![{name}](figures/{name}.png)", ""]
             if name == "pareto":
-                md += [_md_table(data.pareto), ""]
+                md += [markdown_table(data.pareto), ""]
             if name == "die_area":
-                md += [_md_table(data.die_curve), ""]
-    md += ["## Assumptions and sources", "", _md_table(data.assumptions), ""]
+                md += [markdown_table(data.die_curve), ""]
+    md += ["## Assumptions and sources", "", markdown_table(data.assumptions), ""]
     (out / "report.md").write_text("\n".join(md))
     paths["markdown"] = out / "report.md"
     return paths

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from litedse.units import HOURS_PER_YEAR
+
 
 def failures_per_year(logic_area_mm2, hbm_stacks, links, base_failures_per_year,
                       logic_failures_per_year_per_cm2, hbm_failures_per_year, link_failures_per_year):
@@ -18,6 +20,5 @@ def failures_per_year(logic_area_mm2, hbm_stacks, links, base_failures_per_year,
 def replica_availability(packages_per_replica, failures_per_year_, repair_hours):
     """Expected fraction of time a replica of ``packages_per_replica`` packages is up, when any
     package failure takes the whole replica down for ``repair_hours``: 1 / (1 + lambda_rep * MTTR)."""
-    hours_per_year = 365.0 * 24.0
-    downtime = np.asarray(packages_per_replica) * np.asarray(failures_per_year_) * repair_hours / hours_per_year
+    downtime = np.asarray(packages_per_replica) * np.asarray(failures_per_year_) * repair_hours / HOURS_PER_YEAR
     return 1.0 / (1.0 + downtime)

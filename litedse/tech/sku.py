@@ -20,7 +20,7 @@ from litedse.errors import InputError
 from litedse.tech import package as pkg
 from litedse.tech import power, reliability, silicon
 
-REQUIRED = ("die_area_mm2", "dies_per_package", "hbm_stacks", "hbm", "links", "interconnect", "clock")
+DESIGN_AXES = ("die_area_mm2", "dies_per_package", "hbm_stacks", "hbm", "links", "interconnect", "clock")
 
 # Bits of ``infeasible_mask``, in the order their reasons are reported.
 REASONS = (
@@ -57,7 +57,7 @@ def _get(design: dict, key: str, default, n: int) -> np.ndarray:
 
 
 def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) -> dict[str, np.ndarray]:
-    """Evaluate SKUs. ``design`` maps the REQUIRED keys (and optional per-SKU overrides ``node``,
+    """Evaluate SKUs. ``design`` maps the DESIGN_AXES keys (and optional per-SKU overrides ``node``,
     ``package``, ``cooling``, ``units_per_die``, ``spare_units``, ``hbm_sites``,
     ``hbm_purchased_stacks``, ``hbm_bandwidth_gb_s_per_stack``, ``hbm_capacity_gb_per_stack``,
     ``link_bandwidth_gb_s``, ``scaleout_gbps``, ``die_aspect_ratio``) to scalars or equal-length arrays.
@@ -65,7 +65,7 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     """
     if tech is None:
         tech = presets.technology()[0]
-    missing = [k for k in REQUIRED if k not in design]
+    missing = [k for k in DESIGN_AXES if k not in design]
     if missing:
         raise InputError(f"SKU design lacks {', '.join(missing)}")
     n = max(np.size(design[k]) for k in design)
@@ -274,9 +274,9 @@ OPTION_DEFAULTS = {"dies_per_package": 1, "hbm_stacks": 4, "hbm": "hbm3e-12hi", 
 
 
 def design_from_options(name: str | None, options: dict[str, Any]) -> dict[str, Any]:
-    """The validated design dict of catalog SKU ``name`` or of design ``options`` (REQUIRED keys,
+    """The validated design dict of catalog SKU ``name`` or of design ``options`` (DESIGN_AXES keys,
     None = not given; OPTION_DEFAULTS fill the rest), never both."""
-    given = {k: v for k, v in options.items() if k in REQUIRED and v is not None}
+    given = {k: v for k, v in options.items() if k in DESIGN_AXES and v is not None}
     if name and given:
         raise InputError("give a catalog name or design parameters, not both", key="sku", value=name)
     if name:

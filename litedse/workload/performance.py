@@ -17,13 +17,13 @@ from collections.abc import Mapping
 import numpy as np
 
 from litedse.errors import InputError
+from litedse.tech.reliability import replica_availability
+from litedse.units import HOURS_PER_YEAR, SECONDS_PER_DAY, SECONDS_PER_HOUR
 from litedse.workload import comm, inference, training
 from litedse.workload.models import ModelArch
 from litedse.workload.spec import WorkloadSpec
 
 MAPPING_KEYS = ("tp", "pp", "dp", "ep", "batch", "microbatch")
-HOURS_PER_YEAR = 8760.0
-SECONDS_PER_DAY = 86400.0
 # largest replica the default mapping sets consider [packages] (assumption: 4,096 covers every
 # shipped workload; Llama 3 405B trained on 16,384 GPUs would need a larger value)
 MAX_PACKAGES_PER_REPLICA = 4096
@@ -150,18 +150,11 @@ def _lengths(workload: WorkloadSpec) -> tuple[int, int]:
     return int(prompt), int(out or 1)
 
 
-def _replica_availability(sku, packages, perf):
-    """Alternating renewal: a replica is up MTBF / (MTBF + MTTR) of the time; any package failure
-    takes the whole replica down for the repair time."""
-    rate_per_h = np.asarray(sku["failures_per_year"], dtype=float) * packages / HOURS_PER_YEAR
-    return 1.0 / (1.0 + rate_per_h * perf["reliability"]["repair_hours"])
-
-
 def _training_goodput(sku, packages, perf):
     """Young/Daly: checkpoint every tau = sqrt(2 delta M); lost fraction delta/tau for writing plus
     (tau/2 + restart)/M for the work redone and the restart after each failure."""
     rel = perf["reliability"]
-    rate_per_s = np.asarray(sku["failures_per_year"], dtype=float) * packages / (HOURS_PER_YEAR * 3600.0)
+    rate_per_s = np.asarray(sku["failures_per_year"], dtype=float) * packages / (HOURS_PER_YEAR * SECONDS_PER_HOUR)
     mtbf = 1.0 / np.maximum(rate_per_s, 1e-30)
     delta, restart = rel["checkpoint_write_minutes"] * 60.0, rel["restart_minutes"] * 60.0
     tau = np.sqrt(2.0 * delta * mtbf)
@@ -192,7 +185,8 @@ def evaluate_columns(sku: Mapping[str, np.ndarray], mapping: Mapping[str, np.nda
         availability = _training_goodput(sku, packages, perf)
     else:
         out, mem, packages = _inference(hw, m, workload, model, perf, precision, n)
-        availability = _replica_availability(sku, packages, perf)
+        availability = replica_availability(packages, np.asarray(sku["failures_per_year"], dtype=float),
+                                            perf["reliability"]["repair_hours"])
         out.update(iteration_s=nan, mfu=nan, achieved_tflops_per_package=nan)   # t_dp_s: zero, below
     mem_gb = mem / 1e9 + reserve
     over = mem_gb - cap

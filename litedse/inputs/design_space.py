@@ -1,0 +1,99 @@
+"""The design-space axes of an instance: the range notation of instance files expanded to explicit
+value lists, and an instance's axes with a design class's or a sweep's overrides applied.
+
+In a file a numeric axis is a scalar, a list of values, ``{start, stop, step}`` (stop inclusive),
+``{values = [...]}`` or a short list: ``die_area_mm2`` and ``links`` read three numbers as start,
+stop, step; ``hbm_stacks`` and ``dies_per_package`` read two numbers as an inclusive integer range
+and three as start, stop, step. ``clock`` is always a list of values.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from litedse.errors import InputError
+from litedse.tech.sku import DESIGN_AXES as AXES
+
+_RANGE3 = {"die_area_mm2", "links", "hbm_stacks", "dies_per_package"}
+_RANGE2 = {"hbm_stacks", "dies_per_package"}
+_INTEGER_AXES = {"hbm_stacks", "dies_per_package", "links"}
+
+
+def arange(start: float, stop: float, step: float) -> list[float]:
+    n = int(math.floor((stop - start) / step + 1e-9)) + 1
+    return [round(start + i * step, 9) for i in range(n)]
+
+
+def expand_design_space(ds: Any, prefix: str, source: str) -> dict[str, Any]:
+    if not isinstance(ds, dict):
+        raise InputError("must be a table", file=source, key=prefix, value=ds)
+    out = dict(ds)
+    for key, value in ds.items():
+        if key not in AXES:
+            continue
+        where = f"{prefix}.{key}"
+        explicit = False
+        if isinstance(value, dict):
+            extra = set(value) - {"start", "stop", "step", "values"}
+            if extra:
+                raise InputError(f"unknown key {sorted(extra)[0]!r}", file=source, key=where,
+                                 expected="start, stop, step or values")
+            if "values" in value:
+                value, explicit = value["values"], True
+            else:
+                if not {"start", "stop"} <= set(value):
+                    raise InputError("range needs start and stop", file=source, key=where, value=value)
+                value = [value["start"], value["stop"], value.get("step", 1)]
+                out[key] = _range(value, where, source)
+                continue
+        if not isinstance(value, list):
+            value = [value]
+        if explicit:
+            out[key] = value
+        elif key in _RANGE2 and len(value) == 2 and all(is_int(v) for v in value):
+            out[key] = _range([value[0], value[1], 1], where, source)
+        elif key in _RANGE3 and len(value) == 3 and all(is_number(v) for v in value):
+            out[key] = _range(value, where, source)
+        else:
+            out[key] = value
+        if key in _INTEGER_AXES:
+            for v in out[key]:
+                if not is_int(v) or v < 0:
+                    raise InputError("bad value", file=source, key=where, value=v, expected="integers >= 0")
+        if not out[key]:
+            raise InputError("empty axis", file=source, key=where, expected="at least one value")
+    return out
+
+
+def is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def is_int(v) -> bool:
+    return is_number(v) and float(v) == int(v)
+
+
+def _range(value: list, where: str, source: str) -> list:
+    start, stop, step = value
+    if not all(is_number(v) for v in value) or step <= 0 or stop < start:
+        raise InputError("bad range", file=source, key=where, value=list(value),
+                         expected="[start, stop, step] with start <= stop and step > 0")
+    if all(is_int(v) for v in value):
+        return list(range(int(start), int(stop) + 1, int(step)))
+    return arange(float(start), float(stop), float(step))
+
+
+def design_axes(axes: dict[str, list], overrides: dict[str, Any] | None = None,
+                source: str | None = None) -> dict[str, list]:
+    """``axes`` (an instance's design-space axes) with ``overrides`` (range notation allowed) applied.
+    Keys of a design class that are not axes (``max_designs``, ``description``, ``sku``) pass."""
+    axes = dict(axes)
+    if overrides:
+        unknown = set(overrides) - set(AXES) - {"max_designs", "description", "sku"}
+        if unknown:
+            raise InputError(f"unknown design-space axis {sorted(unknown)[0]!r}", expected="one of " + ", ".join(AXES))
+        expanded = expand_design_space({k: v for k, v in overrides.items() if k in AXES},
+                                       "design_space", source or "<instance>")
+        axes.update({k: (v if isinstance(v, list) else [v]) for k, v in expanded.items()})
+    return axes

@@ -1,0 +1,90 @@
+"""The versioned JSON documents litedse prints: ``solve`` (README "Solve JSON schema") and the
+Pareto front of one class. Documents hold plain JSON-able values only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from litedse.jsonable import jsonable
+from litedse.optimize.pareto import ParetoFront
+from litedse.optimize.problem import CRITERIA
+from litedse.solve import SolveResult
+from litedse.tech.sku import DESIGN_AXES
+from litedse.workload.performance import MAPPING_KEYS
+
+SOLVE_SCHEMA_VERSION = 1
+PARETO_SCHEMA_VERSION = 1
+# scalar figures of a SKU card that the solve document carries per design, after the axes
+DESIGN_METRICS = ("unit_cost_usd", "tdp_w", "peak_tflops_bf16", "peak_tflops_fp8", "hbm_capacity_gb",
+                  "hbm_bandwidth_gb_s", "offpackage_bandwidth_gb_s", "die_yield", "die_cost_usd",
+                  "dies_per_wafer", "failures_per_year", "shoreline_mm", "shoreline_used_mm")
+SOLVER_KEYS = ("name", "version", "method", "wall_s", "build_s", "solve_s", "columns_enumerated", "columns_kept",
+               "variables", "constraints")
+WORKLOAD_FIGURES = ("ttft_s", "tpot_s", "tokens_per_s", "requests_per_s", "iteration_s", "memory_gb_per_package",
+                    "mfu", "availability")
+
+
+def solve_document(res: SolveResult) -> dict[str, Any]:
+    """The ``litedse solve --format json`` document (README: "Solve JSON schema")."""
+    p, s = res.problem, res.solution
+    doc: dict[str, Any] = {
+        "schema_version": SOLVE_SCHEMA_VERSION,
+        "instance": res.instance.name,
+        "status": s.status,
+        "objective": {"name": s.objective_name, "sense": s.objective_sense,
+                      "value": jsonable(s.objective_value) if s.feasible else None, "unit": s.objective_unit},
+        "gap": jsonable(s.gap) if s.feasible else None,
+        "designs": [], "workloads": [], "totals": {}, "binding_constraints": list(s.binding),
+        "explanation": s.explanation or None,
+        "solver": {k: jsonable(s.solver.get(k)) for k in SOLVER_KEYS},
+    }
+    if not s.feasible:
+        return doc
+    skus_used = [int(k) for k in np.unique(p.col_sku[s.column])]
+    design_of_sku = {k: i for i, k in enumerate(skus_used)}
+    table = p.sku_table
+    for k in skus_used:
+        row = table.iloc[k]
+        card = {f: jsonable(row[f]) for f in DESIGN_AXES}
+        card["die_design"] = p.die_labels[int(p.sku_die[k])]
+        card["packages"] = int(s.packages[k])
+        card.update({f: jsonable(row[f]) for f in DESIGN_METRICS if f in row})
+        card["capex_usd_per_package"] = float(p.sku_capex_usd[k])
+        card["it_w_per_package"] = float(p.sku_it_w[k])
+        doc["designs"].append(card)
+    ct = p.col_table
+    for w, name in enumerate(p.workload_names):
+        c = int(s.column[w])
+        n = int(s.replicas[w])
+        row = ct.iloc[c]
+        wl = res.instance.workloads[w]
+        entry = {
+            "name": name, "kind": wl.kind, "design": design_of_sku[int(p.col_sku[c])],
+            "mapping": {k: int(row[k]) for k in MAPPING_KEYS if k in row},
+            "replicas": n, "packages": int(p.col_packages[c]) * n,
+            "throughput": float(p.col_throughput[c]) * n, "throughput_per_replica": float(p.col_throughput[c]),
+            "demand": float(p.demand[w]) * float(s.demand_scale), "unit": p.demand_unit[w],
+        }
+        for key in WORKLOAD_FIGURES:
+            entry[key] = jsonable(float(row[key])) if key in row else None
+        doc["workloads"].append(entry)
+    doc["totals"] = {"capex_usd": s.capex_usd, "it_power_w": s.it_power_w, "facility_power_w": s.facility_power_w,
+                     "packages": int(np.sum(s.packages)), "switches": int(np.sum(s.fabric_switches)),
+                     "racks": int(s.racks), "tco_usd": s.tco_usd, "demand_scale": s.demand_scale}
+    return doc
+
+
+def front_document(front: ParetoFront) -> dict[str, Any]:
+    """One class's front in ``litedse pareto --format json``: both criteria with sense and unit,
+    the sweep's statistics, and every point's criteria, design and column choice."""
+    def axis(name):
+        return {"name": name, "sense": CRITERIA[name].sense, "unit": CRITERIA[name].unit}
+
+    return {"x": axis(front.x), "y": axis(front.y), "mode": front.mode, "complete": front.complete,
+            "status": front.status, "explanation": front.explanation, "solves": front.solves,
+            "wall_s": front.wall_s, "build_s": front.build_s,
+            "points": [{"values": pt.values, "epsilon": pt.epsilon, "design": pt.design,
+                        "columns": pt.solution.column.tolist(), "replicas": pt.solution.replicas.tolist(),
+                        "packages": int(np.sum(pt.solution.packages))} for pt in front.points]}
