@@ -4,7 +4,7 @@ into the array ``Problem`` the solvers share.
 
 A column of workload w is one SKU and one parallel mapping; one replica of it occupies
 ``packages`` packages and delivers ``throughput`` in the workload's demand unit, already discounted
-by the replica's availability (DESIGN.md section 2). A training column is the whole job (its data
+by the replica's availability (formulations/performance.md, Reliability). A training column is the whole job (its data
 parallelism is in the mapping), so it may have at most one replica.
 """
 
@@ -29,7 +29,7 @@ from litedse.workload.performance import (MAPPING_KEYS, MAX_PACKAGES_PER_REPLICA
                                          demand_tokens_per_s, evaluate_columns)
 
 # mappings per workload may be a few hundred; SKUs a few thousand: evaluate in chunks of this many
-# columns so that memory stays bounded whatever the design space (DESIGN.md section 4)
+# columns so that memory stays bounded whatever the design space (a 10^7-candidate space in about 2 GB)
 CHUNK_COLUMNS = 1 << 20
 # per-column figures kept for results (the performance model's output names)
 RESULT_KEYS = ("tokens_per_s", "requests_per_s", "iteration_s", "ttft_s", "tpot_s", "memory_gb_per_package",

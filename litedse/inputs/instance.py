@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, V
 from litedse import presets
 from litedse.errors import InputError
 from litedse.inputs.design_space import AXES, arange, expand_design_space, is_int, is_number
+from litedse.optimize.problem import MIN_OBJECTIVES
 from litedse.workload.models import resolve_model
 from litedse.workload.spec import MappingRange, ModelSpec, WorkloadSpec
 
@@ -97,7 +98,7 @@ class ClassSpec(BaseModel):
 class Objective(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    minimize: Literal["cost", "power", "tco"] | None = None
+    minimize: Literal[MIN_OBJECTIVES] | None = None        # cost | power | tco
     maximize: Literal["demand_scale"] | None = None
     include_nre: bool = False               # charge die-design NRE in capex (and TCO)
 
