@@ -34,9 +34,9 @@ def main(instance: str = str(ROOT / "instances" / "llama3-70b-serving.toml")) ->
           f"(target < {TARGET_S:.0f} s -> {'met' if wall < TARGET_S else 'NOT met'})")
 
     warnings.simplefilter("ignore")
-    from litedse.results.compare import compare_instance
     from litedse.inputs.instance import load_instance
-    from litedse.optimize.pareto import pareto_instance
+    from litedse.results.compare import compare_instance
+    from litedse.results.fronts import pareto_instance
 
     inst = load_instance(instance)
     comp = compare_instance(inst, classes.split(","))
@@ -68,19 +68,19 @@ def bench_generated_front(seed: int = 3) -> None:
     import numpy as np
     from problems import random_problem
 
-    from litedse.optimize.enumerate import _evaluate
+    from litedse.optimize.designs import evaluate_designs
     from litedse.optimize.pareto import pareto_front
     from litedse.optimize.prune import min_replicas, usable_columns
 
     p = random_problem(np.random.default_rng(seed), n_dies=8, skus_per_die=3, n_workloads=3, cols_per_pair=3,
                        max_designs=2)
     t0 = time.perf_counter()
-    front = pareto_front(p, "cost", "power", threads=1)
+    front = pareto_front(p, "cost", "power", repair_hours=4.0, threads=1)
     t_front = time.perf_counter() - t0
     t0 = time.perf_counter()
     per_w = [np.flatnonzero((p.col_workload == w) & usable_columns(p)) for w in range(p.n_workloads)]
     C = np.array(list(itertools.product(*per_w)), dtype=np.int64)
-    ev = _evaluate(p, C, min_replicas(p)[C])
+    ev = evaluate_designs(p, C, min_replicas(p)[C])
     pts = np.stack([ev["capex"], ev["facility"]], axis=1)[ev["ok"]]
     o = np.lexsort((pts[:, 1], pts[:, 0]))
     pts = pts[o]

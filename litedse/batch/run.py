@@ -36,6 +36,7 @@ from litedse.inputs.classes import resolve_class
 from litedse.optimize.problem import CRITERIA
 from litedse.results.documents import solve_document
 from litedse.solve import solve_instance
+from litedse.tech.sku import DESIGN_AXES
 
 TaskFn = Callable[[dict], list]
 COMPACT_EVERY = 500      # row files merged into one after this many tasks
@@ -231,8 +232,8 @@ def _raise(task: dict) -> list[dict]:
 # the real task: build the instance, solve it for one class, flatten the solve JSON into one row
 # ------------------------------------------------------------------------------------------------
 
-DESIGN_FIELDS = ("die_area_mm2", "dies_per_package", "hbm_stacks", "hbm", "links", "interconnect", "clock",
-                 "packages", "unit_cost_usd", "tdp_w", "peak_tflops_bf16")
+# the store's first design columns, in this order (README "Batch studies and the results store")
+DESIGN_FIELDS = (*DESIGN_AXES, "packages", "unit_cost_usd", "tdp_w", "peak_tflops_bf16")
 TOTAL_FIELDS = ("capex_usd", "it_power_w", "facility_power_w", "tco_usd", "packages", "switches")
 
 

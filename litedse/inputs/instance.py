@@ -1,7 +1,7 @@
 """Instance files: read the TOML, merge the presets it names with its overrides, validate every key
 strictly, and hand the rest of litedse one resolved ``Instance``.
 
-An instance file has the top-level keys of ``TOP_LEVEL_KEYS``::
+An instance file has the top-level keys of ``InstanceSpec``::
 
     name = "llama3-70b-serving"
     [technology]                 # preset = "default"; any preset value may be overridden by path
@@ -40,9 +40,6 @@ from litedse.inputs.design_space import AXES, arange, expand_design_space, is_in
 from litedse.optimize.problem import MIN_OBJECTIVES
 from litedse.workload.models import resolve_model
 from litedse.workload.spec import MappingRange, ModelSpec, WorkloadSpec
-
-TOP_LEVEL_KEYS = ("name", "description", "technology", "performance", "design_space", "workload",
-                  "objective", "constraints", "classes")
 
 
 # ----------------------------------------------------------------------------------------------
