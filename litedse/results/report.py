@@ -169,7 +169,7 @@ def verdict(comp: Comparison) -> list[str]:
     if not feas:
         return ["No class has a feasible design."]
     obj = next(iter(feas.values())).doc["objective"]
-    sense = -1 if obj["name"] == "demand_scale" else 1
+    sense = -1 if obj["sense"] == "max" else 1
     best = min(feas, key=lambda n: sense * feas[n].metrics["objective"])
     out.append(f"Best {obj['name']}: {best} ({feas[best].metrics['design']}), {obj['name']} = "
                f"{format_number(feas[best].metrics['objective'])} {obj['unit']}.")
