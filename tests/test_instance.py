@@ -51,7 +51,7 @@ def test_overrides_and_ranges_resolve(tmp_path):
     assert ds.hbm_stacks == [2, 3, 4, 5, 6]          # two numbers: inclusive integer range
     assert ds.links == [0, 8, 16]                   # three numbers: start, stop, step
     assert ds.clock == [0.8, 1.0]                   # clock: always values
-    assert ds.grid_size() == 7 * 2 * 5 * 1 * 3 * 2 * 2
+    assert ds.grid_size() == 7 * 2 * 5 * 1 * 3 * 2 * 2 * 3          # x 3 topologies by default
 
 
 def test_table_range_notation_and_values():
@@ -85,7 +85,7 @@ def test_check_prints_resolved_json(tmp_path):
     assert res.exit_code == 0, res.output
     doc = json.loads(res.stdout)
     assert doc["technology"]["values"]["node"]["n4"]["defect_density_per_cm2"] == 0.05
-    assert doc["design_space"]["grid_skus"] == 7 * 2 * 5 * 3 * 2 * 2
+    assert doc["design_space"]["grid_skus"] == 7 * 2 * 5 * 3 * 2 * 2 * 3
     assert doc["workload"][0]["input_tokens"] == 1024
 
 

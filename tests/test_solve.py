@@ -59,6 +59,7 @@ def small_instances(draw):
         "links": {"values": draw(st.lists(st.sampled_from([0, 8, 16]), min_size=1, max_size=2, unique=True))},
         "interconnect": draw(st.lists(st.sampled_from(["cpo", "electrical"]), min_size=1, max_size=2, unique=True)),
         "clock": [1.0],
+        "topology": draw(st.lists(st.sampled_from(["switched", "direct", "ocs"]), min_size=1, max_size=3, unique=True)),
         "max_designs": draw(st.integers(1, 2)),
     }
     objective = draw(st.sampled_from(["cost", "power", "tco", "demand_scale"]))
@@ -66,7 +67,9 @@ def small_instances(draw):
         # no exact column pruning applies to demand scale, and exhaustive enumeration of it grows as
         # (columns)^W: keep the reference solver's work to one workload
         workloads = workloads[:1]
-    data = {"design_space": design_space, "workload": workloads,
+    # hosts of different sizes: the lane rule gives small packages up to max_packages per host
+    data = {"technology": {"host": {"max_packages": draw(st.sampled_from([4, 8, 16]))}},
+            "design_space": design_space, "workload": workloads,
             "objective": ({"maximize": "demand_scale"} if objective == "demand_scale" else {"minimize": objective})
             | {"include_nre": draw(st.booleans())}}
     budget = draw(st.sampled_from([None, 2e7, 1e8, 1e9]))
@@ -77,9 +80,10 @@ def small_instances(draw):
     return data
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=32, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_instances())
 def test_milp_equals_enumeration_on_generated_instances(data):
+    """32 generated instances mixing topologies (switched, direct, OCS) and host sizes."""
     inst = instance_from_dict(data)
     milp = solve_instance(inst, method="milp")
     enum = solve_instance(inst, method="enumerate")

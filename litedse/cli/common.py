@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tempfile
@@ -24,14 +25,23 @@ _SKU_OPTIONS = (
     click.option("--links", type=int, default=None, help="Off-package links per package [0]."),
     click.option("--interconnect", default=None, help="cpo or electrical [cpo]."),
     click.option("--clock", type=float, default=None, help="Clock as a fraction of nominal [1.0]."),
+    click.option("--topology", type=click.Choice(["switched", "direct", "ocs"]), default=None,
+                 help="How the links are wired: switched, direct (point to point) or ocs [switched]."),
 )
 
 
 def sku_options(func):
-    """Decorator adding the SKU design options (keyword arguments named as litedse.tech.sku.DESIGN_AXES)."""
+    """Decorator adding the SKU design options; the command receives them as one dict
+    ``design_options`` keyed as litedse.tech.sku.DESIGN_AXES (None where not given)."""
+    names = [opt(lambda **kw: None).__click_params__[0].name for opt in _SKU_OPTIONS]
+
+    @functools.wraps(func)
+    def command(*args, **kwargs):
+        return func(*args, design_options={k: kwargs.pop(k) for k in names}, **kwargs)
+
     for option in reversed(_SKU_OPTIONS):
-        func = option(func)
-    return func
+        command = option(command)
+    return command
 
 
 def sku_design(name: str | None, params: dict) -> dict:

@@ -22,8 +22,8 @@ from litedse.cli.common import FORMAT_OPTION, echo_card, echo_json, format_value
               help="Activation recompute for training workloads [the workload's].")
 @click.option("--explain", is_flag=True, help="Also print every assumption and efficiency with its value and source.")
 @FORMAT_OPTION
-def evaluate_command(instance_path, sku_name, die_area_mm2, dies_per_package, hbm_stacks, hbm, links, interconnect,
-                     clock, tp, pp, dp, ep, batch, microbatch, recompute, explain, fmt):
+def evaluate_command(instance_path, sku_name, design_options, tp, pp, dp, ep, batch, microbatch, recompute, explain,
+                     fmt):
     """Evaluate INSTANCE's workloads on one fixed SKU.
 
     Mapping values that are omitted are chosen: the feasible mapping (fits in HBM, meets the SLOs)
@@ -45,8 +45,7 @@ def evaluate_command(instance_path, sku_name, die_area_mm2, dies_per_package, hb
     from litedse.workload.performance import MAPPING_KEYS
 
     inst = load_instance(instance_path)
-    params = {"die_area_mm2": die_area_mm2, "dies_per_package": dies_per_package, "hbm_stacks": hbm_stacks,
-              "hbm": hbm, "links": links, "interconnect": interconnect, "clock": clock}
+    params = design_options
     design = sku_design(sku_name, params)
     table = evaluate_skus(design, inst.technology)
     fixed = {k: v for k, v in zip(MAPPING_KEYS, (tp, pp, dp, ep, batch, microbatch)) if v is not None}

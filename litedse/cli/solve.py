@@ -66,11 +66,11 @@ def _print_table(doc: dict) -> None:
     if doc["status"] == "infeasible":
         return
     click.echo("")
-    click.echo(f"{'design':<7}{'die mm2':>8}{'dies':>5}{'HBM':>5} {'gen':<11}{'links':>6} {'ic':<11}{'clock':>6}"
-               f"{'packages':>9}{'$/pkg':>9}{'TDP W':>7}{'BF16 TF':>9}")
+    click.echo(f"{'design':<7}{'die mm2':>8}{'dies':>5}{'HBM':>5} {'gen':<11}{'links':>6} {'ic':<11}{'topology':<9}"
+               f"{'clock':>6}{'packages':>9}{'$/pkg':>9}{'TDP W':>7}{'BF16 TF':>9}")
     for i, d in enumerate(doc["designs"]):
         click.echo(f"{i:<7}{d['die_area_mm2']:>8g}{d['dies_per_package']:>5}{d['hbm_stacks']:>5} {d['hbm']:<11}"
-                   f"{d['links']:>6} {d['interconnect']:<11}{d['clock']:>6g}{d['packages']:>9,}"
+                   f"{d['links']:>6} {d['interconnect']:<11}{d['topology']:<9}{d['clock']:>6g}{d['packages']:>9,}"
                    f"{d['unit_cost_usd']:>9,.0f}{d['tdp_w']:>7,.0f}{d['peak_tflops_bf16']:>9,.0f}")
     click.echo("")
     click.echo(f"{'workload':<22}{'design':>7}{'tp':>4}{'pp':>4}{'dp':>4}{'ep':>4}{'batch':>6}{'replicas':>9}"

@@ -209,7 +209,7 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
         sku_capex_usd=np.asarray(econ["capex_usd"], dtype=float),
         sku_it_w=np.asarray(econ["it_w"], dtype=float),
         sku_fabric=np.asarray(econ["fabric"], dtype=np.int64),
-        sku_fabric_ports=np.asarray(econ["fabric_ports"], dtype=np.int64),
+        sku_fabric_ports=np.asarray(econ["fabric_ports"], dtype=float),
         sku_failures_per_year=sku_table["failures_per_year"].to_numpy(float),
         fabric_names=list(FABRICS),
         fabric_radix=fab["radix"], fabric_switch_cost_usd=fab["switch_cost_usd"], fabric_switch_w=fab["switch_w"],

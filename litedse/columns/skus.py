@@ -12,21 +12,20 @@ import pandas as pd
 
 from litedse.inputs.design_space import design_axes
 from litedse.inputs.instance import Instance
-from litedse.tech.sku import catalog_design, evaluate_skus
+from litedse.tech.sku import DESIGN_AXES, catalog_design, evaluate_skus
 
 
-def design_grid(die_area_mm2: Sequence[float], dies_per_package: Sequence[int], hbm_stacks: Sequence[int],
-                hbm: Sequence[str], links: Sequence[int], interconnect: Sequence[str],
-                clock: Sequence[float]) -> dict[str, np.ndarray]:
-    """Cartesian product of the design-space axes as flat arrays (one entry per SKU)."""
-    axes = [np.asarray(die_area_mm2, dtype=float), np.asarray(dies_per_package, dtype=int),
-            np.asarray(hbm_stacks, dtype=int), np.arange(len(hbm)), np.asarray(links, dtype=int),
-            np.arange(len(interconnect)), np.asarray(clock, dtype=float)]
-    mesh = np.meshgrid(*axes, indexing="ij")
-    flat = [m.ravel() for m in mesh]
-    return {"die_area_mm2": flat[0], "dies_per_package": flat[1], "hbm_stacks": flat[2],
-            "hbm": np.asarray(hbm, dtype=object)[flat[3]], "links": flat[4],
-            "interconnect": np.asarray(interconnect, dtype=object)[flat[5]], "clock": flat[6]}
+_INTEGER_AXES = ("dies_per_package", "hbm_stacks", "links")
+_NAME_AXES = ("hbm", "interconnect", "topology")
+
+
+def design_grid(**axes: Sequence) -> dict[str, np.ndarray]:
+    """Cartesian product of the design-space axes (``DESIGN_AXES``, the last varying fastest) as
+    flat arrays, one entry per SKU."""
+    values = [np.asarray(axes[k], dtype=object if k in _NAME_AXES else int if k in _INTEGER_AXES else float)
+              for k in DESIGN_AXES]
+    index = np.meshgrid(*[np.arange(len(v)) for v in values], indexing="ij")
+    return {k: v[i.ravel()] for k, v, i in zip(DESIGN_AXES, values, index)}
 
 
 @dataclass(frozen=True)

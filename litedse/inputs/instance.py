@@ -38,6 +38,7 @@ from litedse import presets
 from litedse.errors import InputError
 from litedse.inputs.design_space import AXES, arange, expand_design_space, is_int, is_number
 from litedse.optimize.problem import MIN_OBJECTIVES
+from litedse.tech.sku import TOPOLOGIES
 from litedse.workload.models import resolve_model
 from litedse.workload.spec import MappingRange, ModelSpec, WorkloadSpec
 
@@ -63,11 +64,11 @@ class DesignSpace(BaseModel):
     links: list[int] = Field(default_factory=lambda: [0, 4, 8, 16, 32])
     interconnect: list[Literal["cpo", "electrical"]] = Field(default_factory=lambda: ["cpo", "electrical"])
     clock: list[PositiveFloat] = Field(default_factory=lambda: [1.0])
+    topology: list[Literal[TOPOLOGIES]] = Field(default_factory=lambda: list(TOPOLOGIES))
     max_designs: PositiveInt = 1            # K: distinct die designs in the product line
 
     def grid_size(self) -> int:
-        return (len(self.die_area_mm2) * len(self.dies_per_package) * len(self.hbm_stacks) * len(self.hbm)
-                * len(self.links) * len(self.interconnect) * len(self.clock))
+        return math.prod(len(getattr(self, k)) for k in AXES)
 
     def axes(self) -> dict[str, list]:
         return {k: getattr(self, k) for k in AXES}
@@ -89,6 +90,7 @@ class ClassSpec(BaseModel):
     links: Any = None
     interconnect: Any = None
     clock: Any = None
+    topology: Any = None
     max_designs: PositiveInt | None = None
 
 

@@ -42,7 +42,7 @@ def evaluate_designs(problem: Problem, C: np.ndarray, nrep: np.ndarray) -> dict[
     it_w = (p.sku_it_w[sku] * pk).sum(axis=1)
     capex = (p.sku_capex_usd[sku] * pk).sum(axis=1)
     ok = np.ones(len(C), dtype=bool)
-    ports = p.sku_fabric_ports[sku].astype(np.int64) * pk
+    ports = p.sku_fabric_ports[sku].astype(float) * pk
     fab = p.sku_fabric[sku]
     endpoints = np.stack([np.where(fab == f, ports, 0).sum(axis=1) for f in range(p.n_fabrics)], axis=1)
     radix = p.fabric_radix[None, :]
@@ -90,7 +90,7 @@ def design_from_choice(problem: Problem, column, replicas, *, status: str, objec
     sol = Solution(status=status, objective_name=p.objective,
                    objective_value=metric if objective_value is None else float(objective_value),
                    objective_unit=CRITERIA[p.objective].unit, gap=gap, column=column, replicas=replicas, packages=packages,
-                   fabric_endpoints=ev["endpoints"][0].astype(int), fabric_tiers=ev["tiers"][0].astype(int),
+                   fabric_endpoints=ev["endpoints"][0].astype(float), fabric_tiers=ev["tiers"][0].astype(int),
                    fabric_switches=ev["switches"][0].astype(int), racks=int(ev["racks"][0]), capex_usd=capex,
                    it_power_w=it_w, facility_power_w=facility, tco_usd=tco, demand_scale=lam, solver=dict(solver or {}))
     sol.binding = binding_constraints(p, sol)

@@ -145,12 +145,14 @@ class DesignModel:
 
         # replicas_on_chosen_column[c]: n_c - U_c x_c <= 0 (U_c mutable under demand_scale: it derives
         # from the budgets a sweep changes)
-        U = _replica_bound_values(p)
         if p.objective == "demand_scale":
+            U = _replica_bound_values(p)
             m.replica_bound = pe.Param(m.columns, mutable=True, initialize=dict(enumerate(U.tolist())))
             coef_U = [m.replica_bound[c] for c in range(nC)]
         else:
-            coef_U = U.tolist()
+            # n_c = U_c x_c exactly; U_c = 0 (a zero demand, as explain_infeasible's relaxations of a
+            # demand_scale problem pose) must stay 0: the 0.5 stand-in would make N_s fractional
+            coef_U = replica_upper_bounds(p).tolist()
         m.replicas_on_chosen_column = pe.Constraint(m.columns, rule={
             c: (0.0 if fixed_replicas else None, LinearExpression(constant=0.0, linear_coefs=[1.0, -coef_U[c]], linear_vars=[n[c], x[c]]), 0.0)
             for c in range(nC)})

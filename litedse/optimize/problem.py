@@ -54,7 +54,7 @@ class Problem:
     sku_capex_usd: np.ndarray             # a_s: capital cost per package (package, attach, host share) [USD]
     sku_it_w: np.ndarray                  # p_s: provisioned IT power per package incl. host [W]
     sku_fabric: np.ndarray                # fabric index f of SKU s (int)
-    sku_fabric_ports: np.ndarray          # q_s: fabric endpoint ports per package (int)
+    sku_fabric_ports: np.ndarray          # q_s: fabric endpoint ports per package (may be fractional)
     sku_failures_per_year: np.ndarray     # failure rate per package [1/yr] (results, blast radius)
     # fabrics f (fat trees of radix-R switches)
     fabric_names: list[str]

@@ -33,7 +33,7 @@ class Solution:
     column: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))       # chosen column c per workload
     replicas: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))     # n_c of that column per workload
     packages: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))     # N_s per SKU
-    fabric_endpoints: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # E_f per fabric
+    fabric_endpoints: np.ndarray = field(default_factory=lambda: np.zeros(0))  # E_f per fabric (ports)
     fabric_tiers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))      # t per fabric (0 = unused)
     fabric_switches: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))   # S_f per fabric
     racks: int = 0

@@ -67,8 +67,8 @@ def verify(problem: Problem, solution: Solution) -> list[str]:
         it_w += float(p.sku_it_w[sku]) * count
         capex += float(p.sku_capex_usd[sku]) * count
     for f in range(p.n_fabrics):
-        ports = sum(int(p.sku_fabric_ports[k]) * packages[k] for k in range(p.n_skus) if int(p.sku_fabric[k]) == f)
-        if len(s.fabric_endpoints) != p.n_fabrics or int(s.fabric_endpoints[f]) != ports:
+        ports = sum(float(p.sku_fabric_ports[k]) * packages[k] for k in range(p.n_skus) if int(p.sku_fabric[k]) == f)
+        if len(s.fabric_endpoints) != p.n_fabrics or not _close(float(s.fabric_endpoints[f]), ports):
             errors.append(f"fabric {p.fabric_names[f]}: endpoints reported != recomputed {ports}")
             continue
         t, sw = int(s.fabric_tiers[f]), int(s.fabric_switches[f])
@@ -76,9 +76,9 @@ def verify(problem: Problem, solution: Solution) -> list[str]:
         if ports > 0:
             if not 1 <= t <= fabric.MAX_TIERS:
                 errors.append(f"fabric {p.fabric_names[f]}: {t} tiers outside 1..{fabric.MAX_TIERS}")
-            elif ports > fabric.tree_capacity(radix, t):
+            elif not _le(ports, float(fabric.tree_capacity(radix, t))):
                 errors.append(f"fabric {p.fabric_names[f]}: {ports} ports > capacity of {t} tiers")
-            elif sw < math.ceil((2 * t - 1) * ports / radix):
+            elif sw < math.ceil((2 * t - 1) * ports / radix * (1.0 - VERIFY_REL_TOL)):
                 errors.append(f"fabric {p.fabric_names[f]}: {sw} switches < (2t-1)E/R = {(2 * t - 1) * ports / radix:.6g}")
         it_w += float(p.fabric_switch_w[f]) * sw + float(p.fabric_port_w[f]) * ports
         capex += float(p.fabric_switch_cost_usd[f]) * sw + float(p.fabric_port_cost_usd[f]) * ports

@@ -17,17 +17,20 @@ FABRICS = ("electrical", "cpo")
 def sku_economics(table: pd.DataFrame, tech: dict[str, Any]) -> dict[str, np.ndarray]:
     """Per-package capital cost, provisioned IT power, fabric and fabric ports of each SKU.
 
-    capex = package (bottom-up) + network attachments (electrical scale-up links, NIC and pluggable
-    transceiver) + host share; IT power = package TDP + host share. Electrical SKUs put one NIC port
-    on the scale-out fabric; CPO SKUs put every optical link on the photonic fabric.
+    capex = package (bottom-up) + network attachments (the links' share of what wires them, the
+    scale-out NIC and its transceiver) + host share (a host's cost over the packages it holds); IT power = package TDP + host share + network
+    (OCS ports). Switched CPO SKUs put every optical link on the photonic fabric; every other SKU
+    puts one NIC port on the scale-out fabric (tech.sku: topology).
     """
-    econ = tech["economics"]
-    is_cpo = np.asarray(table["is_cpo"], dtype=bool)
+    on_cpo = np.asarray(table["on_cpo_fabric"], dtype=bool)
     return {
-        "capex_usd": (table["unit_cost_usd"] + table["network_cost_usd"] + econ["host_cost_usd_per_package"]).to_numpy(float),
-        "it_w": (table["tdp_w"] + table["host_w"]).to_numpy(float),
-        "fabric": np.where(is_cpo, FABRICS.index("cpo"), FABRICS.index("electrical")),
-        "fabric_ports": np.where(is_cpo, table["links"].to_numpy(int), 1),
+        "capex_usd": (table["unit_cost_usd"] + table["network_cost_usd"] + table["host_cost_usd"]).to_numpy(float),
+        "it_w": (table["tdp_w"] + table["host_w"] + table["network_w"]).to_numpy(float),
+        "fabric": np.where(on_cpo, FABRICS.index("cpo"), FABRICS.index("electrical")),
+        # electrical-fabric ports per package: its NIC bandwidth in switch ports (fractional: NICs
+        # of several packages share a port's lanes through breakouts)
+        "fabric_ports": np.where(on_cpo, table["links"].to_numpy(float),
+                                 table["scaleout_gbps"].to_numpy(float) / tech["fabric"]["electrical"]["port_gbps"]),
     }
 
 

@@ -20,7 +20,10 @@ from litedse.errors import InputError
 from litedse.tech import package as pkg
 from litedse.tech import power, reliability, silicon
 
-DESIGN_AXES = ("die_area_mm2", "dies_per_package", "hbm_stacks", "hbm", "links", "interconnect", "clock")
+DESIGN_AXES = ("die_area_mm2", "dies_per_package", "hbm_stacks", "hbm", "links", "interconnect", "clock", "topology")
+# design axes a design may leave out, and the value they then take
+AXIS_DEFAULTS = {"topology": "switched"}
+TOPOLOGIES = ("switched", "direct", "ocs")
 
 # Bits of ``infeasible_mask``, in the order their reasons are reported.
 REASONS = (
@@ -30,6 +33,7 @@ REASONS = (
     ("interposer", "interposer exceeds the packaging technology's area limit"),
     ("cooling", "package power exceeds the cooling limit"),
     ("hbm_stacks", "more active HBM stacks than sites"),
+    ("topology", "direct and OCS topologies need links, and OCS optical (cpo) links"),
 )
 
 
@@ -60,11 +64,13 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     """Evaluate SKUs. ``design`` maps the DESIGN_AXES keys (and optional per-SKU overrides ``node``,
     ``package``, ``cooling``, ``units_per_die``, ``spare_units``, ``hbm_sites``,
     ``hbm_purchased_stacks``, ``hbm_bandwidth_gb_s_per_stack``, ``hbm_capacity_gb_per_stack``,
-    ``link_bandwidth_gb_s``, ``scaleout_gbps``, ``die_aspect_ratio``) to scalars or equal-length arrays.
+    ``link_bandwidth_gb_s``, ``scaleout_gbps``, ``packages_per_host``, ``die_aspect_ratio``) to scalars
+    or equal-length arrays.
     ``tech`` is a resolved technology value tree (default: the shipped "default" preset).
     """
     if tech is None:
         tech = presets.technology()[0]
+    design = {**AXIS_DEFAULTS, **{k: v for k, v in design.items() if v is not None}}
     missing = [k for k in DESIGN_AXES if k not in design]
     if missing:
         raise InputError(f"SKU design lacks {', '.join(missing)}")
@@ -77,6 +83,10 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     clock = f("clock")
     hbm_name = _names(design["hbm"], n)
     ic_name = _names(design["interconnect"], n)
+    topo = _names(design["topology"], n).astype(str)
+    unknown = sorted(set(topo) - set(TOPOLOGIES))
+    if unknown:
+        raise InputError(f"unknown topology {unknown[0]!r}", expected="one of " + ", ".join(TOPOLOGIES))
     d = tech["design"]
     node_name = _names(design.get("node") or d["node"], n)
     cooling = _names(design.get("cooling") or d["cooling"], n)
@@ -87,6 +97,10 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     # a CPO package without optical links reaches the network through a scale-out NIC, exactly as
     # an electrical one does (else it would be a package with no network that costs nothing to attach)
     is_cpo = (ic_name.astype(str) == "cpo") & (links > 0)
+    switched, direct, ocs = (topo == "switched"), (topo == "direct"), (topo == "ocs")
+    # only switched CPO links land on the cluster-wide photonic fabric, which then also carries the
+    # scale-out traffic; every other package reaches the cluster through its scale-out NIC
+    on_cpo_fabric = is_cpo & switched
 
     # --- geometry and shoreline (per die) ---------------------------------------------------
     aspect = _get(design, "die_aspect_ratio", d["die_aspect_ratio"], n).astype(float)
@@ -145,16 +159,39 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     link_bw = _get(design, "link_bandwidth_gb_s", ic("link_bandwidth_gb_s"), n).astype(float)
     optics_in_package = np.where(is_cpo, links * ic("cost_usd_per_link"), 0.0)
     unit_cost = pkg.good_package_cost_usd(dies * die_cost + hbm_cost + optics_in_package, packaging_cost, asm_yield)
-    # electrical scale-up links (switch share, cables) and the scale-out NIC sit outside the package
+    # outside the package: each link's share of what wires it (NVSwitch share for switched electrical
+    # links, a cable end for direct ones, a cable end and an OCS port for OCS ones; switched CPO
+    # links are fabric ports, priced with the fabric) and the scale-out NIC
     electrical = tech["interconnect"]["electrical"]
-    network_cost = np.where(is_cpo, 0.0, links * ic("cost_usd_per_link") + electrical["scaleout_cost_usd"])
+    top_d, top_o = tech["topology"]["direct"], tech["topology"]["ocs"]
+    cable = np.where(is_cpo, top_d["cpo_cost_usd_per_link"], top_d["electrical_cost_usd_per_link"])
+    ocs_ports = top_o["links_through_ocs"]          # OCS ports per link (the rest are cabled inside a group)
+    per_link = np.select([switched, direct, ocs], [np.where(is_cpo, 0.0, ic("cost_usd_per_link")), cable,
+                                                   cable + ocs_ports * top_o["port_cost_usd"]])
+    network_w = np.where(ocs, links * ocs_ports * top_o["port_w"], 0.0)
+
+    # --- host and scale-out -------------------------------------------------------------------
+    hp, so = tech["host"], tech["scaleout"]
+    lanes = np.clip(2.0 ** np.ceil(np.log2(np.maximum(16.0 * peak_bf16 / hp["reference_tflops_bf16"], 1e-9))),
+                    hp["min_lanes_per_package"], 16.0)
+    pph_default = np.minimum(np.floor(hp["pcie_lanes"] / lanes), hp["max_packages"])
+    pph = np.maximum(_get(design, "packages_per_host", pph_default, n).astype(float), 1.0)
+    host_cost = hp["cost_usd"] / pph + hp["cost_usd_per_slot"]
+    # a NIC per package of bandwidth in proportion to compute, at least the host's floor shared out;
+    # switched CPO packages reach the cluster over their photonic fabric instead
+    nic_default = np.maximum(so["gbps_per_tflops_bf16"] * peak_bf16, so["min_gbps_per_host"] / pph)
+    nic_gbps = np.where(on_cpo_fabric, 0.0, _get(design, "scaleout_gbps", nic_default, n).astype(float))
+    network_cost = links * per_link + nic_gbps * so["cost_usd_per_gbps"]
 
     # --- interconnect -----------------------------------------------------------------------------
     scaleup_bw = links * link_bw
-    nic_gbps = _get(design, "scaleout_gbps", electrical["scaleout_gbps"], n).astype(float)
-    scaleout_bw = np.where(is_cpo, scaleup_bw, nic_gbps / 8.0)
-    scaleup_domain = np.where(is_cpo, ic("domain_packages"), tech["interconnect"]["electrical"]["domain_packages"])
-    scaleout_latency = np.where(is_cpo, ic("latency_s"), electrical["scaleout_latency_s"])
+    scaleout_bw = np.where(on_cpo_fabric, scaleup_bw, nic_gbps / 8.0)
+    # the packages a group may span and still talk over its links (beyond: the scale-out network)
+    switched_domain = np.where(is_cpo, ic("domain_packages"), electrical["domain_packages"])
+    direct_domain = np.where(is_cpo, top_d["cpo_max_group_packages"], top_d["electrical_max_group_packages"])
+    scaleup_domain = np.select([switched, direct, ocs], [switched_domain, direct_domain, top_o["max_group_packages"]])
+    scaleup_latency = np.select([switched, direct, ocs], [ic("latency_s"), top_d["latency_s"], top_o["latency_s"]])
+    scaleout_latency = np.where(on_cpo_fabric, ic("latency_s"), electrical["scaleout_latency_s"])
 
     # --- power ------------------------------------------------------------------------------------
     logic_area = dies * area
@@ -164,8 +201,9 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     link_w = power.bandwidth_power_w(scaleup_bw, ic("energy_pj_per_bit"))
     d2d_w = np.where(multi_die, power.bandwidth_power_w(d2d["bandwidth_gb_s"], d2d["energy_pj_per_bit"]), 0.0)
     tdp = compute_w + hbm_w + link_w + d2d_w + pwr["package_misc_w"]
-    scaleout_optics_w = np.where(is_cpo, 0.0, power.bandwidth_power_w(scaleout_bw, electrical["scaleout_energy_pj_per_bit"]))
-    host_w = power.host_power_w(tdp, pwr["host_w_per_package"], pwr["host_fraction_of_package_w"]) + scaleout_optics_w
+    scaleout_optics_w = np.where(on_cpo_fabric, 0.0,
+                                 power.bandwidth_power_w(scaleout_bw, electrical["scaleout_energy_pj_per_bit"]))
+    host_w = power.host_power_w(tdp, hp["w"] / pph, pwr["host_fraction_of_package_w"]) + scaleout_optics_w
     cooling_limit = np.where(cooling.astype(str) == "air", pwr["air_cooling_limit_w"], pwr["liquid_cooling_limit_w"])
 
     # --- reliability ------------------------------------------------------------------------------
@@ -181,6 +219,7 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
         interposer > pk("max_interposer_area_mm2") + 1e-9,
         tdp > cooling_limit + 1e-9,
         stacks > hbm_sites,
+        ~switched & ((links < 1) | (ocs & ~is_cpo)),
     ])
     mask = np.zeros(n, dtype=np.int64)
     for bit in range(len(REASONS)):
@@ -190,7 +229,7 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     return {
         "die_area_mm2": area, "dies_per_package": dies.astype(int), "hbm": hbm_name.astype(str),
         "hbm_stacks": stacks.astype(int), "links": links.astype(int), "interconnect": ic_name.astype(str),
-        "is_cpo": is_cpo, "clock": clock, "node": node_name.astype(str), "package": pkg_names.astype(str),
+        "topology": topo, "is_cpo": is_cpo, "on_cpo_fabric": on_cpo_fabric, "clock": clock, "node": node_name.astype(str), "package": pkg_names.astype(str),
         "die_short_mm": short, "die_long_mm": long_,
         "units_per_die": units.astype(int), "spare_units_per_die": spare.astype(int),
         "enabled_units": enabled_units.astype(int), "compute_area_mm2": dies * np.maximum(compute_region, 0.0),
@@ -198,16 +237,18 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
         "peak_tflops_fp4": peak_bf16 * node("fp4_per_bf16"),
         "hbm_capacity_gb": hbm_capacity, "hbm_bandwidth_gb_s": hbm_bw,
         "scaleup_bandwidth_gb_s": scaleup_bw, "scaleup_domain_packages": scaleup_domain.astype(int),
-        "scaleup_latency_s": ic("latency_s"), "scaleout_bandwidth_gb_s": scaleout_bw,
+        "scaleup_latency_s": scaleup_latency, "scaleout_bandwidth_gb_s": scaleout_bw,
         "scaleout_latency_s": scaleout_latency,
-        "offpackage_bandwidth_gb_s": 2.0 * (scaleup_bw + np.where(is_cpo, 0.0, scaleout_bw)),
+        "offpackage_bandwidth_gb_s": 2.0 * (scaleup_bw + np.where(on_cpo_fabric, 0.0, scaleout_bw)),
         "d2d_bandwidth_gb_s": np.where(multi_die, d2d["bandwidth_gb_s"], 0.0),
         "shoreline_mm": dies * perimeter, "shoreline_used_mm": dies * edge_needed_per_die,
         "shoreline_usable_mm": dies * edge_usable_per_die,
         "dies_per_wafer": dpw.astype(int), "die_yield": die_yield, "die_cost_usd": die_cost,
         "hbm_cost_usd": hbm_cost, "packaging_cost_usd": packaging_cost, "assembly_yield": asm_yield,
         "interposer_area_mm2": interposer, "cpo_optics_cost_usd": optics_in_package,
-        "unit_cost_usd": unit_cost, "network_cost_usd": network_cost,
+        "unit_cost_usd": unit_cost, "network_cost_usd": network_cost, "network_w": network_w,
+        "packages_per_host": pph.astype(int), "pcie_lanes_per_package": lanes.astype(int),
+        "host_cost_usd": host_cost, "scaleout_gbps": nic_gbps,
         "compute_w": compute_w, "hbm_w": hbm_w, "link_w": link_w, "d2d_w": d2d_w,
         "tdp_w": tdp, "host_w": host_w, "cooling_limit_w": cooling_limit,
         "failures_per_year": fpy,
@@ -270,7 +311,7 @@ def sku_card(table: dict[str, np.ndarray], i: int = 0) -> dict[str, Any]:
 # what `litedse sku --die-area A` assumes for the options it is not given (assumption: a one-die
 # package with 4 HBM3e-12hi stacks, CPO, no links, nominal clock)
 OPTION_DEFAULTS = {"dies_per_package": 1, "hbm_stacks": 4, "hbm": "hbm3e-12hi", "links": 0,
-                   "interconnect": "cpo", "clock": 1.0}
+                   "interconnect": "cpo", "clock": 1.0, "topology": "switched"}
 
 
 def design_from_options(name: str | None, options: dict[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,12 @@
 """Collective-communication times, vectorised over columns.
 
-A group of ``g`` packages talks over the scale-up fabric when it fits one scale-up domain (or the
-SKU is CPO, whose domain spans the cluster) and over the scale-out network otherwise: a ring is as
-fast as its slowest hop, and a group wider than the electrical domain has scale-out hops.
+A group of ``g`` packages talks over its links when it fits the SKU's scale-up domain (an
+NVLink-like electrical domain, a cluster-wide switched CPO fabric, a cabled group of direct links,
+or an OCS-joined group) and over the scale-out network otherwise: a ring is as fast as its slowest
+hop, and a group wider than the domain has scale-out hops. Over direct links (``topology`` direct
+or ocs) the group is wired as the best shape its link count allows (``direct_mean_hops``): a ring
+embeds in every shape with one hop per step, so ring and tree collectives run at the full link
+bandwidth, while an all-to-all crosses the shape's mean hop distance on shared links.
 Bandwidths are per direction per package; the efficiency is the achieved fraction of line rate.
 """
 
@@ -13,15 +17,54 @@ from collections.abc import Mapping
 import numpy as np
 
 
-def link(sku: Mapping[str, np.ndarray], span: np.ndarray, perf: dict) -> tuple[np.ndarray, np.ndarray]:
+def _ring_mean_hops(a):
+    """Mean distance from a node of a bidirectional ring of ``a`` nodes to a random node (itself
+    included): floor(a^2/4) / a."""
+    a = np.asarray(a, dtype=float)
+    return np.floor(a * a / 4.0) / a
+
+
+def direct_mean_hops(links, g):
+    """Mean hop distance between two distinct packages of a group of ``g`` wired point to point
+    with ``links`` links each, in the best shape the links allow: a full mesh (links >= g - 1: one
+    hop), a hypercube (g a power of two, links >= log2 g: d 2^(d-1) / (2^d - 1) hops), a 3D or 2D
+    torus of side ceil(g^(1/k)) (links >= 2k), or a ring (links >= 2); inf if none fits (one link
+    joins only a pair). Torus and ring means are k x floor(a^2/4)/a scaled from all pairs to
+    distinct pairs by g / (g - 1)."""
+    l = np.asarray(links, dtype=float)
+    g = np.maximum(np.asarray(g, dtype=float), 2.0)
+    pairs = g / (g - 1.0)
+    d = np.log2(g)
+    hypercube_ok = (np.abs(d - np.round(d)) < 1e-9) & (l >= np.round(d))
+    shapes = [
+        np.where(l >= g - 1.0, 1.0, np.inf),
+        np.where(hypercube_ok, d * 2.0 ** (d - 1.0) / (2.0 ** d - 1.0), np.inf),
+        np.where(l >= 6.0, 3.0 * _ring_mean_hops(np.ceil(np.cbrt(g) - 1e-9)) * pairs, np.inf),
+        np.where(l >= 4.0, 2.0 * _ring_mean_hops(np.ceil(np.sqrt(g) - 1e-9)) * pairs, np.inf),
+        np.where(l >= 2.0, _ring_mean_hops(g) * pairs, np.inf),
+    ]
+    return np.minimum.reduce(shapes)
+
+
+def link(sku: Mapping[str, np.ndarray], span: np.ndarray, perf: dict,
+         pattern: str = "ring") -> tuple[np.ndarray, np.ndarray]:
     """(effective bytes/s per direction, latency per message s) for a group spanning ``span``
-    consecutive packages."""
+    consecutive packages. ``pattern`` "alltoall": over direct links every message crosses the
+    shape's mean hop distance, dividing the bandwidth and multiplying the latency by it."""
     eff = perf["efficiency"]
-    inside = (span <= sku["scaleup_domain_packages"]) | np.asarray(sku["is_cpo"], dtype=bool)
+    span = np.asarray(span, dtype=float)
+    inside = span <= sku["scaleup_domain_packages"]
     bw = np.where(inside, sku["scaleup_bandwidth_gb_s"] * (1e9 * eff["scaleup_network"]),
                   sku["scaleout_bandwidth_gb_s"] * (1e9 * eff["scaleout_network"]))
-    lat = np.where(inside, sku["scaleup_latency_s"], sku["scaleout_latency_s"]) + perf["latency"]["collective_step_s"]
-    return bw, lat
+    lat = np.where(inside, sku["scaleup_latency_s"], sku["scaleout_latency_s"])
+    wired = inside & (np.asarray(sku.get("topology", "switched")) != "switched") & (span > 1)
+    if np.any(wired):
+        hops = np.where(wired, direct_mean_hops(sku["links"], span), 1.0)
+        if pattern == "alltoall":
+            bw, lat = bw / hops, lat * hops
+        else:
+            bw = np.where(np.isfinite(hops), bw, 0.0)     # no shape: the links cannot join this group
+    return bw, lat + perf["latency"]["collective_step_s"]
 
 
 def allreduce_s(nbytes, g, bw, lat):

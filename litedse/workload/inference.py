@@ -31,10 +31,10 @@ class Hw:
         self.perf = perf
         self._links: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
-    def link(self, group: str, span) -> tuple[np.ndarray, np.ndarray]:
+    def link(self, group: str, span, pattern: str = "ring") -> tuple[np.ndarray, np.ndarray]:
         """``comm.link`` for a named group (tp, tp_ep, replica), computed once per evaluation."""
         if group not in self._links:
-            self._links[group] = comm.link(self.sku, span, self.perf)
+            self._links[group] = comm.link(self.sku, span, self.perf, pattern)
         return self._links[group]
 
 
@@ -88,7 +88,7 @@ def _stage_comm(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, per_rank,
     bw, lt = hw.link("tp", tp)
     t_tp = 2.0 * (model.layers / pp) * comm.allreduce_s(per_rank * model.hidden * comm_bytes, tp, bw, lt)
     if model.is_moe:
-        bw_e, lt_e = hw.link("tp_ep", tp * ep)
+        bw_e, lt_e = hw.link("tp_ep", tp * ep, "alltoall")
         t_ep = 2.0 * (model.moe_layers / pp) * comm.alltoall_s(per_rank * model.active_experts * model.hidden
                                                                * comm_bytes, ep, bw_e, lt_e)
     else:

@@ -93,7 +93,7 @@ def iteration(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, perf: dict,
     n_ar = 4.0 + (2.0 if recompute == "full" else 0.0)
     t_tp = layers_stage * n_ar * comm.allreduce_s(act_msg, tp, bw, lt) * (1.0 - ov["tp_comm"])
     if model.is_moe:
-        bw_e, lt_e = comm.link(hw.sku, tp * ep, perf)
+        bw_e, lt_e = comm.link(hw.sku, tp * ep, perf, "alltoall")
         t_ep = (model.moe_layers / pp) * (n_ar * comm.alltoall_s(act_msg * model.active_experts / tp, ep, bw_e, lt_e)
                                           ) * (1.0 - ov["ep_comm"])
     else:

@@ -1,0 +1,155 @@
+"""Scale-up topology, hosts and scale-out as design choices (tech.sku, workload.comm): hand-checked
+cases. Every expected number is computed here from the formula and the preset values, not read
+back from the code under test."""
+
+from __future__ import annotations
+
+
+import numpy as np
+import pytest
+
+from litedse import presets
+from litedse.inputs.instance import instance_from_dict, read_instance_toml
+from litedse.inputs.classes import resolve_class
+from litedse.solve import solve_instance
+from litedse.tech.economics import FABRICS, sku_economics
+from litedse.tech.sku import evaluate_skus, sku_card
+from litedse.workload import comm
+
+TECH = presets.technology()[0]
+PERF = presets.load("performance", "default")[0]
+PAPER_70B = "instances/paper/llama3-70b.toml"
+
+
+def sku(**design):
+    base = dict(die_area_mm2=203.5, dies_per_package=1, hbm_stacks=4, hbm="hbm3e-12hi", links=4,
+                interconnect="cpo", clock=1.0, topology="switched")
+    table = evaluate_skus({**base, **design}, TECH)
+    assert table["feasible"].all(), sku_card(table).get("infeasible_reason")
+    return table
+
+
+def by_hand_link(table, links, ic="cpo"):
+    """Per-direction bytes/s and per-step latency inside the scale-up domain, from the presets."""
+    bw = links * TECH["interconnect"][ic]["link_bandwidth_gb_s"] * 1e9 * PERF["efficiency"]["scaleup_network"]
+    return bw, float(table["scaleup_latency_s"][0]) + PERF["latency"]["collective_step_s"]
+
+
+def test_tp4_on_three_links_is_a_full_mesh_with_no_switch():
+    t = sku(links=3, topology="direct")
+    assert comm.direct_mean_hops(3, 4) == 1.0                       # links >= g - 1: full mesh
+    # no port on the photonic fabric: the package's only fabric port is its NIC's share
+    econ = sku_economics(_frame(t), TECH)
+    assert FABRICS[int(econ["fabric"][0])] == "electrical"
+    assert econ["fabric_ports"][0] == pytest.approx(t["scaleout_gbps"][0] / TECH["fabric"]["electrical"]["port_gbps"])
+    # 3 fibre ends, no switch share, and a NIC priced per Gb/s
+    cable = TECH["topology"]["direct"]["cpo_cost_usd_per_link"]
+    assert t["network_cost_usd"][0] == pytest.approx(3 * cable + t["scaleout_gbps"][0] * TECH["scaleout"]["cost_usd_per_gbps"])
+    bw, lat = comm.link(t, np.array([4.0]), PERF)
+    want_bw, want_lat = by_hand_link(t, 3)
+    assert bw[0] == pytest.approx(want_bw) and lat[0] == pytest.approx(want_lat)
+    assert float(t["scaleup_latency_s"][0]) == TECH["topology"]["direct"]["latency_s"]   # one hop, no switch
+    nbytes = 8192 * 2.0
+    ring = 2 * 3 / 4 * nbytes / want_bw + 2 * 3 * want_lat
+    tree = 2 * nbytes / want_bw + 2 * 2 * want_lat
+    assert comm.allreduce_s(nbytes, 4, bw, lat)[0] == pytest.approx(min(ring, tree))
+
+
+def test_tp16_on_four_links_is_a_hypercube():
+    t = sku(links=4, topology="direct")
+    # d = log2 16 = 4 links: a hypercube; mean distance between distinct nodes d 2^(d-1) / (2^d - 1)
+    hops = 4 * 8 / 15
+    assert comm.direct_mean_hops(4, 16) == pytest.approx(hops)
+    assert comm.direct_mean_hops(3, 16) > hops                     # three links: only a ring (16/4 x 16/15)
+    assert comm.direct_mean_hops(3, 16) == pytest.approx(4 * 16 / 15)
+    want_bw, want_lat = by_hand_link(t, 4)
+    bw, lat = comm.link(t, np.array([16.0]), PERF)
+    nbytes = 1.0e6
+    # a ring embeds in the hypercube with one hop per step: all-reduce at the full link bandwidth
+    ring = 2 * 15 / 16 * nbytes / want_bw + 2 * 15 * want_lat
+    tree = 2 * nbytes / want_bw + 2 * 4 * want_lat
+    assert comm.allreduce_s(nbytes, 16, bw, lat)[0] == pytest.approx(min(ring, tree))
+    # an all-to-all crosses the mean distance on shared links
+    bw_a, lat_a = comm.link(t, np.array([16.0]), PERF, "alltoall")
+    assert bw_a[0] == pytest.approx(want_bw / hops)
+    assert lat_a[0] == pytest.approx(float(t["scaleup_latency_s"][0]) * hops + PERF["latency"]["collective_step_s"])
+    # one link joins only a pair: no group of 16 can be wired
+    t1 = sku(links=1, topology="direct")
+    assert comm.link(t1, np.array([16.0]), PERF)[0][0] == 0.0
+
+
+def test_nvlink_domain_of_eight_keeps_its_cliff_at_tp16():
+    t = sku(die_area_mm2=814.0, links=18, interconnect="electrical", hbm_stacks=5)
+    assert int(t["scaleup_domain_packages"][0]) == TECH["interconnect"]["electrical"]["domain_packages"] == 8
+    bw8, _ = comm.link(t, np.array([8.0]), PERF)
+    bw16, lat16 = comm.link(t, np.array([16.0]), PERF)
+    assert bw8[0] == pytest.approx(by_hand_link(t, 18, "electrical")[0])
+    assert bw16[0] == pytest.approx(t["scaleout_gbps"][0] / 8 * 1e9 * PERF["efficiency"]["scaleout_network"])
+    assert bw16[0] < bw8[0] / 5
+    assert lat16[0] == pytest.approx(TECH["interconnect"]["electrical"]["scaleout_latency_s"]
+                                     + PERF["latency"]["collective_step_s"])
+    # an electrical board mesh has the same cliff at its board size
+    d = sku(die_area_mm2=814.0, links=18, interconnect="electrical", hbm_stacks=5, topology="direct")
+    assert int(d["scaleup_domain_packages"][0]) == TECH["topology"]["direct"]["electrical_max_group_packages"] == 8
+
+
+def test_tpu_v4_like_pod_of_4096_in_a_3d_torus_through_48_ocs():
+    """TPU v4 (Jouppi et al. ISCA'23): 4,096 chips, 6 links each, a 3D torus of 4x4x4 cubes joined by
+    48 optical circuit switches of 136 ports; OCS and their optics under 5% of system cost."""
+    t = sku(die_area_mm2=400.0, hbm="hbm2e", links=6, topology="ocs")
+    assert int(t["scaleup_domain_packages"][0]) >= 4096
+    assert comm.direct_mean_hops(6, 4096) == pytest.approx(3 * (16 * 16 / 4) / 16 * 4096 / 4095)  # 16x16x16 torus
+    ocs = TECH["topology"]["ocs"]
+    ports = 4096 * 6 * ocs["links_through_ocs"]
+    assert ports <= 48 * 136                                   # the 48 Palomar OCS have the ports
+    capex_per_package = t["unit_cost_usd"][0] + t["network_cost_usd"][0] + t["host_cost_usd"][0]
+    share = ports * ocs["port_cost_usd"] / (4096 * capex_per_package)
+    assert share < 0.05, share
+    assert t["network_w"][0] == pytest.approx(6 * ocs["links_through_ocs"] * ocs["port_w"])
+
+
+def test_ocs_and_direct_need_links_and_ocs_needs_optics():
+    bad = evaluate_skus(dict(die_area_mm2=400.0, dies_per_package=1, hbm_stacks=4, hbm="hbm3e-12hi",
+                             links=np.array([0, 8, 8]), interconnect=np.array(["cpo", "electrical", "cpo"], dtype=object),
+                             clock=1.0, topology=np.array(["direct", "ocs", "ocs"], dtype=object)), TECH)
+    assert bad["feasible"].tolist() == [False, False, True]
+
+
+def test_hosts_share_their_cost_and_small_packages_share_larger_hosts():
+    h = TECH["host"]
+    big, small = sku(die_area_mm2=814.0, hbm_stacks=5), sku(die_area_mm2=203.5)
+    # an H100-sized package takes x16 (8 per 128-lane host); a quarter of it x4, capped at 16 per host
+    assert int(big["packages_per_host"][0]) == 8 and int(small["packages_per_host"][0]) == min(128 // 4, h["max_packages"])
+    for t in (big, small):
+        n = int(t["packages_per_host"][0])
+        assert t["host_cost_usd"][0] == pytest.approx(h["cost_usd"] / n + h["cost_usd_per_slot"])
+
+
+def test_scaleout_is_sized_by_compute_not_one_full_port_per_package():
+    so = TECH["scaleout"]
+    small = sku(die_area_mm2=203.5, topology="direct")
+    peak = float(small["peak_tflops_bf16"][0])
+    want = max(so["gbps_per_tflops_bf16"] * peak, so["min_gbps_per_host"] / int(small["packages_per_host"][0]))
+    assert small["scaleout_gbps"][0] == pytest.approx(want) and want < 400.0
+    # switched CPO packages need no NIC: the photonic fabric carries their scale-out traffic
+    assert sku(topology="switched")["scaleout_gbps"][0] == 0.0
+
+
+def test_lite_still_solves_when_scale_up_switches_cost_a_billion():
+    data = read_instance_toml(PAPER_70B)
+    base = instance_from_dict(data, source=PAPER_70B)
+    priced = instance_from_dict({**data, "technology": {"preset": "default",
+                                                        "fabric": {"cpo": {"switch_cost_usd": 1.0e9}}}},
+                                source=PAPER_70B)
+    costs = []
+    for inst in (base, priced):
+        res = solve_instance(inst, threads=1, **resolve_class(inst, "lite").solve_kwargs())
+        assert res.solution.status == "optimal"
+        costs.append(res.solution.capex_usd)
+    assert costs[1] <= 1.5 * costs[0], costs
+
+
+def _frame(table):
+    import pandas as pd
+
+    return pd.DataFrame({k: np.asarray(v) for k, v in table.items()})
