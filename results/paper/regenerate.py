@@ -61,30 +61,37 @@ def run(out: Path) -> pd.DataFrame:
     return table
 
 
-# where the cost verdict flips: Llama3-70B, lite vs h100, with the two largest Lite-only overheads
-# (the switched CPO fabric every Lite link lands on, and the per-package host share) scaled down
-WHAT_IF = [("as shipped", {}, {}),
-           ("CPO switch cost / 10", {"switch_cost_usd": 9000.0}, {}),
-           ("CPO switches free (direct optical links)", {"switch_cost_usd": 0.0, "switch_w": 0.0}, {}),
-           ("... and host share $500 per package", {"switch_cost_usd": 0.0, "switch_w": 0.0},
-            {"host_cost_usd_per_package": 500.0})]
+# what the cluster model's choices are worth: Llama3-70B, lite vs h100, with one choice taken away
+# or one assumption moved at a time (a hand-made table until the sensitivity command replaces it)
+WHAT_IF = [("as shipped: topology, host size and scale-out chosen", {}),
+           ("switched links only (every CPO link a fat-tree port)", {"design_space": {"topology": ["switched"]}}),
+           ("hosts of at most 8 packages", {"technology": {"host": {"max_packages": 8}}}),
+           ("scale-out 0.404 Gb/s per TFLOP/s (DGX H100's)",
+            {"technology": {"scaleout": {"gbps_per_tflops_bf16": 0.404}}}),
+           ("CPO link $100 instead of $250", {"technology": {"interconnect": {"cpo": {"cost_usd_per_link": 100.0}}}})]
+
+
+def _merge(into: dict, change: dict) -> dict:
+    for key, value in change.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+    return into
 
 
 def what_if(out: Path) -> pd.DataFrame:
-    from litedse.results.compare import compare_instance
     from litedse.inputs.instance import instance_from_dict, read_instance_toml
+    from litedse.results.compare import compare_instance
 
     rows = []
-    for label, cpo, econ in WHAT_IF:
-        data = read_instance_toml(ROOT / "instances" / "paper" / "llama3-70b.toml")
-        if cpo:
-            data.setdefault("technology", {}).setdefault("fabric", {})["cpo"] = dict(cpo)
-        if econ:
-            data.setdefault("technology", {})["economics"] = dict(econ)
+    for label, change in WHAT_IF:
+        data = _merge(read_instance_toml(ROOT / "instances" / "paper" / "llama3-70b.toml"), json.loads(json.dumps(change)))
         inst = instance_from_dict(data)
         comp = compare_instance(inst, ["lite", "h100"], baseline="h100", threads=1)
         r = comp.ratios()["lite"]
-        rows.append({"case": label, "lite design": comp.classes["lite"].metrics["design"],
+        lite = comp.classes["lite"].doc["designs"][0]
+        rows.append({"case": label, "lite design": comp.classes["lite"].metrics["design"] + f", {lite['topology']}",
                      "lite / h100 capex": r["capex_usd"], "lite / h100 facility power": r["facility_power_w"],
                      "lite / h100 TCO": r["tco_usd"]})
     table = pd.DataFrame(rows)
@@ -118,7 +125,6 @@ def claims() -> str:
     lc, lp = lite["breakdown"]["cost_usd"], lite["breakdown"]["power_w"]
     hp = h100["breakdown"]["power_w"]
     w = lite["workloads"][0]
-    ports = int(lite["totals"]["packages"] * ld["links"])
     verdict = lambda ok: "agrees" if ok else "disagrees"  # noqa: E731
     three = lambda key: ", ".join(f"x{rat(m, key):.2g} for {n}" for m, n in  # noqa: E731
                                   (("gpt3-175b", "GPT3-175B"), ("llama3-405b", "Llama3-405B")))
@@ -136,24 +142,25 @@ def claims() -> str:
         f"({three('silicon_area_mm2')}).",
         f"- **Cost: {verdict(rat('llama3-70b', 'capex_usd') < 1)}.** The optimal Lite cluster costs "
         f"x{rat('llama3-70b', 'capex_usd'):.2g} the H100 cluster's capital for Llama3-70B ({three('capex_usd')}). "
-        f"The silicon is not what decides it. (1) Every CPO link of a Lite package is an endpoint of a "
-        f"switched optical fat tree: {lite['totals']['packages']:,} packages x {ld['links']} links = {ports:,} ports "
-        f"need {lite['totals']['switches']} switches at ${lc['switches'] / lite['totals']['switches']:,.0f} each "
-        f"(an assumption), which is "
-        f"${lc['switches'] / 1e6:.1f}M of ${lite['totals']['capex_usd'] / 1e6:.1f}M. The H100's NVLink links "
-        f"are priced per link inside its scale-up domain, and only one NIC port per package reaches the scale-out "
-        f"tree. (2) A per-package host share (${lc['host'] / lite['totals']['packages']:,.0f}, an assumption) is "
-        f"paid {lite['totals']['packages'] / h100['totals']['packages']:.1f} times as often. (3) A "
+        f"With the wiring a choice, its {ld['links']} CPO links per package are wired {ld['topology']} "
+        f"(tp={w['mapping']['tp']}), {ld['packages_per_host']} packages share a host, and each has a "
+        f"{ld['scaleout_gbps']:.0f} Gb/s NIC sized by its compute; the H100 keeps its NVSwitch domain of 8 and "
+        f"400 Gb/s per GPU. The Lite capex is mostly "
+        + ", ".join(f"{k.replace('_', ' ')} ${v / 1e6:.1f}M" for k, v in
+                    sorted(lc.items(), key=lambda kv: -kv[1])[:4])
+        + f" of ${lite['totals']['capex_usd'] / 1e6:.1f}M; logic dies are ${lc['dies'] / 1e6:.2f}M. "
+        f"With switched links only (every CPO link a port of a cluster-wide fat tree, the model before these "
+        f"choices) it costs x{wif.iloc[1]['lite / h100 capex']:.2f} the H100's. A "
         f"{ld['die_area_mm2']:g} mm^2 die delivers {ld['peak_tflops_bf16']:.0f} BF16 TFLOP/s, "
         f"1/{hd['peak_tflops_bf16'] / ld['peak_tflops_bf16']:.1f} of the H100's {hd['peak_tflops_bf16']:.0f}, "
         f"not 1/4: the PHYs for its HBM stacks and links take a fixed share of a small die. "
         f"{flip_text} (what-if table above).",
         f"- **Power efficiency: {verdict(rat('llama3-70b', 'facility_power_w') < 1)} at the system level.** Lite "
         f"compute draws {lp['compute'] / 1e3:.0f} kW, against {hp['compute'] / 1e3:.0f} kW in the H100 cluster for the "
-        f"same Llama3-70B service. But facility power is x{rat('llama3-70b', 'facility_power_w'):.2f} the H100's "
-        f"({three('facility_power_w')}). The extra comes from switch power ({lp['switches'] / 1e3:.0f} kW), host "
-        f"power ({lp['host'] / 1e3:.0f} kW) and HBM ({lp['hbm'] / 1e3:.0f} kW, {ld['hbm_stacks']} stacks per "
-        f"package), all multiplied by the PUE.",
+        f"same Llama3-70B service. Facility power is x{rat('llama3-70b', 'facility_power_w'):.2f} the H100's "
+        f"({three('facility_power_w')}): against the compute saved stand switch power ({lp['switches'] / 1e3:.0f} "
+        f"kW), host power ({lp['host'] / 1e3:.0f} kW) and HBM ({lp['hbm'] / 1e3:.0f} kW, {ld['hbm_stacks']} stacks "
+        f"per package), all multiplied by the PUE.",
         f"- **Blast radius: {verdict(rat('llama3-70b', 'expected_capacity_lost') < 1)}.** One package failure takes "
         f"down x{rat('llama3-70b', 'capacity_share_per_failure'):.2f} the share of capacity it takes in the H100 "
         f"cluster ({w['replicas']} replicas of {w['packages'] // w['replicas']} packages). The expected capacity "
@@ -170,7 +177,7 @@ def claims() -> str:
         f"SLOs (Llama3-70B: TTFT {w['ttft_s']:.2f} s, TPOT {w['tpot_s'] * 1e3:.1f} ms, mapping tp={w['mapping']['tp']}). "
         f"Extra optical bandwidth (lite-bw) buys nothing for these serving workloads in this model: capex "
         f"x{met('llama3-70b', 'lite-bw', 'capex_usd') / met('llama3-70b', 'lite', 'capex_usd'):.2f} of lite, "
-        f"because every added link is another switch port. Over the whole grid (`free`), the cheapest design "
+        f"because every added link costs its optics and wiring. Over the whole grid (`free`), the cheapest design "
         f"is {met('llama3-70b', 'free', 'design')}.",
     ]
     return "\n".join(lines)
