@@ -50,7 +50,7 @@ def _csr(row_of: np.ndarray, n_rows: int):
 _THREADS_OF_PROCESS: list = []
 
 
-def _process_threads(requested: int | None) -> int | None:
+def process_threads(requested: int | None) -> int | None:
     """The HiGHS thread count of this process. HiGHS fixes it at the first solve and fails any
     later solve that asks for another, so every solve in a process uses the first request."""
     if not _THREADS_OF_PROCESS:
@@ -287,7 +287,7 @@ class DesignModel:
         asks ``optimize.explain`` with the solver of its choice."""
         p = self.problem
         t0 = time.perf_counter()
-        threads = _process_threads(threads)
+        threads = process_threads(threads)
         opt = self._solver(threads)
         kwargs = {}
         if time_limit_s is not None:

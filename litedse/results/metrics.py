@@ -117,12 +117,13 @@ def breakdowns(res: SolveResult) -> tuple[dict[str, float], dict[str, float]]:
 
     dpp = t["dies_per_package"].to_numpy(float)
     dies, hbm, pack, optics = tot("die_cost_usd", dpp), tot("hbm_cost_usd"), tot("packaging_cost_usd"), tot("cpo_optics_cost_usd")
+    test = tot("final_test_cost_usd")
     unit, network = tot("unit_cost_usd"), tot("network_cost_usd")
     host = float(N @ p.sku_capex_usd) - unit - network
     switches = float(s.fabric_switches @ p.fabric_switch_cost_usd + s.fabric_endpoints @ p.fabric_port_cost_usd)
     racks = float(p.rack_cost_usd * s.racks)
-    cost = {"dies": dies, "hbm": hbm, "packaging": pack, "cpo_optics": optics,
-            "assembly_yield_loss": unit - dies - hbm - pack - optics, "network_attach": network, "host": host,
+    cost = {"dies": dies, "hbm": hbm, "packaging": pack, "cpo_optics": optics, "final_test": test,
+            "assembly_yield_loss": unit - dies - hbm - pack - optics - test, "network_attach": network, "host": host,
             "switches": switches, "racks": racks}
     cost["nre"] = float(s.capex_usd) - sum(cost.values())
     compute, hbm_w, link_w, d2d_w, tdp = (tot(k) for k in ("compute_w", "hbm_w", "link_w", "d2d_w", "tdp_w"))

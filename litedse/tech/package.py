@@ -21,6 +21,8 @@ def assembly_yield(bonded_components, yield_per_component):
     return np.asarray(yield_per_component, dtype=float) ** np.asarray(bonded_components, dtype=float)
 
 
-def good_package_cost_usd(known_good_parts_usd, packaging_usd, assembly_yield_):
-    """A lost package costs its known-good dies and stacks too: (parts + packaging) / assembly yield."""
-    return (np.asarray(known_good_parts_usd) + np.asarray(packaging_usd)) / np.asarray(assembly_yield_)
+def good_package_cost_usd(known_good_parts_usd, packaging_usd, assembly_yield_, final_test_usd=0.0):
+    """A lost package costs its known-good dies and stacks too, and every assembled package is
+    tested: (parts + packaging + final test) / assembly yield."""
+    return ((np.asarray(known_good_parts_usd) + np.asarray(packaging_usd) + np.asarray(final_test_usd))
+            / np.asarray(assembly_yield_))

@@ -148,17 +148,14 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     hbm_cost = purchased * hbm("capacity_gb") * hbm("cost_usd_per_gb")
 
     # --- package ----------------------------------------------------------------------------------
-    pkg_name = design.get("package") or d["package"]
-    interposer = pkg.interposer_area_mm2(area, dies, purchased, hbm("footprint_mm2"),
-                                         _package_param(tech, pkg_name, "interposer_area_overhead", n, area, dies, purchased, hbm))
-    pkg_names = _choose_package(tech, pkg_name, interposer, n)
-    pk = lambda key: _lookup(pkg_names, tech["package"], key, "package").astype(float)  # noqa: E731
-    interposer = pkg.interposer_area_mm2(area, dies, purchased, hbm("footprint_mm2"), pk("interposer_area_overhead"))
-    packaging_cost = pkg.packaging_cost_usd(interposer, pk("cost_usd_per_mm2"), pk("substrate_and_assembly_usd"))
-    asm_yield = pkg.assembly_yield(dies + purchased, pk("assembly_yield_per_component"))
     link_bw = _get(design, "link_bandwidth_gb_s", ic("link_bandwidth_gb_s"), n).astype(float)
     optics_in_package = np.where(is_cpo, links * ic("cost_usd_per_link"), 0.0)
-    unit_cost = pkg.good_package_cost_usd(dies * die_cost + hbm_cost + optics_in_package, packaging_cost, asm_yield)
+    parts = dies * die_cost + hbm_cost + optics_in_package
+    pk = _choose_package(tech, design.get("package") or d["package"], parts, area, dies, purchased,
+                         hbm("footprint_mm2"), n)
+    pkg_names, interposer, packaging_cost, asm_yield, final_test, unit_cost = (
+        pk[k] for k in ("name", "interposer", "packaging", "yield", "final_test", "unit_cost"))
+    pk_max_area = pk["max_area"]
     # outside the package: each link's share of what wires it (NVSwitch share for switched electrical
     # links, a cable end for direct ones, a cable end and an OCS port for OCS ones; switched CPO
     # links are fabric ports, priced with the fabric) and the scale-out NIC
@@ -216,7 +213,7 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
         ~in_reticle,
         (compute_region <= 0) | (units < 1) | (enabled_units < 1),
         edge_needed_per_die > edge_usable_per_die + 1e-9,
-        interposer > pk("max_interposer_area_mm2") + 1e-9,
+        interposer > pk_max_area + 1e-9,
         tdp > cooling_limit + 1e-9,
         stacks > hbm_sites,
         ~switched & ((links < 1) | (ocs & ~is_cpo)),
@@ -244,7 +241,9 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
         "shoreline_mm": dies * perimeter, "shoreline_used_mm": dies * edge_needed_per_die,
         "shoreline_usable_mm": dies * edge_usable_per_die,
         "dies_per_wafer": dpw.astype(int), "die_yield": die_yield, "die_cost_usd": die_cost,
-        "hbm_cost_usd": hbm_cost, "packaging_cost_usd": packaging_cost, "assembly_yield": asm_yield,
+        "hbm_cost_usd": hbm_cost, "packaging_cost_usd": packaging_cost, "final_test_cost_usd": final_test,
+        "assembly_yield_loss_usd": unit_cost - (parts + packaging_cost + final_test),
+        "assembly_yield": asm_yield,
         "interposer_area_mm2": interposer, "cpo_optics_cost_usd": optics_in_package,
         "unit_cost_usd": unit_cost, "network_cost_usd": network_cost, "network_w": network_w,
         "packages_per_host": pph.astype(int), "pcie_lanes_per_package": lanes.astype(int),
@@ -256,23 +255,32 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     }
 
 
-def _package_param(tech, pkg_name, key, n, *_):
+def _choose_package(tech, pkg_name, parts_usd, area, dies, stacks, stack_footprint, n) -> dict[str, np.ndarray]:
+    """Packaging of each SKU: the named technology, or with "auto" the one giving the cheapest good
+    package among those whose interposer limit holds the design (the last in preset order if none
+    does; the SKU is then reported infeasible). Returns per SKU its name, interposer area, packaging
+    cost, assembly yield, final test cost, good-package unit cost and the technology's area limit."""
     names = list(tech["package"]) if pkg_name == "auto" else [pkg_name]
-    return tech["package"][names[0]][key] if names[0] in tech["package"] else 1.0
-
-
-def _choose_package(tech, pkg_name, interposer_area, n) -> np.ndarray:
-    """The named packaging technology, or with "auto" the first (in preset order, cheapest first)
-    whose interposer limit holds the design; the last one if none does (then reported infeasible)."""
-    if pkg_name != "auto":
-        if pkg_name not in tech["package"]:
-            raise InputError(f"unknown package {pkg_name!r}", expected="one of " + ", ".join(tech["package"]))
-        return np.full(n, pkg_name, dtype=object)
-    names = list(tech["package"])
-    chosen = np.full(n, names[-1], dtype=object)
-    for name in reversed(names):
-        chosen = np.where(interposer_area <= tech["package"][name]["max_interposer_area_mm2"], name, chosen)
-    return chosen
+    unknown = [x for x in names if x not in tech["package"]]
+    if unknown:
+        raise InputError(f"unknown package {unknown[0]!r}", expected="auto or one of " + ", ".join(tech["package"]))
+    best: dict[str, np.ndarray] = {}
+    for name in reversed(names):                   # the last technology is the fallback
+        spec = tech["package"][name]
+        interposer = pkg.interposer_area_mm2(area, dies, stacks, stack_footprint, spec["interposer_area_overhead"])
+        packaging = pkg.packaging_cost_usd(interposer, spec["cost_usd_per_mm2"], spec["substrate_and_assembly_usd"])
+        asm_yield = pkg.assembly_yield(dies + stacks, spec["assembly_yield_per_component"])
+        unit = pkg.good_package_cost_usd(parts_usd, packaging, asm_yield, spec["final_test_usd"])
+        this = {"name": np.full(n, name, dtype=object), "interposer": interposer, "packaging": packaging,
+                "yield": asm_yield, "final_test": np.full(n, float(spec["final_test_usd"])), "unit_cost": unit,
+                "max_area": np.full(n, float(spec["max_interposer_area_mm2"]))}
+        if not best:
+            best = this
+            continue
+        fits = interposer <= this["max_area"] + 1e-9
+        take = fits & ((best["interposer"] > best["max_area"] + 1e-9) | (unit < best["unit_cost"]))
+        best = {k: np.where(take, this[k], best[k]) for k in best}
+    return best
 
 
 def infeasible_reasons(mask: int) -> list[str]:
