@@ -2,7 +2,7 @@
 
 ``random_problem`` builds one from a numpy Generator and a few size knobs; ``problems()`` is the
 hypothesis strategy over seeds and knobs (all four objectives, K = 1 and 2, NRE on/off, finite
-budgets, replica limits, racks; some instances come out infeasible by construction: tight budgets,
+budgets, replica limits, racks, hosts; some instances come out infeasible by construction: tight budgets,
 K too small, or a workload with no column).
 Fabrics use small radices (8 and 16) so that multi-tier trees and the tier limit are exercised.
 """
@@ -18,7 +18,8 @@ from litedse.optimize.problem import Problem
 def random_problem(rng: np.random.Generator, *, n_dies: int = 2, skus_per_die: int = 2, n_workloads: int = 2,
                    cols_per_pair: int = 3, objective: str = "cost", max_designs: int = 1, charge_nre: bool = False,
                    budget_factor: float | None = None, power_factor: float | None = None, racks: bool = False,
-                   replica_limits: bool = False, empty_workload: bool = False, demand_scale: float = 1.0) -> Problem:
+                   replica_limits: bool = False, empty_workload: bool = False, demand_scale: float = 1.0,
+                   hosts: bool = False) -> Problem:
     """A Problem with ``n_dies * skus_per_die`` SKUs and up to ``cols_per_pair`` columns per
     (SKU, workload). Budgets, when given, are ``factor`` times a rough reference design's capex /
     facility power, so factors near 1 make binding and infeasible cases likely."""
@@ -82,7 +83,10 @@ def random_problem(rng: np.random.Generator, *, n_dies: int = 2, skus_per_die: i
         power_budget_w=np.inf if power_factor is None else round(power_factor * ref_w * pue, 2),
         rack_power_w=round(float(rng.uniform(2e4, 6e4)), 1) if racks else np.inf,
         rack_cost_usd=round(float(rng.uniform(1e3, 2e4)), 2) if racks else 0.0,
-        pue=pue, energy_usd_per_w=round(float(rng.uniform(0.0, 15.0)), 3), objective=objective)
+        pue=pue, energy_usd_per_w=round(float(rng.uniform(0.0, 15.0)), 3), objective=objective,
+        sku_packages_per_host=rng.choice([1.0, 2.0, 4.0, 8.0], n_skus) if hosts else None,
+        host_cost_usd=round(float(rng.uniform(0.0, 0.3)) * float(capex.mean()) * 4, 2) if hosts else 0.0,
+        host_w=round(float(rng.uniform(0.0, 0.3)) * float(it_w.mean()) * 4, 1) if hosts else 0.0)
 
 
 @st.composite
@@ -93,7 +97,7 @@ def problems(draw, max_workloads: int = 3):
         n_dies=draw(st.integers(1, 3)), skus_per_die=draw(st.integers(1, 2)),
         n_workloads=draw(st.integers(1, max_workloads)), cols_per_pair=draw(st.integers(1, 3)),
         objective=objective, max_designs=draw(st.integers(1, 2)), charge_nre=draw(st.booleans()),
-        racks=draw(st.booleans()), replica_limits=draw(st.booleans()),
+        racks=draw(st.booleans()), replica_limits=draw(st.booleans()), hosts=draw(st.booleans()),
         empty_workload=objective != "demand_scale" and draw(st.sampled_from([False] * 9 + [True])),
         demand_scale=draw(st.sampled_from([1.0, 1.0, 20.0])),
     )

@@ -137,7 +137,7 @@ def test_compare_cli_json_csv_table():
     doc = json.loads(res.output)
     assert set(doc["classes"]) == {"lite", "h100"} and doc["baseline"] == "h100"
     for name, c in doc["classes"].items():
-        assert c["schema_version"] == 1 and c["status"] == "optimal" and c["designs"]
+        assert c["schema_version"] == 2 and c["status"] == "optimal" and c["designs"]
         assert doc["ratios"][name]["capex_usd"] == pytest.approx(
             c["totals"]["capex_usd"] / doc["classes"]["h100"]["totals"]["capex_usd"])
     csv = runner.invoke(main, ["compare", INSTANCE, "--classes", "lite,h100", "--baseline", "h100",

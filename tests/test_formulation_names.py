@@ -46,7 +46,8 @@ def model_names() -> set[str]:
     names: set[str] = set()
     for objective in OBJECTIVES:
         p = hand_problem(objective=objective, budget_usd=1e5, power_budget_w=1e5, rack_power_w=1e3,
-                         sku_fabric_ports=np.array([1, 2]))
+                         sku_fabric_ports=np.array([1, 2]), sku_packages_per_host=np.array([8.0, 4.0]),
+                         host_cost_usd=1000.0, host_w=100.0)
         m = DesignModel(p).model
         names.update(c.name for c in m.component_objects(KINDS, descend_into=True))
     return names

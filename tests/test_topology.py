@@ -5,6 +5,8 @@ back from the code under test."""
 from __future__ import annotations
 
 
+import math
+
 import numpy as np
 import pytest
 
@@ -153,3 +155,18 @@ def _frame(table):
     import pandas as pd
 
     return pd.DataFrame({k: np.asarray(v) for k, v in table.items()})
+
+
+def test_hosts_are_whole_and_priced_once_per_host():
+    """The lite cluster of the paper instance: H = ceil(N / h) hosts, each paid once, by hand."""
+    from litedse.results.documents import solve_document
+
+    inst = instance_from_dict(read_instance_toml(PAPER_70B), source=PAPER_70B)
+    doc = solve_document(solve_instance(inst, threads=1, **resolve_class(inst, "lite").solve_kwargs()))
+    h = TECH["host"]
+    hosts = sum(math.ceil(d["packages"] / d["packages_per_host"]) for d in doc["designs"])
+    assert doc["totals"]["hosts"] == hosts
+    slots = sum(d["packages"] for d in doc["designs"]) * h["cost_usd_per_slot"]
+    assert doc["breakdown"]["capex_usd"]["host"] == pytest.approx(hosts * h["cost_usd"] + slots)
+    assert sum(doc["breakdown"]["capex_usd"].values()) == pytest.approx(doc["totals"]["capex_usd"])
+    assert doc["totals"]["switches_scaleup"] + doc["totals"]["switches_scaleout"] == doc["totals"]["switches"]

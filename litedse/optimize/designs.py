@@ -31,7 +31,7 @@ def evaluate_designs(problem: Problem, C: np.ndarray, nrep: np.ndarray) -> dict[
     """Totals of k designs. ``C``, ``nrep``: (k, workloads) column index and replica count.
 
     Returns per design: ``capex`` [USD], ``it_w`` and ``facility`` [W], ``tco`` [USD],
-    ``endpoints``, ``tiers`` and ``switches`` per fabric (k, F), ``racks``, and ``ok`` (feasible).
+    ``endpoints``, ``tiers`` and ``switches`` per fabric (k, F), ``hosts``, ``racks``, and ``ok``.
     Fabrics are the cheapest that fit (fewest tiers), racks the fewest that hold the IT power.
     """
     p = problem
@@ -52,6 +52,9 @@ def evaluate_designs(problem: Problem, C: np.ndarray, nrep: np.ndarray) -> dict[
     for f in range(p.n_fabrics):
         it_w = it_w + p.fabric_switch_w[f] * switches[:, f] + p.fabric_port_w[f] * endpoints[:, f]
         capex = capex + p.fabric_switch_cost_usd[f] * switches[:, f] + p.fabric_port_cost_usd[f] * endpoints[:, f]
+    hosts = host_count(p, sku, pk)
+    it_w = it_w + p.host_w * hosts
+    capex = capex + p.host_cost_usd * hosts
     racks = np.ceil(it_w / p.rack_power_w) if np.isfinite(p.rack_power_w) else np.zeros(len(C))
     capex = capex + p.rack_cost_usd * racks
     dies = np.sort(p.sku_die[sku], axis=1)
@@ -66,7 +69,22 @@ def evaluate_designs(problem: Problem, C: np.ndarray, nrep: np.ndarray) -> dict[
     ok &= capex <= p.budget_usd * (1.0 + REL_TOL)
     ok &= np.all(nrep <= max_replicas(p)[C], axis=1)
     return {"capex": capex, "it_w": it_w, "facility": facility, "tco": capex + p.energy_usd_per_w * facility,
-            "endpoints": endpoints, "tiers": tiers, "switches": switches, "racks": racks, "ok": ok}
+            "endpoints": endpoints, "tiers": tiers, "switches": switches, "hosts": hosts, "racks": racks, "ok": ok}
+
+
+def host_count(problem: Problem, sku: np.ndarray, packages: np.ndarray) -> np.ndarray:
+    """Hosts of each design: sum over its SKUs of ceil(N_s / h_s), where a SKU's packages N_s add up
+    over every workload that uses it. ``sku``, ``packages``: (k, workloads)."""
+    p = problem
+    if p.sku_packages_per_host is None:
+        return np.zeros(len(sku))
+    hosts = np.zeros(len(sku))
+    for w in range(sku.shape[1]):
+        same = sku == sku[:, [w]]
+        first = ~np.any(same[:, :w], axis=1)           # count each SKU once, at its first workload
+        total = np.where(same, packages, 0).sum(axis=1)
+        hosts += np.where(first & (total > 0), np.ceil(total / p.sku_packages_per_host[sku[:, w]]), 0.0)
+    return hosts
 
 
 def objective_of(problem: Problem, totals: dict[str, np.ndarray]) -> np.ndarray:
@@ -92,7 +110,15 @@ def design_from_choice(problem: Problem, column, replicas, *, status: str, objec
                    objective_unit=CRITERIA[p.objective].unit, gap=gap, column=column, replicas=replicas, packages=packages,
                    fabric_endpoints=ev["endpoints"][0].astype(float), fabric_tiers=ev["tiers"][0].astype(int),
                    fabric_switches=ev["switches"][0].astype(int), racks=int(ev["racks"][0]), capex_usd=capex,
+                   hosts=_hosts_per_sku(p, packages),
                    it_power_w=it_w, facility_power_w=facility, tco_usd=tco, demand_scale=lam, solver=dict(solver or {}))
     sol.binding = binding_constraints(p, sol)
     return sol
 
+
+
+def _hosts_per_sku(problem: Problem, packages: np.ndarray) -> np.ndarray:
+    """H_s = ceil(N_s / h_s) for a design's packages per SKU."""
+    if problem.sku_packages_per_host is None:
+        return np.zeros(problem.n_skus, dtype=int)
+    return np.ceil(packages / problem.sku_packages_per_host).astype(int)

@@ -202,19 +202,30 @@ class DesignModel:
             return (-big_m, _lin([R[f], -(2.0 * t - 1.0), -big_m], [S[f], E[f], tau[i]]), None)
         m.fabric_switches = pe.Constraint(m.fabric_tier_options, rule={i: switch_row(i) for i in range(nF * T)})
 
-        # it_power_definition: P_IT - sum_s p_s N_s - sum_f (switch_w S_f + port_w E_f) = 0
+        # host_count[s]: h_s H_s - N_s >= 0 (each host holds up to h_s packages of one SKU)
+        H = []
+        if p.sku_packages_per_host is not None:
+            m.hosts = pe.Var(m.skus, domain=pe.NonNegativeIntegers)
+            H = [m.hosts[s] for s in range(nS)]
+            h = p.sku_packages_per_host.astype(float).tolist()
+            m.host_count = pe.Constraint(m.skus, rule={
+                s: (0.0, _lin([h[s], -1.0], [H[s], N[s]]), None) for s in range(nS)})
+
+        # it_power_definition: P_IT - sum_s p_s N_s - sum_f (switch_w S_f + port_w E_f) - eta^W sum_s H_s = 0
         pw = p.sku_it_w.astype(float).tolist()
         m.it_power_definition = pe.Constraint(expr=(0.0, _lin(
-            [1.0] + [-v for v in pw] + [-float(v) for v in p.fabric_switch_w] + [-float(v) for v in p.fabric_port_w],
-            [m.it_power_w] + N + S + E), 0.0))
+            [1.0] + [-v for v in pw] + [-float(v) for v in p.fabric_switch_w] + [-float(v) for v in p.fabric_port_w]
+            + [-float(p.host_w)] * len(H),
+            [m.it_power_w] + N + S + E + H), 0.0))
 
-        # capex_definition: CAPEX - sum a_s N_s - switches - ports - racks - [charge_nre] NRE y = 0
+        # capex_definition: CAPEX - sum a_s N_s - switches - ports - racks - [charge_nre] NRE y - eta sum_s H_s = 0
         a = p.sku_capex_usd.astype(float).tolist()
         nre = p.die_nre_usd.astype(float).tolist() if p.charge_nre else []
         m.capex_definition = pe.Constraint(expr=(0.0, _lin(
             [1.0] + [-v for v in a] + [-float(v) for v in p.fabric_switch_cost_usd]
-            + [-float(v) for v in p.fabric_port_cost_usd] + [-float(p.rack_cost_usd)] + [-v for v in nre],
-            [m.capex_usd] + N + S + E + [m.racks] + (y if p.charge_nre else [])), 0.0))
+            + [-float(v) for v in p.fabric_port_cost_usd] + [-float(p.rack_cost_usd)] + [-v for v in nre]
+            + [-float(p.host_cost_usd)] * len(H),
+            [m.capex_usd] + N + S + E + [m.racks] + (y if p.charge_nre else []) + H), 0.0))
 
         # budgets (mutable right-hand sides for epsilon-constraint sweeps)
         m.power_budget = pe.Constraint(expr=float(p.pue) * m.it_power_w <= m.power_budget_w)

@@ -73,6 +73,10 @@ class Problem:
     col_throughput: np.ndarray            # r_c: throughput of one replica (demand unit)
     col_packages: np.ndarray              # g_c: packages per replica (int)
     col_max_replicas: np.ndarray | None = None  # m_c: most replicas column c may have (training jobs: 1); None = unbounded
+    # hosts: each holds up to h_s packages of one SKU and costs its base once
+    sku_packages_per_host: np.ndarray | None = None  # h_s; None = no hosts in the model
+    host_cost_usd: float = 0.0            # eta: base cost of one host (slots are in a_s) [USD]
+    host_w: float = 0.0                   # eta^W: fixed power of one host [W]
     # global parameters
     max_designs: int = 1                  # K: distinct die designs allowed
     charge_nre: bool = False              # whether NRE_d enters capex
@@ -109,10 +113,16 @@ class Problem:
 
 
 def per_package_value(problem: Problem, criterion: str) -> np.ndarray:
-    """What one package of each SKU adds to a min criterion (cost, power, tco) before fabric,
-    racks and NRE: a_s, PUE p_s, or a_s + energy price x PUE p_s."""
+    """What one package of each SKU adds at least to a min criterion (cost, power, tco) before
+    fabric, racks and NRE: a_s + eta / h_s, PUE (p_s + eta^W / h_s), or their TCO combination
+    (a lower bound: a design pays ceil(N_s / h_s) hosts, at least N_s / h_s)."""
     p = problem
-    capex, facility = p.sku_capex_usd.astype(float), p.pue * p.sku_it_w.astype(float)
+    capex, it_w = p.sku_capex_usd.astype(float), p.sku_it_w.astype(float)
+    if p.sku_packages_per_host is not None:
+        # a package's share of its host: at least the host over the packages it holds
+        capex = capex + p.host_cost_usd / p.sku_packages_per_host
+        it_w = it_w + p.host_w / p.sku_packages_per_host
+    facility = p.pue * it_w
     return criterion_value(criterion, capex=capex, facility=facility, tco=capex + p.energy_usd_per_w * facility)
 
 

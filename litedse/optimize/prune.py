@@ -90,6 +90,10 @@ def check_problem(problem: Problem) -> None:
         raise ValueError("col_max_replicas must be >= 1 (a column that may have no replica is no column)")
     if p.max_designs < 1:
         raise ValueError("max_designs must be >= 1")
+    if p.sku_packages_per_host is not None:
+        h = np.asarray(p.sku_packages_per_host, dtype=float)
+        if h.shape != (p.n_skus,) or (h.size and h.min() < 1) or p.host_cost_usd < 0 or p.host_w < 0:
+            raise ValueError("sku_packages_per_host must be >= 1 per SKU, host_cost_usd and host_w >= 0")
     if p.objective == "demand_scale":
         if not (np.all(p.demand > 0)):
             raise ValueError("demand_scale needs every demand > 0")

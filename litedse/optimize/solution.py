@@ -37,6 +37,7 @@ class Solution:
     fabric_tiers: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))      # t per fabric (0 = unused)
     fabric_switches: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))   # S_f per fabric
     racks: int = 0
+    hosts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # H_s per SKU
     capex_usd: float = math.nan
     it_power_w: float = math.nan
     facility_power_w: float = math.nan

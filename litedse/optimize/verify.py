@@ -82,6 +82,12 @@ def verify(problem: Problem, solution: Solution) -> list[str]:
                 errors.append(f"fabric {p.fabric_names[f]}: {sw} switches < (2t-1)E/R = {(2 * t - 1) * ports / radix:.6g}")
         it_w += float(p.fabric_switch_w[f]) * sw + float(p.fabric_port_w[f]) * ports
         capex += float(p.fabric_switch_cost_usd[f]) * sw + float(p.fabric_port_cost_usd[f]) * ports
+    if p.sku_packages_per_host is not None:
+        hosts = [math.ceil(n / float(p.sku_packages_per_host[k])) for k, n in enumerate(packages)]
+        if list(map(int, s.hosts)) != hosts:
+            errors.append(f"hosts per SKU {list(map(int, s.hosts))} != recomputed {hosts}")
+        it_w += float(p.host_w) * sum(hosts)
+        capex += float(p.host_cost_usd) * sum(hosts)
     if math.isfinite(p.rack_power_w) and p.rack_power_w * s.racks < it_w - VERIFY_REL_TOL * max(1.0, it_w):
         errors.append(f"racks: {s.racks} x {p.rack_power_w:.6g} W < IT power {it_w:.6g} W")
     capex += float(p.rack_cost_usd) * s.racks

@@ -10,11 +10,12 @@ import numpy as np
 from litedse.jsonable import jsonable
 from litedse.optimize.pareto import ParetoFront
 from litedse.optimize.problem import CRITERIA
+from litedse.results.metrics import breakdowns
 from litedse.solve import SolveResult
 from litedse.tech.sku import DESIGN_AXES
 from litedse.workload.performance import MAPPING_KEYS
 
-SOLVE_SCHEMA_VERSION = 1
+SOLVE_SCHEMA_VERSION = 2       # 2: objective.sense, topology and hosts in designs, totals and breakdown
 PARETO_SCHEMA_VERSION = 1
 # scalar figures of a SKU card that the solve document carries per design, after the axes
 DESIGN_METRICS = ("unit_cost_usd", "tdp_w", "peak_tflops_bf16", "peak_tflops_fp8", "hbm_capacity_gb",
@@ -37,7 +38,7 @@ def solve_document(res: SolveResult) -> dict[str, Any]:
         "objective": {"name": s.objective_name, "sense": s.objective_sense,
                       "value": jsonable(s.objective_value) if s.feasible else None, "unit": s.objective_unit},
         "gap": jsonable(s.gap) if s.feasible else None,
-        "designs": [], "workloads": [], "totals": {}, "binding_constraints": list(s.binding),
+        "designs": [], "workloads": [], "totals": {}, "breakdown": None, "binding_constraints": list(s.binding),
         "explanation": s.explanation or None,
         "solver": {k: jsonable(s.solver.get(k)) for k in SOLVER_KEYS},
     }
@@ -71,9 +72,18 @@ def solve_document(res: SolveResult) -> dict[str, Any]:
         for key in WORKLOAD_FIGURES:
             entry[key] = jsonable(float(row[key])) if key in row else None
         doc["workloads"].append(entry)
+    switches = dict(zip(p.fabric_names, (int(v) for v in s.fabric_switches)))
+    ocs_ports = float(s.packages @ table["ocs_ports"].to_numpy(float)) if "ocs_ports" in table else 0.0
     doc["totals"] = {"capex_usd": s.capex_usd, "it_power_w": s.it_power_w, "facility_power_w": s.facility_power_w,
                      "packages": int(np.sum(s.packages)), "switches": int(np.sum(s.fabric_switches)),
-                     "racks": int(s.racks), "tco_usd": s.tco_usd, "demand_scale": s.demand_scale}
+                     "racks": int(s.racks), "tco_usd": s.tco_usd, "demand_scale": s.demand_scale,
+                     "hosts": int(np.sum(s.hosts)),
+                     # the photonic fabric carries scale-up (and the scale-out of switched CPO packages);
+                     # the electrical fabric is the NICs' scale-out network
+                     "switches_scaleup": switches.get("cpo", 0), "switches_scaleout": switches.get("electrical", 0),
+                     "ocs_ports": ocs_ports}
+    cost, power = breakdowns(res)
+    doc["breakdown"] = {"capex_usd": cost, "power_w": power}
     return doc
 
 

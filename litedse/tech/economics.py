@@ -18,14 +18,16 @@ def sku_economics(table: pd.DataFrame, tech: dict[str, Any]) -> dict[str, np.nda
     """Per-package capital cost, provisioned IT power, fabric and fabric ports of each SKU.
 
     capex = package (bottom-up) + network attachments (the links' share of what wires them, the
-    scale-out NIC and its transceiver) + host share (a host's cost over the packages it holds); IT power = package TDP + host share + network
+    scale-out NIC and its transceiver) + the package's host slot (the host itself is counted per host); IT power = package TDP + host share + network
     (OCS ports). Switched CPO SKUs put every optical link on the photonic fabric; every other SKU
     puts one NIC port on the scale-out fabric (tech.sku: topology).
     """
     on_cpo = np.asarray(table["on_cpo_fabric"], dtype=bool)
     return {
-        "capex_usd": (table["unit_cost_usd"] + table["network_cost_usd"] + table["host_cost_usd"]).to_numpy(float),
-        "it_w": (table["tdp_w"] + table["host_w"] + table["network_w"]).to_numpy(float),
+        # the host's own cost and power are counted per host (Problem.host_cost_usd, host_w)
+        "capex_usd": (table["unit_cost_usd"] + table["network_cost_usd"] + table["host_slot_cost_usd"]).to_numpy(float),
+        "it_w": (table["tdp_w"] + table["host_w"] - table["host_base_w_share"] + table["network_w"]).to_numpy(float),
+        "packages_per_host": table["packages_per_host"].to_numpy(float),
         "fabric": np.where(on_cpo, FABRICS.index("cpo"), FABRICS.index("electrical")),
         # electrical-fabric ports per package: its NIC bandwidth in switch ports (fractional: NICs
         # of several packages share a port's lanes through breakouts)
