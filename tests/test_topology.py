@@ -170,3 +170,28 @@ def test_hosts_are_whole_and_priced_once_per_host():
     assert doc["breakdown"]["capex_usd"]["host"] == pytest.approx(hosts * h["cost_usd"] + slots)
     assert sum(doc["breakdown"]["capex_usd"].values()) == pytest.approx(doc["totals"]["capex_usd"])
     assert doc["totals"]["switches_scaleup"] + doc["totals"]["switches_scaleout"] == doc["totals"]["switches"]
+
+
+def test_links_given_as_bandwidth_per_tflops_are_the_fewest_links_that_carry_it():
+    from litedse.columns.skus import grid_of_axes
+
+    axes = {"die_area_mm2": [203.5, 814.0], "dies_per_package": [1], "hbm_stacks": [4], "hbm": ["hbm3e-12hi"],
+            "links": [0], "interconnect": ["cpo", "electrical"], "clock": [1.0], "topology": ["switched"],
+            "scaleup_gb_s_per_tflops": [0.455]}
+    grid = grid_of_axes(axes, TECH)
+    bare = evaluate_skus({**grid, "links": np.zeros(len(grid["links"]), dtype=int)}, TECH)
+    for i in range(len(grid["links"])):
+        link_bw = TECH["interconnect"][grid["interconnect"][i]]["link_bandwidth_gb_s"]
+        assert grid["links"][i] == math.ceil(0.455 * bare["peak_tflops_bf16"][i] / link_bw - 1e-9)
+    full = evaluate_skus(grid, TECH)
+    ratio = full["scaleup_bandwidth_gb_s"] / full["peak_tflops_bf16"]
+    assert np.all(ratio >= 0.455)                  # the links' PHYs cost compute: at or above parity
+
+
+def test_a_link_count_and_a_link_bandwidth_together_are_refused():
+    from litedse.errors import InputError
+
+    data = read_instance_toml(PAPER_70B)
+    data["design_space"]["scaleup_gb_s"] = [100.0]
+    with pytest.raises(InputError, match="links"):
+        instance_from_dict(data, source=PAPER_70B)

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from litedse.inputs.design_space import design_axes
+from litedse.inputs.design_space import BANDWIDTH_AXES, design_axes
 from litedse.inputs.instance import Instance
 from litedse.tech.sku import DESIGN_AXES, catalog_design, evaluate_skus
 
@@ -72,4 +72,29 @@ def sku_set(inst: Instance, design_space: dict[str, Any] | None = None, sku: str
         # one design whose die is the catalog part's own (no tape-out of ours: labelled by name)
         return replace(feasible_skus(catalog_design(sku), tech), die_labels=[sku])
     axes = design_axes(inst.design_space.axes(), design_space, inst.path)
-    return feasible_skus(design_grid(**axes), tech)
+    return feasible_skus(grid_of_axes(axes, tech), tech)
+
+
+def grid_of_axes(axes: dict[str, list], tech: dict[str, Any]) -> dict[str, np.ndarray]:
+    """The SKU grid of design-space axes whose links may be given as scale-up bandwidth per
+    direction (``scaleup_gb_s`` per package, or ``scaleup_gb_s_per_tflops`` per BF16 TFLOP/s):
+    each target becomes the fewest links of the SKU's interconnect that carry it. Per TFLOP/s,
+    the compute is that of the SKU without links; the links' PHYs then take some area, so the
+    bandwidth per TFLOP/s lands at or above the target. SKUs that come out equal are kept once."""
+    bw_key = next((k for k in BANDWIDTH_AXES if axes.get(k)), None)
+    plain = {k: axes[k] for k in DESIGN_AXES}
+    if bw_key is None:
+        return design_grid(**plain)
+    targets = np.asarray(axes[bw_key], dtype=float)
+    base = design_grid(**{**plain, "links": [0]})
+    grid = {k: np.repeat(v, len(targets)) for k, v in base.items()}
+    target = np.tile(targets, len(base["links"]))
+    if bw_key == "scaleup_gb_s_per_tflops":
+        target = target * evaluate_skus(grid, tech)["peak_tflops_bf16"]
+    kinds = grid["interconnect"].astype(str)
+    link_bw = np.array([tech["interconnect"][k]["link_bandwidth_gb_s"] for k in kinds], dtype=float)
+    grid["links"] = np.ceil(target / link_bw - 1e-9).astype(int)
+    rows = np.stack([np.unique(grid[k].astype(str), return_inverse=True)[1] for k in DESIGN_AXES], axis=1)
+    _, first = np.unique(rows, axis=0, return_index=True)
+    keep = np.sort(first)
+    return {k: v[keep] for k, v in grid.items()}

@@ -15,6 +15,10 @@ from typing import Any
 from litedse.errors import InputError
 from litedse.tech.sku import DESIGN_AXES as AXES
 
+# axes that give the links as scale-up bandwidth (GB/s per direction) instead of a count: per
+# package, or per BF16 TFLOP/s of the package (columns.skus turns them into link counts)
+BANDWIDTH_AXES = ("scaleup_gb_s", "scaleup_gb_s_per_tflops")
+
 _RANGE3 = {"die_area_mm2", "links", "hbm_stacks", "dies_per_package"}
 _RANGE2 = {"hbm_stacks", "dies_per_package"}
 _INTEGER_AXES = {"hbm_stacks", "dies_per_package", "links"}
@@ -30,7 +34,7 @@ def expand_design_space(ds: Any, prefix: str, source: str) -> dict[str, Any]:
         raise InputError("must be a table", file=source, key=prefix, value=ds)
     out = dict(ds)
     for key, value in ds.items():
-        if key not in AXES:
+        if key not in AXES and key not in BANDWIDTH_AXES:
             continue
         where = f"{prefix}.{key}"
         explicit = False
@@ -90,10 +94,15 @@ def design_axes(axes: dict[str, list], overrides: dict[str, Any] | None = None,
     Keys of a design class that are not axes (``max_designs``, ``description``, ``sku``) pass."""
     axes = dict(axes)
     if overrides:
-        unknown = set(overrides) - set(AXES) - {"max_designs", "description", "sku"}
+        known = (*AXES, *BANDWIDTH_AXES)
+        unknown = set(overrides) - set(known) - {"max_designs", "description", "sku"}
         if unknown:
-            raise InputError(f"unknown design-space axis {sorted(unknown)[0]!r}", expected="one of " + ", ".join(AXES))
-        expanded = expand_design_space({k: v for k, v in overrides.items() if k in AXES},
-                                       "design_space", source or "<instance>")
+            raise InputError(f"unknown design-space axis {sorted(unknown)[0]!r}", expected="one of " + ", ".join(known))
+        given = {k: v for k, v in overrides.items() if k in known and v is not None}
+        expanded = expand_design_space(given, "design_space", source or "<instance>")
+        # a link count and a link bandwidth replace each other
+        if "links" in given or any(k in given for k in BANDWIDTH_AXES):
+            for k in BANDWIDTH_AXES:
+                axes.pop(k, None)
         axes.update({k: (v if isinstance(v, list) else [v]) for k, v in expanded.items()})
     return axes

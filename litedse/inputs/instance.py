@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, V
 
 from litedse import presets
 from litedse.errors import InputError
-from litedse.inputs.design_space import AXES, arange, expand_design_space, is_int, is_number
+from litedse.inputs.design_space import AXES, BANDWIDTH_AXES, arange, expand_design_space, is_int, is_number
 from litedse.optimize.problem import MIN_OBJECTIVES
 from litedse.tech.sku import TOPOLOGIES
 from litedse.workload.models import resolve_model
@@ -65,13 +65,24 @@ class DesignSpace(BaseModel):
     interconnect: list[Literal["cpo", "electrical"]] = Field(default_factory=lambda: ["cpo", "electrical"])
     clock: list[PositiveFloat] = Field(default_factory=lambda: [1.0])
     topology: list[Literal[TOPOLOGIES]] = Field(default_factory=lambda: list(TOPOLOGIES))
+    # the links as scale-up bandwidth per direction instead of a count (at most one of the two)
+    scaleup_gb_s: list[PositiveFloat] | None = None              # GB/s per package
+    scaleup_gb_s_per_tflops: list[PositiveFloat] | None = None   # GB/s per BF16 TFLOP/s
     max_designs: PositiveInt = 1            # K: distinct die designs in the product line
 
+    def bandwidth_axis(self) -> str | None:
+        return next((k for k in BANDWIDTH_AXES if getattr(self, k) is not None), None)
+
     def grid_size(self) -> int:
-        return math.prod(len(getattr(self, k)) for k in AXES)
+        bw = self.bandwidth_axis()
+        return math.prod(len(getattr(self, bw if (k == "links" and bw) else k)) for k in AXES)
 
     def axes(self) -> dict[str, list]:
-        return {k: getattr(self, k) for k in AXES}
+        out = {k: getattr(self, k) for k in AXES}
+        bw = self.bandwidth_axis()
+        if bw:
+            out[bw] = getattr(self, bw)
+        return out
 
 
 
@@ -91,6 +102,8 @@ class ClassSpec(BaseModel):
     interconnect: Any = None
     clock: Any = None
     topology: Any = None
+    scaleup_gb_s: Any = None
+    scaleup_gb_s_per_tflops: Any = None
     max_designs: PositiveInt | None = None
 
 
@@ -222,7 +235,7 @@ def instance_from_dict(data: dict[str, Any], source: str = "<dict>") -> Instance
     classes = {}
     for name, cls in spec.classes.items():
         raw = {k: v for k, v in cls.model_dump().items() if v is not None}
-        axes = {k: v for k, v in raw.items() if k in AXES}
+        axes = {k: v for k, v in raw.items() if k in AXES or k in BANDWIDTH_AXES}
         if axes:
             raw.update(expand_design_space(axes, f"classes.{name}", source))
         classes[name] = raw
@@ -285,6 +298,10 @@ def _expected_for(loc: tuple) -> str | None:
 
 
 def _check_design_space(ds: DesignSpace, tech: dict, source: str) -> None:
+    given = [k for k in BANDWIDTH_AXES if getattr(ds, k) is not None]
+    if len(given) > 1 or (given and "links" in ds.model_fields_set):
+        raise InputError("give the links as a count or as one bandwidth, not both", file=source,
+                         key=f"design_space.{given[-1]}", expected="links, scaleup_gb_s or scaleup_gb_s_per_tflops")
     for name in ds.hbm:
         if name not in tech["hbm"]:
             raise InputError("unknown HBM generation", file=source, key="design_space.hbm", value=name,

@@ -129,9 +129,10 @@ def claims() -> str:
     three = lambda key: ", ".join(f"x{rat(m, key):.2g} for {n}" for m, n in  # noqa: E731
                                   (("gpt3-175b", "GPT3-175B"), ("llama3-405b", "Llama3-405B")))
     flip = wif[wif["lite / h100 capex"] < 1.0]
-    flip_text = (f"Only in the case \"{flip.iloc[0]['case']}\" is the Lite cluster cheaper "
-                 f"(x{flip.iloc[0]['lite / h100 capex']:.2f} the H100 cluster's capex)" if len(flip)
-                 else "In none of these cases is the Lite cluster cheaper")
+    flip_text = ("The Lite cluster is the cheaper one in " + "; ".join(
+        f"\"{r['case']}\" (x{r['lite / h100 capex']:.2f})" for _, r in flip.iterrows())
+        + f", {len(flip)} of the {len(wif)} cases" if len(flip)
+        else "In none of these cases is the Lite cluster cheaper")
     bw = rat("llama3-70b", "bandwidth_to_compute")
     hbw = rat("llama3-70b", "hbm_bw_to_compute")
     lines = [
@@ -142,7 +143,8 @@ def claims() -> str:
         f"({three('silicon_area_mm2')}).",
         f"- **Cost: {verdict(rat('llama3-70b', 'capex_usd') < 1)}.** The optimal Lite cluster costs "
         f"x{rat('llama3-70b', 'capex_usd'):.2g} the H100 cluster's capital for Llama3-70B ({three('capex_usd')}). "
-        f"With the wiring a choice, its {ld['links']} CPO links per package are wired {ld['topology']} "
+        f"With the wiring a choice, its {ld['links']} CPO link{'s' if ld['links'] != 1 else ''} per package "
+        f"{'are' if ld['links'] != 1 else 'is'} wired {ld['topology']} "
         f"(tp={w['mapping']['tp']}), {ld['packages_per_host']} packages share a host, and each has a "
         f"{ld['scaleout_gbps']:.0f} Gb/s NIC sized by its compute; the H100 keeps its NVSwitch domain of 8 and "
         f"400 Gb/s per GPU. The Lite capex is mostly "
