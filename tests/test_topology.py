@@ -45,8 +45,11 @@ def test_tp4_on_three_links_is_a_full_mesh_with_no_switch():
     assert FABRICS[int(econ["fabric"][0])] == "electrical"
     assert econ["fabric_ports"][0] == pytest.approx(t["scaleout_gbps"][0] / TECH["fabric"]["electrical"]["port_gbps"])
     # 3 fibre ends, no switch share, and a NIC priced per Gb/s
-    cable = TECH["topology"]["direct"]["cpo_cost_usd_per_link"]
-    assert t["network_cost_usd"][0] == pytest.approx(3 * cable + t["scaleout_gbps"][0] * TECH["scaleout"]["cost_usd_per_gbps"])
+    from litedse.tech.economics import price
+
+    cable = price(TECH, "topology", "direct", "cpo_cost_usd_per_link")      # on the preset's pricing basis
+    nic = price(TECH, "scaleout", "cost_usd_per_gbps")
+    assert t["network_cost_usd"][0] == pytest.approx(3 * cable + t["scaleout_gbps"][0] * nic)
     bw, lat = comm.link(t, np.array([4.0]), PERF)
     want_bw, want_lat = by_hand_link(t, 3)
     assert bw[0] == pytest.approx(want_bw) and lat[0] == pytest.approx(want_lat)
@@ -195,3 +198,53 @@ def test_a_link_count_and_a_link_bandwidth_together_are_refused():
     data["design_space"]["scaleup_gb_s"] = [100.0]
     with pytest.raises(InputError, match="links"):
         instance_from_dict(data, source=PAPER_70B)
+
+
+def test_one_pricing_basis_for_every_component():
+    """bom: network and rack prices quoted near market are divided by their markup; market: parts
+    quoted at cost are multiplied by it, catalog packages take their market price and new designs
+    their bill of materials times the package markup."""
+    from litedse.tech import economics
+
+    pr = TECH["pricing"]
+    assert pr["basis"] == "bom"
+    assert economics.price(TECH, "fabric", "electrical", "switch_cost_usd") == pytest.approx(
+        TECH["fabric"]["electrical"]["switch_cost_usd"] / pr["network_markup"])
+    assert economics.price(TECH, "host", "cost_usd") == TECH["host"]["cost_usd"]          # quoted at cost
+    market = {**TECH, "pricing": {**pr, "basis": "market"}}
+    assert economics.price(market, "fabric", "electrical", "switch_cost_usd") == TECH["fabric"]["electrical"]["switch_cost_usd"]
+    assert economics.price(market, "host", "cost_usd") == pytest.approx(TECH["host"]["cost_usd"] * pr["host_markup"])
+    assert economics.price(market, "interconnect", "electrical", "cost_usd_per_link") == pytest.approx(
+        TECH["interconnect"]["electrical"]["cost_usd_per_link"] * pr["network_markup"])
+    from litedse.tech.sku import catalog_design
+
+    h100 = evaluate_skus(catalog_design("h100"), market)
+    assert h100["unit_cost_usd"][0] == presets.catalog()[0]["h100"]["market_price_usd"]
+    lite = evaluate_skus(dict(die_area_mm2=203.5, dies_per_package=1, hbm_stacks=4, hbm="hbm3e-12hi", links=1,
+                              interconnect="cpo", clock=1.0), market)
+    assert lite["unit_cost_usd"][0] == pytest.approx(lite["bom_cost_usd"][0] * pr["package_markup"])
+    assert every_price_is_quoted()
+
+
+def every_price_is_quoted() -> bool:
+    """Every *_usd key of the preset outside the package bill of materials names its basis."""
+    from litedse.tech.economics import PRICE_QUOTES
+
+    package_parts = {"node", "hbm", "package", "interconnect", "economics"}
+    missing = []
+    for section, table in TECH.items():
+        for key, value in table.items():
+            leaves = value.items() if isinstance(value, dict) else [(None, value)]
+            for leaf, _ in leaves:
+                name = leaf or key
+                path = (section, key, leaf) if leaf else (section, key)
+                if not name.endswith(("_usd", "usd_per_link", "usd_per_gbps", "usd_per_slot")) or path in PRICE_QUOTES:
+                    continue
+                # the package bill of materials (wafers, HBM, packaging, in-package optics) is at cost by definition
+                if section in package_parts and (name in ("wafer_cost_usd", "test_cost_usd_per_die", "substrate_and_assembly_usd",
+                                                          "final_test_usd") or path == ("interconnect", "cpo", "cost_usd_per_link")
+                                                 or path[:1] == ("economics",) and name == "nre_usd_per_die_design"):
+                    continue
+                missing.append(path)
+    assert missing == [], missing
+    return True

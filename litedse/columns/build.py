@@ -23,7 +23,7 @@ from litedse.errors import InputError
 from litedse.inputs.instance import Instance
 from litedse.optimize.problem import OBJECTIVES, Problem
 from litedse.optimize.prune import dominance_survivors
-from litedse.tech.economics import FABRICS, energy_usd_per_w, fabric_arrays, sku_economics
+from litedse.tech.economics import FABRICS, energy_usd_per_w, fabric_arrays, price, sku_economics
 from litedse.workload.models import resolve_model
 from litedse.workload.performance import (MAPPING_KEYS, MAX_PACKAGES_PER_REPLICA, candidate_mappings,
                                          demand_tokens_per_s, evaluate_columns)
@@ -212,7 +212,7 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
         sku_fabric_ports=np.asarray(econ["fabric_ports"], dtype=float),
         sku_failures_per_year=sku_table["failures_per_year"].to_numpy(float),
         sku_packages_per_host=np.asarray(econ["packages_per_host"], dtype=float),
-        host_cost_usd=float(tech["host"]["cost_usd"]),
+        host_cost_usd=price(tech, "host", "cost_usd"),
         host_w=float(tech["host"]["w"]),
         fabric_names=list(FABRICS),
         fabric_radix=fab["radix"], fabric_switch_cost_usd=fab["switch_cost_usd"], fabric_switch_w=fab["switch_w"],
@@ -231,7 +231,7 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
         power_budget_w=float(con.power_budget_w) if con.power_budget_w else np.inf,
         budget_usd=float(con.budget_usd) if con.budget_usd else np.inf,
         rack_power_w=float(con.rack_power_w or tech["power"]["rack_power_w"]),
-        rack_cost_usd=float(tech["economics"]["rack_cost_usd"]),
+        rack_cost_usd=price(tech, "economics", "rack_cost_usd"),
         pue=float(tech["power"]["pue"]),
         energy_usd_per_w=energy_usd_per_w(tech),
         objective=objective,

@@ -366,6 +366,7 @@ def _check_model(w: WorkloadSpec, where: str, source: str) -> None:
 _ENUMS = {
     ("silicon", "yield_model"): ("poisson", "murphy", "seeds", "negative_binomial"),
     ("design", "cooling"): ("air", "liquid"),
+    ("pricing", "basis"): ("bom", "market"),
 }
 _FRACTION = re.compile(r"(fraction|utilization|efficiency|overlap|yield_per)")
 _AT_LEAST_ONE = {"pue", "interposer_area_overhead"}

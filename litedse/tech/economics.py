@@ -13,6 +13,43 @@ from litedse.units import HOURS_PER_YEAR
 # the fabrics a SKU's ports can land on, in the order of the Problem's fabric index f
 FABRICS = ("electrical", "cpo")
 
+# every price of the technology preset outside the package bill of materials: the basis it is
+# quoted on and the component class whose markup converts it (presets/technology: [pricing])
+PRICE_QUOTES = {
+    ("interconnect", "electrical", "cost_usd_per_link"): ("bom", "network"),
+    ("topology", "direct", "cpo_cost_usd_per_link"): ("market", "network"),
+    ("topology", "direct", "electrical_cost_usd_per_link"): ("market", "network"),
+    ("topology", "ocs", "port_cost_usd"): ("bom", "network"),
+    ("scaleout", "cost_usd_per_gbps"): ("market", "network"),
+    ("fabric", "electrical", "switch_cost_usd"): ("market", "network"),
+    ("fabric", "electrical", "port_optics_cost_usd"): ("market", "network"),
+    ("fabric", "cpo", "switch_cost_usd"): ("market", "network"),
+    ("fabric", "cpo", "port_optics_cost_usd"): ("market", "network"),
+    ("host", "cost_usd"): ("bom", "host"),
+    ("host", "cost_usd_per_slot"): ("bom", "host"),
+    ("economics", "rack_cost_usd"): ("market", "host"),
+}
+
+
+def price(tech: dict[str, Any], *path: str) -> float:
+    """A price of the technology preset on the preset's pricing basis [USD]: the quoted value,
+    times the component's markup when quoted at cost and priced at market, divided by it in the
+    other direction."""
+    value = tech
+    for key in path:
+        value = value[key]
+    quoted, component = PRICE_QUOTES[path]
+    pricing = tech["pricing"]
+    if quoted == pricing["basis"]:
+        return float(value)
+    markup = pricing[f"{component}_markup"]
+    return float(value) * markup if pricing["basis"] == "market" else float(value) / markup
+
+
+def package_price_factor(tech: dict[str, Any]) -> float:
+    """What a package's bill of materials is multiplied by on the pricing basis (its markup at market)."""
+    return 1.0 if tech["pricing"]["basis"] == "bom" else float(tech["pricing"]["package_markup"])
+
 
 def sku_economics(table: pd.DataFrame, tech: dict[str, Any]) -> dict[str, np.ndarray]:
     """Per-package capital cost, provisioned IT power, fabric and fabric ports of each SKU.
@@ -43,7 +80,9 @@ def fabric_arrays(tech: dict[str, Any]) -> dict[str, np.ndarray]:
     fab = [tech["fabric"][name] for name in FABRICS]
     return {
         "radix": np.array([f["switch_radix"] for f in fab], dtype=float),
-        "switch_cost_usd": np.array([f["switch_cost_usd"] + f["switch_radix"] * f["port_optics_cost_usd"] for f in fab]),
+        "switch_cost_usd": np.array([price(tech, "fabric", name, "switch_cost_usd")
+                                     + f["switch_radix"] * price(tech, "fabric", name, "port_optics_cost_usd")
+                                     for name, f in zip(FABRICS, fab)]),
         "switch_w": np.array([f["switch_w"] + f["switch_radix"] * f["port_optics_w"] for f in fab]),
         "port_cost_usd": np.zeros(len(fab)),
         "port_w": np.zeros(len(fab)),

@@ -18,7 +18,7 @@ import numpy as np
 from litedse import presets
 from litedse.errors import InputError
 from litedse.tech import package as pkg
-from litedse.tech import power, reliability, silicon
+from litedse.tech import economics, power, reliability, silicon
 
 DESIGN_AXES = ("die_area_mm2", "dies_per_package", "hbm_stacks", "hbm", "links", "interconnect", "clock", "topology")
 # design axes a design may leave out, and the value they then take
@@ -153,18 +153,25 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     parts = dies * die_cost + hbm_cost + optics_in_package
     pk = _choose_package(tech, design.get("package") or d["package"], parts, area, dies, purchased,
                          hbm("footprint_mm2"), n)
-    pkg_names, interposer, packaging_cost, asm_yield, final_test, unit_cost = (
+    pkg_names, interposer, packaging_cost, asm_yield, final_test, bom_cost = (
         pk[k] for k in ("name", "interposer", "packaging", "yield", "final_test", "unit_cost"))
+    # the package on the pricing basis: its bill of materials, or at market a catalog part's price
+    # (market_price_usd) and a new design's bill of materials times the package markup
+    unit_cost = bom_cost * economics.package_price_factor(tech)
+    if tech["pricing"]["basis"] == "market" and design.get("market_price_usd") is not None:
+        unit_cost = _get(design, "market_price_usd", 0.0, n).astype(float)
     pk_max_area = pk["max_area"]
     # outside the package: each link's share of what wires it (NVSwitch share for switched electrical
     # links, a cable end for direct ones, a cable end and an OCS port for OCS ones; switched CPO
     # links are fabric ports, priced with the fabric) and the scale-out NIC
     electrical = tech["interconnect"]["electrical"]
     top_d, top_o = tech["topology"]["direct"], tech["topology"]["ocs"]
-    cable = np.where(is_cpo, top_d["cpo_cost_usd_per_link"], top_d["electrical_cost_usd_per_link"])
+    cable = np.where(is_cpo, economics.price(tech, "topology", "direct", "cpo_cost_usd_per_link"),
+                     economics.price(tech, "topology", "direct", "electrical_cost_usd_per_link"))
     ocs_ports = top_o["links_through_ocs"]          # OCS ports per link (the rest are cabled inside a group)
-    per_link = np.select([switched, direct, ocs], [np.where(is_cpo, 0.0, ic("cost_usd_per_link")), cable,
-                                                   cable + ocs_ports * top_o["port_cost_usd"]])
+    nvswitch = economics.price(tech, "interconnect", "electrical", "cost_usd_per_link")
+    per_link = np.select([switched, direct, ocs], [np.where(is_cpo, 0.0, nvswitch), cable,
+                                                   cable + ocs_ports * economics.price(tech, "topology", "ocs", "port_cost_usd")])
     network_w = np.where(ocs, links * ocs_ports * top_o["port_w"], 0.0)
 
     # --- host and scale-out -------------------------------------------------------------------
@@ -173,12 +180,13 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
                     hp["min_lanes_per_package"], 16.0)
     pph_default = np.minimum(np.floor(hp["pcie_lanes"] / lanes), hp["max_packages"])
     pph = np.maximum(_get(design, "packages_per_host", pph_default, n).astype(float), 1.0)
-    host_cost = hp["cost_usd"] / pph + hp["cost_usd_per_slot"]
+    host_slot = economics.price(tech, "host", "cost_usd_per_slot")
+    host_cost = economics.price(tech, "host", "cost_usd") / pph + host_slot
     # a NIC per package of bandwidth in proportion to compute, at least the host's floor shared out;
     # switched CPO packages reach the cluster over their photonic fabric instead
     nic_default = np.maximum(so["gbps_per_tflops_bf16"] * peak_bf16, so["min_gbps_per_host"] / pph)
     nic_gbps = np.where(on_cpo_fabric, 0.0, _get(design, "scaleout_gbps", nic_default, n).astype(float))
-    network_cost = links * per_link + nic_gbps * so["cost_usd_per_gbps"]
+    network_cost = links * per_link + nic_gbps * economics.price(tech, "scaleout", "cost_usd_per_gbps")
 
     # --- interconnect -----------------------------------------------------------------------------
     scaleup_bw = links * link_bw
@@ -242,13 +250,13 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
         "shoreline_usable_mm": dies * edge_usable_per_die,
         "dies_per_wafer": dpw.astype(int), "die_yield": die_yield, "die_cost_usd": die_cost,
         "hbm_cost_usd": hbm_cost, "packaging_cost_usd": packaging_cost, "final_test_cost_usd": final_test,
-        "assembly_yield_loss_usd": unit_cost - (parts + packaging_cost + final_test),
+        "assembly_yield_loss_usd": bom_cost - (parts + packaging_cost + final_test), "bom_cost_usd": bom_cost,
         "assembly_yield": asm_yield,
         "interposer_area_mm2": interposer, "cpo_optics_cost_usd": optics_in_package,
         "unit_cost_usd": unit_cost, "network_cost_usd": network_cost, "network_w": network_w,
         "packages_per_host": pph.astype(int), "pcie_lanes_per_package": lanes.astype(int),
-        "host_cost_usd": host_cost, "host_slot_cost_usd": np.full(n, float(hp["cost_usd_per_slot"])),
-        "host_base_w_share": hp["w"] / pph, "scaleout_gbps": nic_gbps,
+        "host_cost_usd": host_cost, "host_slot_cost_usd": np.full(n, host_slot),
+        "host_base_w_share": hp["w"] / pph, "scaleout_gbps": nic_gbps, "scaleout_gbps_per_host": nic_gbps * pph,
         "ocs_ports": np.where(ocs, links * ocs_ports, 0.0),
         "compute_w": compute_w, "hbm_w": hbm_w, "link_w": link_w, "d2d_w": d2d_w,
         "tdp_w": tdp, "host_w": host_w, "cooling_limit_w": cooling_limit,

@@ -68,7 +68,8 @@ WHAT_IF = [("as shipped: topology, host size and scale-out chosen", {}),
            ("hosts of at most 8 packages", {"technology": {"host": {"max_packages": 8}}}),
            ("scale-out 0.404 Gb/s per TFLOP/s (DGX H100's)",
             {"technology": {"scaleout": {"gbps_per_tflops_bf16": 0.404}}}),
-           ("CPO link $100 instead of $250", {"technology": {"interconnect": {"cpo": {"cost_usd_per_link": 100.0}}}})]
+           ("CPO link $100 instead of $250", {"technology": {"interconnect": {"cpo": {"cost_usd_per_link": 100.0}}}}),
+           ("every price at market (pricing basis market)", {"technology": {"pricing": {"basis": "market"}}})]
 
 
 def _merge(into: dict, change: dict) -> dict:
