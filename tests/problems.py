@@ -19,7 +19,7 @@ def random_problem(rng: np.random.Generator, *, n_dies: int = 2, skus_per_die: i
                    cols_per_pair: int = 3, objective: str = "cost", max_designs: int = 1, charge_nre: bool = False,
                    budget_factor: float | None = None, power_factor: float | None = None, racks: bool = False,
                    replica_limits: bool = False, empty_workload: bool = False, demand_scale: float = 1.0,
-                   hosts: bool = False) -> Problem:
+                   hosts: bool = False, oversubscribed: bool = False) -> Problem:
     """A Problem with ``n_dies * skus_per_die`` SKUs and up to ``cols_per_pair`` columns per
     (SKU, workload). Budgets, when given, are ``factor`` times a rough reference design's capex /
     facility power, so factors near 1 make binding and infeasible cases likely."""
@@ -85,6 +85,7 @@ def random_problem(rng: np.random.Generator, *, n_dies: int = 2, skus_per_die: i
         rack_cost_usd=round(float(rng.uniform(1e3, 2e4)), 2) if racks else 0.0,
         pue=pue, energy_usd_per_w=round(float(rng.uniform(0.0, 15.0)), 3), objective=objective,
         sku_packages_per_host=rng.choice([1.0, 2.0, 4.0, 8.0], n_skus) if hosts else None,
+        fabric_oversubscription=rng.choice([1.0, 1.5, 3.0], 2) if oversubscribed else None,
         host_cost_usd=round(float(rng.uniform(0.0, 0.3)) * float(capex.mean()) * 4, 2) if hosts else 0.0,
         host_w=round(float(rng.uniform(0.0, 0.3)) * float(it_w.mean()) * 4, 1) if hosts else 0.0)
 
@@ -97,7 +98,7 @@ def problems(draw, max_workloads: int = 3):
         n_dies=draw(st.integers(1, 3)), skus_per_die=draw(st.integers(1, 2)),
         n_workloads=draw(st.integers(1, max_workloads)), cols_per_pair=draw(st.integers(1, 3)),
         objective=objective, max_designs=draw(st.integers(1, 2)), charge_nre=draw(st.booleans()),
-        racks=draw(st.booleans()), replica_limits=draw(st.booleans()), hosts=draw(st.booleans()),
+        racks=draw(st.booleans()), replica_limits=draw(st.booleans()), hosts=draw(st.booleans()), oversubscribed=draw(st.booleans()),
         empty_workload=objective != "demand_scale" and draw(st.sampled_from([False] * 9 + [True])),
         demand_scale=draw(st.sampled_from([1.0, 1.0, 20.0])),
     )

@@ -224,3 +224,15 @@ def test_auto_packaging_moves_a_large_package_to_cowos_l_instead_of_failing():
     forced = evaluate_skus(dict(die_area_mm2=800.0, dies_per_package=2, hbm_stacks=12, hbm="hbm3e-12hi", links=0,
                                 interconnect="electrical", clock=1.0, package="cowos-s"))
     assert not forced["feasible"][0]
+
+
+def test_oversubscribed_fat_tree_by_hand():
+    """R = 64, leaf oversubscription o = 2: a leaf gives 64 x 2/3 ports down and 64/3 up; two tiers
+    connect 64 leaves x 42.67 = 2,730.7 ports. 2,000 ports need 2,000 / 42.67 = 46.9 leaves and
+    1,000 uplinks on 1,000 / 64 = 15.6 spines: ceil(62.5) = 63 switches, against ceil(3 x 2,000 / 64)
+    = 94 non-blocking."""
+    assert fabric.tree_capacity(64, 2, 2.0) == pytest.approx(64 * 64 * 2 / 3)
+    assert fabric.fat_tree_tiers(2000, 64, oversubscription=2.0) == 2
+    assert fabric.fat_tree_switches(2000, 64, oversubscription=2.0) == 63
+    assert fabric.fat_tree_switches(2000, 64) == 94
+    assert fabric.switches_per_port(1, 3.0) == 1.0                 # one tier: no leaf, no oversubscription

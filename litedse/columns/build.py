@@ -217,6 +217,7 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
         fabric_names=list(FABRICS),
         fabric_radix=fab["radix"], fabric_switch_cost_usd=fab["switch_cost_usd"], fabric_switch_w=fab["switch_w"],
         fabric_port_cost_usd=fab["port_cost_usd"], fabric_port_w=fab["port_w"],
+        fabric_oversubscription=fab["oversubscription"],
         workload_names=[w.name for w in inst.workloads],
         demand=np.array([d[0] for d in demand], dtype=float),
         demand_unit=[d[1] for d in demand],

@@ -369,7 +369,7 @@ _ENUMS = {
     ("pricing", "basis"): ("bom", "market"),
 }
 _FRACTION = re.compile(r"(fraction|utilization|efficiency|overlap|yield_per)")
-_AT_LEAST_ONE = {"pue", "interposer_area_overhead"}
+_AT_LEAST_ONE = {"pue", "interposer_area_overhead", "oversubscription"}
 
 
 def _resolve_optional_preset(kind: str, overrides: Any, source: str):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from litedse.optimize.problem import CRITERIA, Problem, criterion_value
+from litedse.optimize.problem import CRITERIA, Problem, criterion_value, oversubscription
 from litedse.optimize.solution import Solution, binding_constraints
 from litedse.tech import fabric
 
@@ -45,10 +45,10 @@ def evaluate_designs(problem: Problem, C: np.ndarray, nrep: np.ndarray) -> dict[
     ports = p.sku_fabric_ports[sku].astype(float) * pk
     fab = p.sku_fabric[sku]
     endpoints = np.stack([np.where(fab == f, ports, 0).sum(axis=1) for f in range(p.n_fabrics)], axis=1)
-    radix = p.fabric_radix[None, :]
-    ok &= np.all(fabric.fits(endpoints, radix), axis=1)
-    tiers = fabric.fat_tree_tiers(endpoints, radix)
-    switches = fabric.fat_tree_switches(endpoints, radix, tiers)
+    radix, over = p.fabric_radix[None, :], oversubscription(p)[None, :]
+    ok &= np.all(fabric.fits(endpoints, radix, oversubscription=over), axis=1)
+    tiers = fabric.fat_tree_tiers(endpoints, radix, oversubscription=over)
+    switches = fabric.fat_tree_switches(endpoints, radix, tiers, oversubscription=over)
     for f in range(p.n_fabrics):
         it_w = it_w + p.fabric_switch_w[f] * switches[:, f] + p.fabric_port_w[f] * endpoints[:, f]
         capex = capex + p.fabric_switch_cost_usd[f] * switches[:, f] + p.fabric_port_cost_usd[f] * endpoints[:, f]

@@ -9,7 +9,7 @@ from typing import Callable
 
 import numpy as np
 
-from litedse.optimize.problem import Problem
+from litedse.optimize.problem import Problem, oversubscription
 from litedse.optimize.solution import Solution
 from litedse.tech import fabric
 
@@ -76,7 +76,7 @@ def explain_infeasible(problem: Problem, solve: Callable[[Problem], Solution]) -
             text += f" (at least {need} needed)"
         reasons.append(text)
     else:
-        caps = ", ".join(f"{p.fabric_names[f]} {fabric.tree_capacity(p.fabric_radix[f], fabric.MAX_TIERS):.4g} ports"
+        caps = ", ".join(f"{p.fabric_names[f]} {fabric.tree_capacity(p.fabric_radix[f], fabric.MAX_TIERS, oversubscription(p)[f]):.4g} ports"
                          for f in range(p.n_fabrics))
         reasons.append(f"fabric: every design needs more endpoint ports than a {fabric.MAX_TIERS}-tier fat tree "
                        f"connects ({caps}), even without budgets and with any number of die designs")

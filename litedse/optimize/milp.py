@@ -25,7 +25,7 @@ from pyomo.contrib.solver.solvers.highs import Highs
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from litedse.optimize.designs import design_from_choice
-from litedse.optimize.problem import CRITERIA, Problem, criterion_value
+from litedse.optimize.problem import CRITERIA, Problem, criterion_value, oversubscription
 from litedse.optimize.prune import check_problem, replica_upper_bounds
 from litedse.optimize.solution import Solution, infeasible_solution
 from litedse.tech import fabric
@@ -186,20 +186,22 @@ class DesignModel:
 
         # one_tier[f]: sum_t tau_{f,t} <= 1;  tier_capacity[f]: E_f - sum_t cap_{f,t} tau_{f,t} <= 0
         R = p.fabric_radix.astype(float).tolist()
-        cap = [fabric.tree_capacity(R[f], np.arange(1, T + 1)).tolist() for f in range(nF)]
+        over = oversubscription(p).tolist()
+        cap = [fabric.tree_capacity(R[f], np.arange(1, T + 1), over[f]).tolist() for f in range(nF)]
+        # k_{f,t}: switch ports per endpoint port of a t-tier tree of fabric f, (o_f + 2t - 2) / o_f
+        k = [fabric.switches_per_port(np.arange(1, T + 1), over[f]).tolist() for f in range(nF)]
         m.one_tier = pe.Constraint(m.fabrics, rule={
             f: (None, _lin([1.0] * T, tau[f * T:(f + 1) * T]), 1.0) for f in range(nF)})
         m.tier_capacity = pe.Constraint(m.fabrics, rule={
             f: (None, _lin([1.0] + [-cap[f][t] for t in range(T)], [E[f]] + tau[f * T:(f + 1) * T]), 0.0)
             for f in range(nF)})
 
-        # fabric_switches[(f, t)]: R_f S_f - (2t-1) E_f - M_{f,t} tau_{f,t} >= -M_{f,t}, scaled by R_f so
-        # every coefficient is integral; M_{f,t} = (2t-1) cap_{f,T} since E_f <= cap_{f,T} always
+        # fabric_switches[(f, t)]: R_f S_f - k_{f,t} E_f - M_{f,t} tau_{f,t} >= -M_{f,t} (k = 2t-1 when
+        # non-blocking, then every coefficient is integral); M_{f,t} = k_{f,t} cap_{f,T} since E_f <= cap_{f,T}
         def switch_row(i):
             f, t = divmod(i, T)
-            t += 1
-            big_m = (2 * t - 1) * cap[f][T - 1]
-            return (-big_m, _lin([R[f], -(2.0 * t - 1.0), -big_m], [S[f], E[f], tau[i]]), None)
+            big_m = k[f][t] * cap[f][T - 1]
+            return (-big_m, _lin([R[f], -k[f][t], -big_m], [S[f], E[f], tau[i]]), None)
         m.fabric_switches = pe.Constraint(m.fabric_tier_options, rule={i: switch_row(i) for i in range(nF * T)})
 
         # host_count[s]: h_s H_s - N_s >= 0 (each host holds up to h_s packages of one SKU)

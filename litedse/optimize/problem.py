@@ -73,6 +73,7 @@ class Problem:
     col_throughput: np.ndarray            # r_c: throughput of one replica (demand unit)
     col_packages: np.ndarray              # g_c: packages per replica (int)
     col_max_replicas: np.ndarray | None = None  # m_c: most replicas column c may have (training jobs: 1); None = unbounded
+    fabric_oversubscription: np.ndarray | None = None  # o_f >= 1 of each fabric's leaf tier; None = non-blocking
     # hosts: each holds up to h_s packages of one SKU and costs its base once
     sku_packages_per_host: np.ndarray | None = None  # h_s; None = no hosts in the model
     host_cost_usd: float = 0.0            # eta: base cost of one host (slots are in a_s) [USD]
@@ -133,3 +134,9 @@ def blast_radius_per_column(problem: Problem, repair_hours: float) -> np.ndarray
     b_c / HOURS_PER_YEAR whatever n_c is: the criterion is linear in the column choice alone."""
     p = problem
     return p.col_packages.astype(float) * p.sku_failures_per_year[p.col_sku].astype(float) * float(repair_hours)
+
+
+def oversubscription(problem: Problem) -> np.ndarray:
+    """o_f per fabric (1 = non-blocking)."""
+    p = problem
+    return np.ones(p.n_fabrics) if p.fabric_oversubscription is None else np.asarray(p.fabric_oversubscription, float)

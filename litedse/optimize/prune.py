@@ -16,7 +16,7 @@ import pandas as pd
 
 from litedse.optimize.designs import evaluate_designs, max_replicas, objective_of
 from litedse.optimize.problem import (MIN_OBJECTIVES, OBJECTIVES, Problem, blast_radius_per_column,
-                                      per_package_value)
+                                      oversubscription, per_package_value)
 from litedse.tech import fabric
 
 # relative margin of the bound comparisons: a SKU is dropped only when its bound is worse by more
@@ -59,7 +59,7 @@ def replica_upper_bounds(problem: Problem, budget_usd: float | None = None,
         by_cost = np.where(per_cost > 0, np.floor(money / per_cost + 1e-9), np.inf)
         per_w = p.pue * p.sku_it_w[sku] * g
         by_power = np.where(per_w > 0, np.floor(power / per_w + 1e-9), np.inf)
-        cap = fabric.tree_capacity(p.fabric_radix[p.sku_fabric[sku]], fabric.MAX_TIERS)
+        cap = fabric.tree_capacity(p.fabric_radix[p.sku_fabric[sku]], fabric.MAX_TIERS, oversubscription(p)[p.sku_fabric[sku]])
         per_port = p.sku_fabric_ports[sku] * g
         by_ports = np.where(per_port > 0, np.floor(cap / per_port + 1e-9), np.inf)
     bound = np.minimum.reduce([upper, by_cost, by_power, by_ports])

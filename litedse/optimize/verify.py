@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from litedse.optimize.problem import Problem, criterion_value
+from litedse.optimize.problem import Problem, criterion_value, oversubscription
 from litedse.optimize.solution import Solution
 from litedse.tech import fabric
 
@@ -66,6 +66,7 @@ def verify(problem: Problem, solution: Solution) -> list[str]:
     for sku, count in enumerate(packages):
         it_w += float(p.sku_it_w[sku]) * count
         capex += float(p.sku_capex_usd[sku]) * count
+    over = oversubscription(p).tolist()
     for f in range(p.n_fabrics):
         ports = sum(float(p.sku_fabric_ports[k]) * packages[k] for k in range(p.n_skus) if int(p.sku_fabric[k]) == f)
         if len(s.fabric_endpoints) != p.n_fabrics or not _close(float(s.fabric_endpoints[f]), ports):
@@ -76,10 +77,10 @@ def verify(problem: Problem, solution: Solution) -> list[str]:
         if ports > 0:
             if not 1 <= t <= fabric.MAX_TIERS:
                 errors.append(f"fabric {p.fabric_names[f]}: {t} tiers outside 1..{fabric.MAX_TIERS}")
-            elif not _le(ports, float(fabric.tree_capacity(radix, t))):
+            elif not _le(ports, float(fabric.tree_capacity(radix, t, over[f]))):
                 errors.append(f"fabric {p.fabric_names[f]}: {ports} ports > capacity of {t} tiers")
-            elif sw < math.ceil((2 * t - 1) * ports / radix * (1.0 - VERIFY_REL_TOL)):
-                errors.append(f"fabric {p.fabric_names[f]}: {sw} switches < (2t-1)E/R = {(2 * t - 1) * ports / radix:.6g}")
+            elif sw < math.ceil(float(fabric.switches_per_port(t, over[f])) * ports / radix * (1.0 - VERIFY_REL_TOL)):
+                errors.append(f"fabric {p.fabric_names[f]}: {sw} switches < (o+2t-2)/o E/R")
         it_w += float(p.fabric_switch_w[f]) * sw + float(p.fabric_port_w[f]) * ports
         capex += float(p.fabric_switch_cost_usd[f]) * sw + float(p.fabric_port_cost_usd[f]) * ports
     if p.sku_packages_per_host is not None:

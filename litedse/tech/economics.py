@@ -86,6 +86,7 @@ def fabric_arrays(tech: dict[str, Any]) -> dict[str, np.ndarray]:
         "switch_w": np.array([f["switch_w"] + f["switch_radix"] * f["port_optics_w"] for f in fab]),
         "port_cost_usd": np.zeros(len(fab)),
         "port_w": np.zeros(len(fab)),
+        "oversubscription": np.array([f["oversubscription"] for f in fab], dtype=float),
     }
 
 

@@ -190,7 +190,9 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
 
     # --- interconnect -----------------------------------------------------------------------------
     scaleup_bw = links * link_bw
-    scaleout_bw = np.where(on_cpo_fabric, scaleup_bw, nic_gbps / 8.0)
+    # an oversubscribed fabric gives traffic between its leaves 1/o of the ports' bandwidth
+    scaleout_bw = np.where(on_cpo_fabric, scaleup_bw / tech["fabric"]["cpo"]["oversubscription"],
+                           nic_gbps / 8.0 / tech["fabric"]["electrical"]["oversubscription"])
     # the packages a group may span and still talk over its links (beyond: the scale-out network)
     switched_domain = np.where(is_cpo, ic("domain_packages"), electrical["domain_packages"])
     direct_domain = np.where(is_cpo, top_d["cpo_max_group_packages"], top_d["electrical_max_group_packages"])
