@@ -4,6 +4,7 @@ from __future__ import annotations
 
 EXIT_BAD_INPUT = 2
 EXIT_INFEASIBLE = 3
+EXIT_SOLVER = 4
 
 
 class LitedseError(Exception):
@@ -30,6 +31,13 @@ class InputError(LitedseError):
         if expected:
             text += f"; expected {expected}"
         super().__init__(f"{head}: {text}" if head else text)
+
+
+class SolverError(LitedseError):
+    """The solver stopped without a result litedse can vouch for (neither an optimum, a proof of
+    infeasibility nor a time limit): never reported as infeasible or optimal."""
+
+    exit_code = EXIT_SOLVER
 
 
 class InfeasibleError(LitedseError):

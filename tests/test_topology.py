@@ -78,9 +78,12 @@ def test_tp16_on_four_links_is_a_hypercube():
     bw_a, lat_a = comm.link(t, np.array([16.0]), PERF, "alltoall")
     assert bw_a[0] == pytest.approx(want_bw / hops)
     assert lat_a[0] == pytest.approx(float(t["scaleup_latency_s"][0]) * hops + PERF["latency"]["collective_step_s"])
-    # one link joins only a pair: no group of 16 can be wired
+    # one link joins only a pair: a group of 16 cannot be wired and talks over the scale-out NICs
     t1 = sku(links=1, topology="direct")
-    assert comm.link(t1, np.array([16.0]), PERF)[0][0] == 0.0
+    bw1, lat1 = comm.link(t1, np.array([16.0]), PERF)
+    assert bw1[0] == pytest.approx(t1["scaleout_bandwidth_gb_s"][0] * 1e9 * PERF["efficiency"]["scaleout_network"])
+    # tori of g nodes that are not perfect powers take their best sides: 12 = 3 x 4
+    assert comm.direct_mean_hops(4, 12) == pytest.approx((2 / 3 + 4 / 4) * 12 / 11)
 
 
 def test_nvlink_domain_of_eight_keeps_its_cliff_at_tp16():
@@ -248,3 +251,63 @@ def every_price_is_quoted() -> bool:
                 missing.append(path)
     assert missing == [], missing
     return True
+
+
+# found by an outside review: HiGHS's presolve returned "solve error" on this instance's pruned
+# model (primal infeasibilities of 1e-6 after presolve, with the host rows); it was reported as
+# infeasible although enumeration finds 1,070,523 USD. The MILP now re-solves without presolve.
+PRESOLVE_ERROR_INSTANCE = {
+    "technology": {"host": {"max_packages": 16}, "pricing": {"basis": "market"},
+                   "fabric": {"electrical": {"oversubscription": 1.0, "switch_radix": 64}, "cpo": {"oversubscription": 1.5}}},
+    "design_space": {"die_area_mm2": {"values": [800.0]}, "dies_per_package": {"values": [1]},
+                     "hbm_stacks": {"values": [6, 2]}, "hbm": ["hbm3e-12hi"], "links": {"values": [6, 2]},
+                     "interconnect": ["electrical", "cpo"], "clock": [1.0], "topology": ["ocs", "direct"], "max_designs": 2},
+    "workload": [{"name": "mixtral-8x7b", "kind": "serving", "precision": "bf16", "input_tokens": 1024, "output_tokens": 128,
+                  "mapping": {"tp": [1, 2, 4, 8], "pp": [1, 2], "batch": [16, 64], "ep": [1, 2, 4]},
+                  "demand_requests_per_s": 80.0},
+                 {"name": "llama3-70b", "kind": "serving", "precision": "fp8", "input_tokens": 2048, "output_tokens": 256,
+                  "ttft_s": 2.0, "tpot_s": 0.1, "mapping": {"tp": [1, 2, 4, 8], "pp": [1, 2], "batch": [16, 64]},
+                  "demand_requests_per_s": 20.0}],
+    "objective": {"minimize": "tco"}, "constraints": {"budget_usd": 1.0e8},
+}
+
+
+def test_a_highs_solve_error_is_retried_not_reported_infeasible():
+    inst = instance_from_dict(PRESOLVE_ERROR_INSTANCE)
+    milp = solve_instance(inst, method="milp", threads=1)
+    enum = solve_instance(inst, method="enumerate")
+    assert milp.solution.status == enum.solution.status == "optimal"
+    assert milp.solution.objective_value == pytest.approx(enum.solution.objective_value, rel=1e-9)
+
+
+
+def test_class_overrides_may_not_give_links_twice_or_a_negative_bandwidth():
+    from litedse.errors import InputError
+    from litedse.inputs.design_space import design_axes
+
+    axes = {"links": [4]}
+    with pytest.raises(InputError, match="not both"):
+        design_axes(axes, {"links": [4], "scaleup_gb_s": [100.0]})
+    with pytest.raises(InputError, match="bandwidth > 0"):
+        design_axes(axes, {"scaleup_gb_s": [-100.0]})
+
+
+def test_oversubscription_leaves_nic_power_and_datasheet_bandwidth_alone():
+    over = {**TECH, "fabric": {**TECH["fabric"], "electrical": {**TECH["fabric"]["electrical"], "oversubscription": 2.0}}}
+    from litedse.tech.sku import catalog_design
+
+    a, b = evaluate_skus(catalog_design("h100"), TECH), evaluate_skus(catalog_design("h100"), over)
+    assert b["host_w"][0] == a["host_w"][0] and b["offpackage_bandwidth_gb_s"][0] == a["offpackage_bandwidth_gb_s"][0]
+    assert b["scaleout_bandwidth_gb_s"][0] == pytest.approx(a["scaleout_bandwidth_gb_s"][0] / 2)
+
+
+def test_an_oversubscribed_photonic_fabric_halves_groups_wider_than_a_leaf():
+    """R = 144, o = 2: a leaf gives 96 ports down, 24 packages of 4 links; a group of 32 shares the
+    uplinks at 1/2, a group of 16 does not."""
+    over = {**TECH, "fabric": {**TECH["fabric"], "cpo": {**TECH["fabric"]["cpo"], "oversubscription": 2.0}}}
+    t = evaluate_skus(dict(die_area_mm2=203.5, dies_per_package=1, hbm_stacks=4, hbm="hbm3e-12hi", links=4,
+                           interconnect="cpo", clock=1.0, topology="switched"), over)
+    assert t["scaleup_leaf_packages"][0] == 24
+    bw16, _ = comm.link(t, np.array([16.0]), PERF)
+    bw32, _ = comm.link(t, np.array([32.0]), PERF)
+    assert bw16[0] == pytest.approx(by_hand_link(t, 4)[0]) and bw32[0] == pytest.approx(bw16[0] / 2)

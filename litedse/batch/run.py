@@ -31,7 +31,7 @@ from tqdm import tqdm
 
 from litedse.batch.store import Store
 from litedse.batch.study import DEFAULT_CLASS, build_task_instance
-from litedse.errors import InputError, LitedseError
+from litedse.errors import InputError, LitedseError, SolverError
 from litedse.inputs.classes import resolve_class
 from litedse.optimize.problem import CRITERIA
 from litedse.results.documents import solve_document
@@ -87,7 +87,8 @@ def run_task(task_fn: TaskFn, task: dict) -> list[dict]:
         else:
             rows = list(task_fn(task))
     except LitedseError as err:
-        rows = error_rows(task, "input_error" if isinstance(err, InputError) else "infeasible", str(err))
+        status = "input_error" if isinstance(err, InputError) else "error" if isinstance(err, SolverError) else "infeasible"
+        rows = error_rows(task, status, str(err))
     except Exception as err:  # noqa: BLE001 - a batch records every failure and carries on
         tb = traceback.extract_tb(err.__traceback__)
         where = f" at {os.path.basename(tb[-1].filename)}:{tb[-1].lineno}" if tb else ""

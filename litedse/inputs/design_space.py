@@ -99,7 +99,16 @@ def design_axes(axes: dict[str, list], overrides: dict[str, Any] | None = None,
         if unknown:
             raise InputError(f"unknown design-space axis {sorted(unknown)[0]!r}", expected="one of " + ", ".join(known))
         given = {k: v for k, v in overrides.items() if k in known and v is not None}
+        bandwidths = [k for k in BANDWIDTH_AXES if k in given]
+        if len(bandwidths) + ("links" in given) > 1:
+            raise InputError("give the links as a count or as one bandwidth, not both", file=source,
+                             key=bandwidths[-1], expected="links, scaleup_gb_s or scaleup_gb_s_per_tflops")
         expanded = expand_design_space(given, "design_space", source or "<instance>")
+        for k in bandwidths:
+            values = expanded[k] if isinstance(expanded[k], list) else [expanded[k]]
+            bad = [v for v in values if not is_number(v) or not v > 0]
+            if bad:
+                raise InputError("bad value", file=source, key=k, value=bad[0], expected="a bandwidth > 0 in GB/s")
         # a link count and a link bandwidth replace each other
         if "links" in given or any(k in given for k in BANDWIDTH_AXES):
             for k in BANDWIDTH_AXES:

@@ -24,12 +24,16 @@ from pyomo.contrib.solver.common.results import TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 from pyomo.core.expr.numeric_expr import LinearExpression
 
+from litedse.errors import SolverError
 from litedse.optimize.designs import design_from_choice
 from litedse.optimize.problem import CRITERIA, Problem, criterion_value, oversubscription
 from litedse.optimize.prune import check_problem, replica_upper_bounds
 from litedse.optimize.solution import Solution, infeasible_solution
 from litedse.tech import fabric
 
+# terminations whose result litedse reports: an optimum, a proof of infeasibility, a time limit
+_VOUCHED = (TerminationCondition.convergenceCriteriaSatisfied, TerminationCondition.provenInfeasible,
+            TerminationCondition.infeasibleOrUnbounded, TerminationCondition.maxTimeLimit)
 # HiGHS treats |bound| >= 1e20 as infinite; an infinite budget is a row with no upper bound
 _INF = float("inf")
 _ROW_NO_LIMIT = 1e30
@@ -312,6 +316,15 @@ class DesignModel:
         if threads is not None:
             kwargs["threads"] = int(threads)
         res = opt.solve(self.model, **kwargs)
+        if res.termination_condition not in _VOUCHED:
+            # HiGHS's presolve occasionally fails to recover a primal solution of its reduced model
+            # ("solve error" with primal infeasibilities of 1e-6; seen with the host rows): solve the
+            # model as it is, without presolve, before giving up
+            res = opt.solve(self.model, solver_options={"presolve": "off"}, **kwargs)
+        if res.termination_condition not in _VOUCHED:
+            raise SolverError(f"HiGHS stopped with '{res.termination_condition.name}' on a model of "
+                              f"{self.size[0]} variables (neither an optimum, a proof of infeasibility nor a "
+                              "time limit); no result is reported")
         solve_s = time.perf_counter() - t0
         nv, nc = self.size
         build_s = self.build_s + self._load_s

@@ -176,7 +176,8 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
 
     # --- host and scale-out -------------------------------------------------------------------
     hp, so = tech["host"], tech["scaleout"]
-    lanes = np.clip(2.0 ** np.ceil(np.log2(np.maximum(16.0 * peak_bf16 / hp["reference_tflops_bf16"], 1e-9))),
+    # (1e-9: a package of exactly half an H100's compute takes x8, whatever the rounding of its peak)
+    lanes = np.clip(2.0 ** np.ceil(np.log2(np.maximum(16.0 * peak_bf16 / hp["reference_tflops_bf16"], 1e-9)) - 1e-9),
                     hp["min_lanes_per_package"], 16.0)
     pph_default = np.minimum(np.floor(hp["pcie_lanes"] / lanes), hp["max_packages"])
     pph = np.maximum(_get(design, "packages_per_host", pph_default, n).astype(float), 1.0)
@@ -190,9 +191,15 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
 
     # --- interconnect -----------------------------------------------------------------------------
     scaleup_bw = links * link_bw
-    # an oversubscribed fabric gives traffic between its leaves 1/o of the ports' bandwidth
-    scaleout_bw = np.where(on_cpo_fabric, scaleup_bw / tech["fabric"]["cpo"]["oversubscription"],
-                           nic_gbps / 8.0 / tech["fabric"]["electrical"]["oversubscription"])
+    nic_bw = nic_gbps / 8.0                        # the NIC's line rate [GB/s per direction]
+    # an oversubscribed fabric gives traffic between its leaves 1/o of the ports' bandwidth: the
+    # NICs' fabric always (a replica's packages sit on several leaves), the photonic fabric for
+    # groups wider than a leaf (``scaleup_leaf_packages``: its down ports over the package's links)
+    fab_e, fab_c = tech["fabric"]["electrical"], tech["fabric"]["cpo"]
+    scaleout_bw = np.where(on_cpo_fabric, scaleup_bw / fab_c["oversubscription"], nic_bw / fab_e["oversubscription"])
+    leaf_ports = fab_c["switch_radix"] * fab_c["oversubscription"] / (1.0 + fab_c["oversubscription"])
+    scaleup_leaf = np.where(on_cpo_fabric & (fab_c["oversubscription"] > 1.0),
+                            np.floor(leaf_ports / np.maximum(links, 1.0)), np.inf)
     # the packages a group may span and still talk over its links (beyond: the scale-out network)
     switched_domain = np.where(is_cpo, ic("domain_packages"), electrical["domain_packages"])
     direct_domain = np.where(is_cpo, top_d["cpo_max_group_packages"], top_d["electrical_max_group_packages"])
@@ -209,7 +216,7 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     d2d_w = np.where(multi_die, power.bandwidth_power_w(d2d["bandwidth_gb_s"], d2d["energy_pj_per_bit"]), 0.0)
     tdp = compute_w + hbm_w + link_w + d2d_w + pwr["package_misc_w"]
     scaleout_optics_w = np.where(on_cpo_fabric, 0.0,
-                                 power.bandwidth_power_w(scaleout_bw, electrical["scaleout_energy_pj_per_bit"]))
+                                 power.bandwidth_power_w(nic_bw, electrical["scaleout_energy_pj_per_bit"]))
     host_w = power.host_power_w(tdp, hp["w"] / pph, pwr["host_fraction_of_package_w"]) + scaleout_optics_w
     cooling_limit = np.where(cooling.astype(str) == "air", pwr["air_cooling_limit_w"], pwr["liquid_cooling_limit_w"])
 
@@ -246,7 +253,8 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
         "scaleup_bandwidth_gb_s": scaleup_bw, "scaleup_domain_packages": scaleup_domain.astype(int),
         "scaleup_latency_s": scaleup_latency, "scaleout_bandwidth_gb_s": scaleout_bw,
         "scaleout_latency_s": scaleout_latency,
-        "offpackage_bandwidth_gb_s": 2.0 * (scaleup_bw + np.where(on_cpo_fabric, 0.0, scaleout_bw)),
+        "offpackage_bandwidth_gb_s": 2.0 * (scaleup_bw + np.where(on_cpo_fabric, 0.0, nic_bw)),
+        "scaleup_leaf_packages": scaleup_leaf, "scaleup_oversubscription": np.where(on_cpo_fabric, fab_c["oversubscription"], 1.0),
         "d2d_bandwidth_gb_s": np.where(multi_die, d2d["bandwidth_gb_s"], 0.0),
         "shoreline_mm": dies * perimeter, "shoreline_used_mm": dies * edge_needed_per_die,
         "shoreline_usable_mm": dies * edge_usable_per_die,

@@ -12,6 +12,8 @@ Bandwidths are per direction per package; the efficiency is the achieved fractio
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -24,24 +26,48 @@ def _ring_mean_hops(a):
     return np.floor(a * a / 4.0) / a
 
 
+def _factorizations(g: int, k: int, smallest: int = 2):
+    """Non-decreasing k-tuples of integers >= ``smallest`` whose product is g."""
+    if k == 1:
+        if g >= smallest:
+            yield (g,)
+        return
+    a = smallest
+    while a ** k <= g:
+        if g % a == 0:
+            for rest in _factorizations(g // a, k - 1, a):
+                yield (a, *rest)
+        a += 1
+
+
+@functools.lru_cache(maxsize=None)
+def _torus_mean_hops(g: int, k: int) -> float:
+    """Mean distance between distinct nodes of the best k-dimensional torus of exactly g nodes
+    (sides a_1 ... a_k >= 2 with product g): sum_i floor(a_i^2/4)/a_i x g/(g-1); inf if g has no
+    such factorisation (a prime g has no 2D or 3D torus)."""
+    means = [sum(math.floor(a * a / 4) / a for a in dims) * g / (g - 1) for dims in _factorizations(g, k)]
+    return min(means, default=math.inf)
+
+
 def direct_mean_hops(links, g):
     """Mean hop distance between two distinct packages of a group of ``g`` wired point to point
     with ``links`` links each, in the best shape the links allow: a full mesh (links >= g - 1: one
     hop), a hypercube (g a power of two, links >= log2 g: d 2^(d-1) / (2^d - 1) hops), a 3D or 2D
-    torus of side ceil(g^(1/k)) (links >= 2k), or a ring (links >= 2); inf if none fits (one link
-    joins only a pair). Torus and ring means are k x floor(a^2/4)/a scaled from all pairs to
-    distinct pairs by g / (g - 1)."""
+    torus of exactly g nodes (links >= 2k; ``_torus_mean_hops``), or a ring (links >= 2:
+    floor(g^2/4)/g x g/(g-1)); inf if none fits (one link joins only a pair)."""
     l = np.asarray(links, dtype=float)
     g = np.maximum(np.asarray(g, dtype=float), 2.0)
-    pairs = g / (g - 1.0)
+    l, g = np.broadcast_arrays(l, g)
     d = np.log2(g)
     hypercube_ok = (np.abs(d - np.round(d)) < 1e-9) & (l >= np.round(d))
+    sizes, where = np.unique(np.round(g).astype(np.int64), return_inverse=True)
+    torus = {k: np.array([_torus_mean_hops(int(s), k) for s in sizes])[where].reshape(g.shape) for k in (2, 3)}
     shapes = [
         np.where(l >= g - 1.0, 1.0, np.inf),
         np.where(hypercube_ok, d * 2.0 ** (d - 1.0) / (2.0 ** d - 1.0), np.inf),
-        np.where(l >= 6.0, 3.0 * _ring_mean_hops(np.ceil(np.cbrt(g) - 1e-9)) * pairs, np.inf),
-        np.where(l >= 4.0, 2.0 * _ring_mean_hops(np.ceil(np.sqrt(g) - 1e-9)) * pairs, np.inf),
-        np.where(l >= 2.0, _ring_mean_hops(g) * pairs, np.inf),
+        np.where(l >= 6.0, torus[3], np.inf),
+        np.where(l >= 4.0, torus[2], np.inf),
+        np.where(l >= 2.0, _ring_mean_hops(g) * g / (g - 1.0), np.inf),
     ]
     return np.minimum.reduce(shapes)
 
@@ -54,16 +80,21 @@ def link(sku: Mapping[str, np.ndarray], span: np.ndarray, perf: dict,
     eff = perf["efficiency"]
     span = np.asarray(span, dtype=float)
     inside = span <= sku["scaleup_domain_packages"]
-    bw = np.where(inside, sku["scaleup_bandwidth_gb_s"] * (1e9 * eff["scaleup_network"]),
-                  sku["scaleout_bandwidth_gb_s"] * (1e9 * eff["scaleout_network"]))
-    lat = np.where(inside, sku["scaleup_latency_s"], sku["scaleout_latency_s"])
     wired = inside & (np.asarray(sku.get("topology", "switched")) != "switched") & (span > 1)
+    hops = np.ones(np.broadcast(span, inside).shape)
     if np.any(wired):
         hops = np.where(wired, direct_mean_hops(sku["links"], span), 1.0)
-        if pattern == "alltoall":
-            bw, lat = bw / hops, lat * hops
-        else:
-            bw = np.where(np.isfinite(hops), bw, 0.0)     # no shape: the links cannot join this group
+        # links that cannot join the group in any shape: it talks over the scale-out network
+        inside = inside & np.isfinite(hops)
+        hops = np.where(np.isfinite(hops), hops, 1.0)
+    up_bw = sku["scaleup_bandwidth_gb_s"] * (1e9 * eff["scaleup_network"])
+    if "scaleup_leaf_packages" in sku:
+        # a group wider than a leaf of an oversubscribed photonic fabric shares its uplinks
+        up_bw = np.where(span > sku["scaleup_leaf_packages"], up_bw / sku["scaleup_oversubscription"], up_bw)
+    bw = np.where(inside, up_bw, sku["scaleout_bandwidth_gb_s"] * (1e9 * eff["scaleout_network"]))
+    lat = np.where(inside, sku["scaleup_latency_s"], sku["scaleout_latency_s"])
+    if pattern == "alltoall":
+        bw, lat = np.where(inside, bw / hops, bw), np.where(inside, lat * hops, lat)
     return bw, lat + perf["latency"]["collective_step_s"]
 
 
