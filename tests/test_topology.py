@@ -311,3 +311,28 @@ def test_an_oversubscribed_photonic_fabric_halves_groups_wider_than_a_leaf():
     bw16, _ = comm.link(t, np.array([16.0]), PERF)
     bw32, _ = comm.link(t, np.array([32.0]), PERF)
     assert bw16[0] == pytest.approx(by_hand_link(t, 4)[0]) and bw32[0] == pytest.approx(bw16[0] / 2)
+
+
+def test_scale_out_choices_are_a_decision_and_more_choices_never_cost_more():
+    """With several NIC sizes per TFLOP/s the optimiser picks per SKU: on one workload the optimum
+    over all of them equals the best of the solves with each one alone (independent check), and
+    a NIC of v Gb/s per TFLOP/s has max(v x peak, floor / packages per host) Gb/s."""
+    from litedse.columns.skus import grid_of_axes
+
+    axes = {"die_area_mm2": [400.0], "dies_per_package": [1], "hbm_stacks": [4], "hbm": ["hbm3e-12hi"], "links": [8],
+            "interconnect": ["electrical"], "clock": [1.0], "topology": ["switched"],
+            "scaleout_gbps_per_tflops": [0.05, 0.5]}
+    g = grid_of_axes(axes, TECH)
+    t = evaluate_skus(g, TECH)
+    floor = TECH["scaleout"]["min_gbps_per_host"] / t["packages_per_host"]
+    assert np.allclose(t["scaleout_gbps"], np.maximum([0.05, 0.5] * t["peak_tflops_bf16"], floor))
+    data = read_instance_toml("instances/gpt3-175b-training.toml")
+    data["design_space"] = {"die_area_mm2": [800], "dies_per_package": [1], "hbm_stacks": [6, 8], "links": [8],
+                            "interconnect": ["electrical"], "topology": ["switched"]}
+    costs = {}
+    for choice in ([0.05], [0.5], [0.05, 0.5]):
+        data["design_space"]["scaleout_gbps_per_tflops"] = choice
+        res = solve_instance(instance_from_dict(data), threads=1)
+        assert res.solution.status == "optimal"
+        costs[tuple(choice)] = res.solution.objective_value
+    assert costs[(0.05, 0.5)] == pytest.approx(min(costs[(0.05,)], costs[(0.5,)]), rel=1e-9)

@@ -84,7 +84,7 @@ def grid_of_axes(axes: dict[str, list], tech: dict[str, Any]) -> dict[str, np.nd
     bw_key = next((k for k in BANDWIDTH_AXES if axes.get(k)), None)
     plain = {k: axes[k] for k in DESIGN_AXES}
     if bw_key is None:
-        return design_grid(**plain)
+        return _with_nic_choices(design_grid(**plain), axes)
     targets = np.asarray(axes[bw_key], dtype=float)
     base = design_grid(**{**plain, "links": [0]})
     grid = {k: np.repeat(v, len(targets)) for k, v in base.items()}
@@ -97,4 +97,16 @@ def grid_of_axes(axes: dict[str, list], tech: dict[str, Any]) -> dict[str, np.nd
     rows = np.stack([np.unique(grid[k].astype(str), return_inverse=True)[1] for k in DESIGN_AXES], axis=1)
     _, first = np.unique(rows, axis=0, return_index=True)
     keep = np.sort(first)
-    return {k: v[keep] for k, v in grid.items()}
+    return _with_nic_choices({k: v[keep] for k, v in grid.items()}, axes)
+
+
+def _with_nic_choices(grid: dict[str, np.ndarray], axes: dict[str, list]) -> dict[str, np.ndarray]:
+    """The grid once per scale-out choice of ``axes["scaleout_gbps_per_tflops"]`` (if given), each
+    SKU carrying its choice (the last varying fastest)."""
+    choices = axes.get("scaleout_gbps_per_tflops")
+    if not choices:
+        return grid
+    values = np.asarray(choices, dtype=float)
+    out = {k: np.repeat(v, len(values)) for k, v in grid.items()}
+    out["scaleout_gbps_per_tflops"] = np.tile(values, len(next(iter(grid.values()))))
+    return out

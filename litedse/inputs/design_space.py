@@ -18,6 +18,9 @@ from litedse.tech.sku import DESIGN_AXES as AXES
 # axes that give the links as scale-up bandwidth (GB/s per direction) instead of a count: per
 # package, or per BF16 TFLOP/s of the package (columns.skus turns them into link counts)
 BANDWIDTH_AXES = ("scaleup_gb_s", "scaleup_gb_s_per_tflops")
+# optional axes beyond the package design: the scale-out NIC per BF16 TFLOP/s (Gb/s), a choice the
+# optimiser makes per SKU when given several values (default: the preset's scaleout value)
+EXTRA_AXES = ("scaleout_gbps_per_tflops",)
 
 _RANGE3 = {"die_area_mm2", "links", "hbm_stacks", "dies_per_package"}
 _RANGE2 = {"hbm_stacks", "dies_per_package"}
@@ -34,7 +37,7 @@ def expand_design_space(ds: Any, prefix: str, source: str) -> dict[str, Any]:
         raise InputError("must be a table", file=source, key=prefix, value=ds)
     out = dict(ds)
     for key, value in ds.items():
-        if key not in AXES and key not in BANDWIDTH_AXES:
+        if key not in AXES and key not in BANDWIDTH_AXES and key not in EXTRA_AXES:
             continue
         where = f"{prefix}.{key}"
         explicit = False
@@ -94,7 +97,7 @@ def design_axes(axes: dict[str, list], overrides: dict[str, Any] | None = None,
     Keys of a design class that are not axes (``max_designs``, ``description``, ``sku``) pass."""
     axes = dict(axes)
     if overrides:
-        known = (*AXES, *BANDWIDTH_AXES)
+        known = (*AXES, *BANDWIDTH_AXES, *EXTRA_AXES)
         unknown = set(overrides) - set(known) - {"max_designs", "description", "sku"}
         if unknown:
             raise InputError(f"unknown design-space axis {sorted(unknown)[0]!r}", expected="one of " + ", ".join(known))
@@ -104,11 +107,11 @@ def design_axes(axes: dict[str, list], overrides: dict[str, Any] | None = None,
             raise InputError("give the links as a count or as one bandwidth, not both", file=source,
                              key=bandwidths[-1], expected="links, scaleup_gb_s or scaleup_gb_s_per_tflops")
         expanded = expand_design_space(given, "design_space", source or "<instance>")
-        for k in bandwidths:
+        for k in (*bandwidths, *(k for k in EXTRA_AXES if k in given)):
             values = expanded[k] if isinstance(expanded[k], list) else [expanded[k]]
             bad = [v for v in values if not is_number(v) or not v > 0]
             if bad:
-                raise InputError("bad value", file=source, key=k, value=bad[0], expected="a bandwidth > 0 in GB/s")
+                raise InputError("bad value", file=source, key=k, value=bad[0], expected="a bandwidth > 0")
         # a link count and a link bandwidth replace each other
         if "links" in given or any(k in given for k in BANDWIDTH_AXES):
             for k in BANDWIDTH_AXES:

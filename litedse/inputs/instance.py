@@ -36,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, V
 
 from litedse import presets
 from litedse.errors import InputError
-from litedse.inputs.design_space import AXES, BANDWIDTH_AXES, arange, expand_design_space, is_int, is_number
+from litedse.inputs.design_space import AXES, BANDWIDTH_AXES, EXTRA_AXES, arange, expand_design_space, is_int, is_number
 from litedse.optimize.problem import MIN_OBJECTIVES
 from litedse.tech.sku import TOPOLOGIES
 from litedse.workload.models import resolve_model
@@ -68,6 +68,8 @@ class DesignSpace(BaseModel):
     # the links as scale-up bandwidth per direction instead of a count (at most one of the two)
     scaleup_gb_s: list[PositiveFloat] | None = None              # GB/s per package
     scaleup_gb_s_per_tflops: list[PositiveFloat] | None = None   # GB/s per BF16 TFLOP/s
+    # scale-out NIC choices in Gb/s per BF16 TFLOP/s (default: technology scaleout.gbps_per_tflops_bf16)
+    scaleout_gbps_per_tflops: list[PositiveFloat] | None = None
     max_designs: PositiveInt = 1            # K: distinct die designs in the product line
 
     def bandwidth_axis(self) -> str | None:
@@ -75,13 +77,16 @@ class DesignSpace(BaseModel):
 
     def grid_size(self) -> int:
         bw = self.bandwidth_axis()
-        return math.prod(len(getattr(self, bw if (k == "links" and bw) else k)) for k in AXES)
+        nic = len(self.scaleout_gbps_per_tflops or [None])
+        return nic * math.prod(len(getattr(self, bw if (k == "links" and bw) else k)) for k in AXES)
 
     def axes(self) -> dict[str, list]:
         out = {k: getattr(self, k) for k in AXES}
         bw = self.bandwidth_axis()
         if bw:
             out[bw] = getattr(self, bw)
+        if self.scaleout_gbps_per_tflops is not None:
+            out["scaleout_gbps_per_tflops"] = self.scaleout_gbps_per_tflops
         return out
 
 
@@ -104,6 +109,7 @@ class ClassSpec(BaseModel):
     topology: Any = None
     scaleup_gb_s: Any = None
     scaleup_gb_s_per_tflops: Any = None
+    scaleout_gbps_per_tflops: Any = None
     max_designs: PositiveInt | None = None
 
 
@@ -235,7 +241,7 @@ def instance_from_dict(data: dict[str, Any], source: str = "<dict>") -> Instance
     classes = {}
     for name, cls in spec.classes.items():
         raw = {k: v for k, v in cls.model_dump().items() if v is not None}
-        axes = {k: v for k, v in raw.items() if k in AXES or k in BANDWIDTH_AXES}
+        axes = {k: v for k, v in raw.items() if k in AXES or k in BANDWIDTH_AXES or k in EXTRA_AXES}
         if axes:
             raw.update(expand_design_space(axes, f"classes.{name}", source))
         classes[name] = raw

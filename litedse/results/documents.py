@@ -21,7 +21,8 @@ PARETO_SCHEMA_VERSION = 1
 DESIGN_METRICS = ("unit_cost_usd", "tdp_w", "peak_tflops_bf16", "peak_tflops_fp8", "hbm_capacity_gb",
                   "hbm_bandwidth_gb_s", "offpackage_bandwidth_gb_s", "die_yield", "die_cost_usd",
                   "dies_per_wafer", "failures_per_year", "shoreline_mm", "shoreline_used_mm", "packages_per_host",
-                  "host_cost_usd", "scaleout_gbps", "scaleout_gbps_per_host", "network_cost_usd")
+                  "host_cost_usd", "scaleout_gbps", "scaleout_gbps_per_host", "network_cost_usd",
+                  "scaleout_gbps_per_tflops")
 SOLVER_KEYS = ("name", "version", "method", "wall_s", "build_s", "solve_s", "columns_enumerated", "columns_kept",
                "variables", "constraints")
 WORKLOAD_FIGURES = ("ttft_s", "tpot_s", "tokens_per_s", "requests_per_s", "iteration_s", "memory_gb_per_package",

@@ -64,7 +64,8 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     """Evaluate SKUs. ``design`` maps the DESIGN_AXES keys (and optional per-SKU overrides ``node``,
     ``package``, ``cooling``, ``units_per_die``, ``spare_units``, ``hbm_sites``,
     ``hbm_purchased_stacks``, ``hbm_bandwidth_gb_s_per_stack``, ``hbm_capacity_gb_per_stack``,
-    ``link_bandwidth_gb_s``, ``scaleout_gbps``, ``packages_per_host``, ``die_aspect_ratio``) to scalars
+    ``link_bandwidth_gb_s``, ``scaleout_gbps``, ``scaleout_gbps_per_tflops``, ``packages_per_host``,
+    ``die_aspect_ratio``) to scalars
     or equal-length arrays.
     ``tech`` is a resolved technology value tree (default: the shipped "default" preset).
     """
@@ -185,7 +186,8 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     host_cost = economics.price(tech, "host", "cost_usd") / pph + host_slot
     # a NIC per package of bandwidth in proportion to compute, at least the host's floor shared out;
     # switched CPO packages reach the cluster over their photonic fabric instead
-    nic_default = np.maximum(so["gbps_per_tflops_bf16"] * peak_bf16, so["min_gbps_per_host"] / pph)
+    per_tflops = _get(design, "scaleout_gbps_per_tflops", so["gbps_per_tflops_bf16"], n).astype(float)
+    nic_default = np.maximum(per_tflops * peak_bf16, so["min_gbps_per_host"] / pph)
     nic_gbps = np.where(on_cpo_fabric, 0.0, _get(design, "scaleout_gbps", nic_default, n).astype(float))
     network_cost = links * per_link + nic_gbps * economics.price(tech, "scaleout", "cost_usd_per_gbps")
 
@@ -267,6 +269,7 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
         "packages_per_host": pph.astype(int), "pcie_lanes_per_package": lanes.astype(int),
         "host_cost_usd": host_cost, "host_slot_cost_usd": np.full(n, host_slot),
         "host_base_w_share": hp["w"] / pph, "scaleout_gbps": nic_gbps, "scaleout_gbps_per_host": nic_gbps * pph,
+        "scaleout_gbps_per_tflops": per_tflops,
         "ocs_ports": np.where(ocs, links * ocs_ports, 0.0),
         "compute_w": compute_w, "hbm_w": hbm_w, "link_w": link_w, "d2d_w": d2d_w,
         "tdp_w": tdp, "host_w": host_w, "cooling_limit_w": cooling_limit,
