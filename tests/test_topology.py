@@ -127,7 +127,10 @@ def test_hosts_share_their_cost_and_small_packages_share_larger_hosts():
     h = TECH["host"]
     big, small = sku(die_area_mm2=814.0, hbm_stacks=5), sku(die_area_mm2=203.5)
     # an H100-sized package takes x16 (8 per 128-lane host); a quarter of it x4, capped at 16 per host
-    assert int(big["packages_per_host"][0]) == 8 and int(small["packages_per_host"][0]) == min(128 // 4, h["max_packages"])
+    # and at 2,048 GB of host memory / 144 GB of HBM = 14
+    memory = math.floor(h["memory_gb"] / (h["memory_per_hbm"] * small["hbm_capacity_gb"][0]))
+    assert int(big["packages_per_host"][0]) == 8
+    assert int(small["packages_per_host"][0]) == min(128 // 4, h["max_packages"], memory) == 14
     for t in (big, small):
         n = int(t["packages_per_host"][0])
         assert t["host_cost_usd"][0] == pytest.approx(h["cost_usd"] / n + h["cost_usd_per_slot"])
@@ -336,3 +339,13 @@ def test_scale_out_choices_are_a_decision_and_more_choices_never_cost_more():
         assert res.solution.status == "optimal"
         costs[tuple(choice)] = res.solution.objective_value
     assert costs[(0.05, 0.5)] == pytest.approx(min(costs[(0.05,)], costs[(0.5,)]), rel=1e-9)
+
+
+def test_host_memory_bounds_the_packages_per_host():
+    """2,048 GB of host memory backing at least each package's HBM: 8 stacks of 36 GB (288 GB)
+    allow floor(2048 / 288) = 7 packages, 4 stacks 14, 1 stack the lane limit of 16."""
+    t = evaluate_skus(dict(die_area_mm2=203.5, dies_per_package=1, hbm_stacks=np.array([1, 4, 8]), hbm="hbm3e-12hi",
+                           links=1, interconnect="cpo", clock=1.0), TECH)
+    h = TECH["host"]
+    want = [min(16, math.floor(h["memory_gb"] / (h["memory_per_hbm"] * 36.0 * s))) for s in (1, 4, 8)]
+    assert list(t["packages_per_host"]) == want == [16, 14, 7]

@@ -180,7 +180,9 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     # (1e-9: a package of exactly half an H100's compute takes x8, whatever the rounding of its peak)
     lanes = np.clip(2.0 ** np.ceil(np.log2(np.maximum(16.0 * peak_bf16 / hp["reference_tflops_bf16"], 1e-9)) - 1e-9),
                     hp["min_lanes_per_package"], 16.0)
-    pph_default = np.minimum(np.floor(hp["pcie_lanes"] / lanes), hp["max_packages"])
+    by_memory = np.floor(hp["memory_gb"] / np.maximum(hp["memory_per_hbm"] * hbm_capacity, 1e-9) + 1e-9)
+    pph_default = np.maximum(np.minimum.reduce([np.floor(hp["pcie_lanes"] / lanes),
+                                                np.full(n, float(hp["max_packages"])), by_memory]), 1.0)
     pph = np.maximum(_get(design, "packages_per_host", pph_default, n).astype(float), 1.0)
     host_slot = economics.price(tech, "host", "cost_usd_per_slot")
     host_cost = economics.price(tech, "host", "cost_usd") / pph + host_slot
