@@ -177,3 +177,27 @@ def test_solve_out_file_matches_stdout(tmp_path):
     a["solver"].pop("wall_s"), b["solver"].pop("wall_s")
     assert a["objective"] == b["objective"] and a["designs"] == b["designs"]
     assert np.isclose(a["totals"]["capex_usd"], b["totals"]["capex_usd"])
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--time-limit", "0"], "--time-limit"), (["--time-limit", "-5"], "--time-limit"),
+    (["--threads", "-1"], "--threads"), (["--threads", "0"], "--threads"),
+    (["--gap", "-1"], "--gap"), (["--gap", "2"], "--gap"),
+    (["--out", "no/such/dir/x.json"], "no such directory"), (["--bogus"], "--bogus"),
+])
+def test_bad_solver_options_exit_2_with_one_line_before_any_work(args, needle):
+    res = CliRunner().invoke(main, ["solve", MAIN_JOB, *args])
+    assert res.exit_code == 2, res.output
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and lines[0].startswith("error:"), res.stderr
+    assert res.stdout == ""                       # nothing printed, nothing solved
+
+
+def test_a_relaxed_gap_is_feasible_not_optimal():
+    inst = load_instance("instances/fleet.toml")
+    res = solve_instance(inst, mip_gap=0.5, threads=1)
+    # on one thread HiGHS stops at a gap of about 6e-3 here: a design, but no proven optimum
+    assert res.solution.gap > 1e-6 and res.solution.status == "feasible"
+    assert verify(res.problem, res.solution) == []
+    res = CliRunner().invoke(main, ["solve", "instances/fleet.toml", "--gap", "0.5", "--threads", "1"])
+    assert res.exit_code == 0 and res.stdout.startswith("fleet: feasible,"), res.output

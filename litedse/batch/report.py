@@ -29,7 +29,7 @@ from litedse.batch.store import SWEEP_PREFIX, Store
 from litedse.results import plots
 from litedse.results.tables import format_number, html_table, markdown_table
 
-SOLVED = ("optimal", "time_limit")
+SOLVED = ("optimal", "feasible", "time_limit")
 
 
 def _slug(text: str) -> str:

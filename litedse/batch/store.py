@@ -32,7 +32,7 @@ Row schema (README snippet; ``STORE_SCHEMA_VERSION`` = "store-1"; a column absen
 | `point` | index of the point in its study (null for a plain instance file) |
 | `instance_name` | the instance's `name` |
 | `sweep:<key path>` | one column per swept key path of a study (e.g. `sweep:technology.node.n4.defect_density_per_cm2`), holding this point's value |
-| `status` | `optimal`, `time_limit`, `infeasible`, `input_error` (bad file or value) or `error` (unexpected exception, lost worker) |
+| `status` | `optimal`, `feasible`, `time_limit`, `infeasible`, `input_error` (bad file or value) or `error` (unexpected exception, lost worker, solver failure) |
 | `error` | one-line message for `input_error` / `error`; what cannot be met for `infeasible`; null otherwise |
 | `objective_name`, `objective_sense`, `objective_value`, `objective_unit` | the solve's objective (`cost`/`power`/`tco`/`demand_scale`, `min`/`max`, value, `usd`/`w`/`1`); value null without a solution |
 | `gap` | relative MIP gap reported by the solver |

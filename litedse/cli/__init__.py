@@ -24,7 +24,19 @@ from litedse.errors import LitedseError
 
 
 class _Group(click.Group):
-    """Turns user errors into one line on stderr and the documented exit code, never a traceback."""
+    """Turns user errors into one line on stderr and the documented exit code, never a traceback:
+    litedse's own errors, and click's usage errors (bad option values, unknown options)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as err:
+            where = f" (see '{err.ctx.command_path} --help')" if err.ctx is not None else ""
+            click.echo("error: " + " ".join(err.format_message().split()) + where, err=True)
+            sys.exit(2)
+        except click.Abort:
+            click.echo("aborted", err=True)
+            sys.exit(1)
 
     def invoke(self, ctx):
         try:

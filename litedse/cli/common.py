@@ -9,11 +9,29 @@ import tempfile
 
 import click
 
+from litedse.errors import InputError
 from litedse.jsonable import jsonable
 from litedse.results.tables import format_number
 
 FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
                              show_default=True, help="Human table or JSON.")
+# solver options, validated before any work; --threads is capped at the machine's cores
+THREADS_OPTION = click.option("--threads", type=click.IntRange(min=1), default=None,
+                              callback=lambda ctx, param, value: None if value is None else min(value, os.cpu_count() or 1),
+                              help="HiGHS threads, >= 1 (more than the core count run as the core count).")
+TIME_LIMIT_OPTION = click.option("--time-limit", "time_limit_s", type=click.FloatRange(min=0, min_open=True),
+                                 default=None, help="Solver time limit [s] (> 0).")
+GAP_OPTION = click.option("--gap", "mip_gap", type=click.FloatRange(0, 1, max_open=True), default=None,
+                          help="Relative MIP gap to stop at, in [0, 1); above the default the status is "
+                               "'feasible', not 'optimal' [default: proven optimum].")
+
+
+def check_out_path(path: str | None, key: str = "--out") -> None:
+    """An output file's folder must exist before any work starts (nothing is half-written)."""
+    if path:
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise InputError("no such directory", key=key, value=path, expected="a file in an existing directory")
 
 
 # the package-design options of ``litedse sku``, shared by every command that takes one SKU

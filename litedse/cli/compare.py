@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from litedse.cli.common import format_value, json_text, write_text_atomic
+from litedse.cli.common import THREADS_OPTION, TIME_LIMIT_OPTION, check_out_path, format_value, json_text, write_text_atomic
 from litedse.cli.solve import OBJECTIVE_CHOICES
 
 FORMATS = click.Choice(["table", "json", "csv"])
@@ -20,8 +20,8 @@ FORMATS = click.Choice(["table", "json", "csv"])
 @click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default=None,
               help="Override the instance's objective.")
 @click.option("--baseline", default="monolithic", show_default=True, help="Class the ratios divide by.")
-@click.option("--threads", type=int, default=None, help="HiGHS threads.")
-@click.option("--time-limit", "time_limit_s", type=float, default=None, help="Solver time limit per class [s].")
+@THREADS_OPTION
+@TIME_LIMIT_OPTION
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None, help="Also write the output to this file.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 def compare_command(instance_path, class_list, objective, baseline, threads, time_limit_s, out_path, fmt):
@@ -39,6 +39,7 @@ def compare_command(instance_path, class_list, objective, baseline, threads, tim
     from litedse.inputs.instance import load_instance
     from litedse.results.compare import compare_instance
 
+    check_out_path(out_path)
     inst = load_instance(instance_path)
     names = parse_class_list(class_list, inst)
     comp = compare_instance(inst, names, objective=objective, baseline=baseline, threads=threads,

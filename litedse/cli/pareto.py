@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from litedse.cli.common import echo_json, format_value
+from litedse.cli.common import THREADS_OPTION, check_out_path, echo_json, format_value
 
 # the Pareto criteria (litedse.optimize.problem.CRITERIA; a test keeps the two equal)
 CRITERIA = ["cost", "power", "tco", "demand_scale", "blast_radius"]
@@ -18,12 +18,13 @@ CRITERIA = ["cost", "power", "tco", "demand_scale", "blast_radius"]
 @click.option("--y", "y", type=click.Choice(CRITERIA), default="power", show_default=True, help="Secondary criterion.")
 @click.option("--classes", "class_list", default="lite,monolithic", show_default=True,
               help="Comma-separated design classes (one front each).")
-@click.option("--points", type=int, default=None,
+@click.option("--points", type=click.IntRange(min=2), default=None,
               help="AUGMECON2 grid of N epsilon values [default: the exact front].")
-@click.option("--max-points", type=int, default=200, show_default=True, help="Cap on exact-front points per class.")
+@click.option("--max-points", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Cap on exact-front points per class.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Write the plot (.png or .svg).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None, help="Write the table as CSV.")
-@click.option("--threads", type=int, default=None, help="HiGHS threads.")
+@THREADS_OPTION
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
 def pareto_command(instance_path, x, y, class_list, points, max_points, plot_path, out_path, threads, fmt):
     """Exact Pareto fronts of INSTANCE for two criteria, one per design class.
@@ -52,6 +53,8 @@ def pareto_command(instance_path, x, y, class_list, points, max_points, plot_pat
         raise InputError("--points must be at least 2", key="--points", value=points)
     if plot_path and not plot_path.lower().endswith((".png", ".svg")):
         raise InputError("plot file must end in .png or .svg", key="--plot", value=plot_path)
+    check_out_path(out_path)
+    check_out_path(plot_path, "--plot")
     inst = load_instance(instance_path)
     names = parse_class_list(class_list, inst)
     fronts = pareto_instance(inst, x, y, names, points=points, max_points=max_points, threads=threads)

@@ -6,6 +6,8 @@ import os
 
 import click
 
+from litedse.cli.common import THREADS_OPTION
+
 
 @click.command("report")
 @click.argument("target", metavar="INSTANCE|STORE", type=click.Path(exists=True))
@@ -13,9 +15,9 @@ import click
 @click.option("--classes", "class_list", default=None, help="Design classes [default: lite,monolithic,free].")
 @click.option("--x", "x", default="cost", show_default=True, help="Pareto primary criterion.")
 @click.option("--y", "y", default="power", show_default=True, help="Pareto secondary criterion.")
-@click.option("--points", type=int, default=None, help="AUGMECON2 grid points [default: exact fronts].")
+@click.option("--points", type=click.IntRange(min=2), default=None, help="AUGMECON2 grid points [default: exact fronts].")
 @click.option("--no-die-curve", is_flag=True, help="Skip the die-area curve (one solve per die-area value).")
-@click.option("--threads", type=int, default=None, help="HiGHS threads.")
+@THREADS_OPTION
 def report_command(target, out_dir, class_list, x, y, points, no_die_curve, threads):
     """Write OUT/index.html (self-contained), OUT/report.md, OUT/report.json, figures and tables.
 

@@ -6,7 +6,8 @@ import sys
 
 import click
 
-from litedse.cli.common import FORMAT_OPTION, echo_json, format_value, json_text, write_text_atomic
+from litedse.cli.common import (FORMAT_OPTION, GAP_OPTION, THREADS_OPTION, TIME_LIMIT_OPTION, check_out_path, echo_json,
+                                format_value, json_text, write_text_atomic)
 
 # the solve objectives (litedse.optimize.problem.OBJECTIVES; a test keeps the two equal, since
 # importing the optimiser here would slow every command's start)
@@ -19,9 +20,9 @@ OBJECTIVE_CHOICES = ["cost", "power", "tco", "demand_scale"]
               help="Override the instance's objective.")
 @click.option("--method", type=click.Choice(["milp", "enumerate"]), default="milp", show_default=True,
               help="milp: Pyomo + HiGHS; enumerate: exhaustive reference over the same columns.")
-@click.option("--time-limit", "time_limit_s", type=float, default=None, help="Solver time limit [s].")
-@click.option("--gap", "mip_gap", type=float, default=None, help="Relative MIP gap to stop at [default: proven optimum].")
-@click.option("--threads", type=int, default=None, help="HiGHS threads.")
+@TIME_LIMIT_OPTION
+@GAP_OPTION
+@THREADS_OPTION
 @click.option("--sku", default=None, help="Fix the design to a catalog SKU (a100, h100, h200, b200).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the JSON document to this file.")
@@ -43,6 +44,7 @@ def solve_command(instance_path, objective, method, time_limit_s, mip_gap, threa
     from litedse.results.documents import solve_document
     from litedse.solve import solve_instance
 
+    check_out_path(out_path)
     inst = load_instance(instance_path)
     res = solve_instance(inst, sku=sku, objective=objective, method=method, time_limit_s=time_limit_s,
                          mip_gap=mip_gap, threads=threads)
@@ -56,14 +58,17 @@ def solve_command(instance_path, objective, method, time_limit_s, mip_gap, threa
     if doc["status"] == "infeasible":
         click.echo(f"infeasible: {doc['explanation']}", err=True)
         sys.exit(3)
+    if not doc["designs"]:
+        click.echo(f"{doc['status']}: {doc['explanation'] or 'no design found'}", err=True)
+        sys.exit(3)
 
 
 def _print_table(doc: dict) -> None:
     obj = doc["objective"]
     click.echo(f"{doc['instance']}: {doc['status']}"
                + (f", {obj['name']} = {format_value(obj['value'])} {obj['unit']} (gap {doc['gap']:.1e})"
-                  if doc["status"] != "infeasible" else ""))
-    if doc["status"] == "infeasible":
+                  if doc["designs"] else ""))
+    if not doc["designs"]:
         return
     click.echo("")
     click.echo(f"{'design':<7}{'die mm2':>8}{'dies':>5}{'HBM':>5} {'gen':<11}{'links':>6} {'ic':<11}{'topology':<9}"

@@ -28,7 +28,7 @@ from litedse.errors import SolverError
 from litedse.optimize.designs import design_from_choice
 from litedse.optimize.problem import CRITERIA, Problem, criterion_value, oversubscription
 from litedse.optimize.prune import check_problem, replica_upper_bounds
-from litedse.optimize.solution import Solution, infeasible_solution
+from litedse.optimize.solution import OPTIMAL_GAP, Solution, infeasible_solution
 from litedse.tech import fabric
 
 # terminations whose result litedse reports: an optimum, a proof of infeasibility, a time limit
@@ -360,6 +360,8 @@ class DesignModel:
             lam = float(np.min(p.col_throughput[column] * replicas / p.demand))
         inc, bound = float(res.incumbent_objective), res.objective_bound
         gap = 0.0 if bound is None else abs(inc - float(bound)) / max(abs(inc), 1e-12)
+        if status == "optimal" and gap > OPTIMAL_GAP:
+            status = "feasible"                  # converged to a relaxed --gap: not a proven optimum
         return design_from_choice(p, column, replicas, status=status, gap=gap,
                                   demand_scale=lam if p.objective == "demand_scale" else None, solver=info)
 

@@ -14,7 +14,10 @@ import numpy as np
 
 from litedse.optimize.problem import CRITERIA, Problem
 
-STATUSES = ("optimal", "time_limit", "infeasible")
+# optimal: proven within OPTIMAL_GAP; feasible: the solver stopped at a larger relative gap the user
+# asked for; time_limit: stopped by the time limit (with or without a design)
+STATUSES = ("optimal", "feasible", "time_limit", "infeasible")
+OPTIMAL_GAP = 1e-6
 
 
 @dataclass
@@ -49,7 +52,7 @@ class Solution:
 
     @property
     def feasible(self) -> bool:
-        return self.status in ("optimal", "time_limit") and len(self.column) > 0
+        return self.status in ("optimal", "feasible", "time_limit") and len(self.column) > 0
 
     @property
     def objective_sense(self) -> str:
