@@ -159,3 +159,34 @@ def test_bad_input_via_python_m_has_no_traceback(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "litedse", "check", str(path)], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "did you mean" in proc.stderr
+
+
+def _main_job():
+    from litedse.inputs.instance import read_instance_toml
+
+    return read_instance_toml("instances/llama3-70b-serving.toml")
+
+
+@pytest.mark.parametrize("change, key, needle", [
+    (lambda d: d.setdefault("performance", {}).setdefault("mapping", {}).update(batch=[-4]),
+     "performance.mapping.batch", "positive integers"),
+    (lambda d: d.setdefault("performance", {}).setdefault("efficiency", {}).update(hbm=1.5),
+     "performance.efficiency.hbm", "fraction"),
+    (lambda d: d.setdefault("performance", {}).setdefault("efficiency", {}).update(hbm=0.0),
+     "performance.efficiency.hbm", "(0, 1]"),
+    (lambda d: d["workload"][0].update(output_tokens=True), "workload.0.output_tokens", "true/false"),
+    (lambda d: d["workload"][0].update(demand_requests_per_s=True), "workload.0.demand_requests_per_s", "true/false"),
+    (lambda d: d["workload"][0].update(model={"layers": 80, "hidden": 100, "heads": 3000, "vocab": 1000}),
+     "workload.0.model", "must divide hidden"),
+    (lambda d: d["workload"][0].update(model={"layers": 80, "hidden": 8192, "heads": 64, "kv_heads": 6, "vocab": 1000}),
+     "workload.0.model", "kv_heads"),
+    (lambda d: d["workload"][0].setdefault("mapping", {}).update(tp=[3]), "workload.0.mapping.tp", "divide the attention heads"),
+])
+def test_wrong_values_that_were_read_as_right_ones_are_refused(change, key, needle):
+    """Issue 14's wrong-answer inputs: each is one InputError naming the file, the key and the value."""
+    data = _main_job()
+    change(data)
+    with pytest.raises(InputError) as err:
+        instance_from_dict(data, source="main.toml")
+    text = str(err.value)
+    assert text.startswith(f"main.toml: {key}") and needle in text and "\n" not in text, text

@@ -201,3 +201,15 @@ def test_a_relaxed_gap_is_feasible_not_optimal():
     assert verify(res.problem, res.solution) == []
     res = CliRunner().invoke(main, ["solve", "instances/fleet.toml", "--gap", "0.5", "--threads", "1"])
     assert res.exit_code == 0 and res.stdout.startswith("fleet: feasible,"), res.output
+
+
+def test_a_rack_smaller_than_any_package_is_infeasible_and_says_by_how_much():
+    """Issue 14: rack_power_w = 100 bought thousands of racks for a few hundred packages and
+    reported 'optimal'. A package cannot be split over racks."""
+    from litedse.inputs.instance import read_instance_toml
+
+    data = read_instance_toml(MAIN_JOB)
+    data["constraints"] = {"rack_power_w": 100}
+    res = solve_instance(instance_from_dict(data), threads=1)
+    assert res.solution.status == "infeasible"
+    assert "no package fits a rack" in res.solution.explanation and "rack_power_w 100 W" in res.solution.explanation

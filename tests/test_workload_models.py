@@ -1,6 +1,7 @@
 """Model catalog and derived counts, checked against hand arithmetic and the published totals."""
 
 import pytest
+from pydantic import ValidationError
 
 from litedse.errors import InputError
 from litedse.workload.models import catalog_names, resolve_model
@@ -57,5 +58,5 @@ def test_inline_model_defaults_and_unknown_name():
         resolve_model("llama9-1t", "w")
     assert "llama3-70b" in str(err.value)
     assert resolve_model(None, "llama3-8b").layers == 32
-    with pytest.raises(InputError):
-        resolve_model(ModelSpec(layers=2, hidden=64, heads=8, kv_heads=3, vocab=10), "bad")
+    with pytest.raises(ValidationError, match="kv_heads"):      # the schema refuses it
+        ModelSpec(layers=2, hidden=64, heads=8, kv_heads=3, vocab=10)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -175,6 +175,9 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
         raise InputError("unknown objective", key="objective", value=objective, expected="one of " + ", ".join(OBJECTIVES))
     tech = inst.technology
     skus = sku_set(inst, design_space, sku)
+    con = inst.constraints
+    rack_w = float(con.rack_power_w or tech["power"]["rack_power_w"])
+    skus, too_big = _fitting_racks(skus, tech, rack_w)
     table = {k: skus.table[k].to_numpy() for k in skus.table.columns}
     n_skus = len(skus.table)
     parts, reports = [], []
@@ -184,6 +187,10 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
         if cols:
             cols["workload"] = np.full(len(cols["sku"]), wi, dtype=np.int64)
             parts.append(cols)
+    if n_skus == 0 and too_big:
+        for rep in reports:
+            rep.reason = (f"workload {rep.name}: no package fits a rack: the smallest draws {too_big:.4g} W of IT "
+                          f"power > rack_power_w {rack_w:.4g} W")
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
     # keep only SKUs some column uses, and only their die designs (a smaller MILP, same optimum)
     used = np.unique(cols["sku"]) if cols else np.zeros(0, dtype=np.int64)
@@ -195,7 +202,6 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
     econ = sku_economics(sku_table, tech)
     fab = fabric_arrays(tech)
     demand = [_demand(w) for w in inst.workloads]
-    con = inst.constraints
     training = np.array([w.kind == "training" for w in inst.workloads])
     col_workload = cols.get("workload", np.zeros(0, dtype=np.int64))
     col_table = pd.DataFrame({k: v for k, v in cols.items() if k not in ("sku",)})
@@ -240,3 +246,14 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
         col_table=col_table,
     )
     return Built(problem=problem, skus=skus, workloads=reports)
+
+
+def _fitting_racks(skus: SkuSet, tech: dict, rack_w: float) -> tuple[SkuSet, float]:
+    """The SKUs one of whose packages fits a rack of ``rack_w`` W of IT power (a package is not
+    split over racks), and the smallest package's IT power if none does (else 0)."""
+    it_w = sku_economics(skus.table, tech)["it_w"]
+    fits = it_w <= rack_w
+    if fits.all():
+        return skus, 0.0
+    smallest = float(it_w.min()) if len(it_w) and not fits.any() else 0.0
+    return replace(skus, table=skus.table[fits].reset_index(drop=True), sku_die=skus.sku_die[fits]), smallest

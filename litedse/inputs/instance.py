@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
+from pydantic import ConfigDict, Field, PositiveFloat, PositiveInt, ValidationError
 
 from litedse import presets
 from litedse.errors import InputError
@@ -40,13 +40,14 @@ from litedse.inputs.design_space import AXES, BANDWIDTH_AXES, EXTRA_AXES, arange
 from litedse.optimize.problem import MIN_OBJECTIVES
 from litedse.tech.sku import TOPOLOGIES
 from litedse.workload.models import resolve_model
-from litedse.workload.spec import MappingRange, ModelSpec, WorkloadSpec
+from litedse.workload.performance import check_mapping_value
+from litedse.workload.spec import MappingRange, ModelSpec, StrictModel, WorkloadSpec
 
 
 # ----------------------------------------------------------------------------------------------
 # schema of the non-preset sections
 # ----------------------------------------------------------------------------------------------
-class DesignSpace(BaseModel):
+class DesignSpace(StrictModel):
     """Axes of the SKU grid, each an explicit list of values after range expansion.
 
     In the file a numeric axis is a scalar, a list of values, ``{start, stop, step}`` (stop
@@ -92,7 +93,7 @@ class DesignSpace(BaseModel):
 
 
 
-class ClassSpec(BaseModel):
+class ClassSpec(StrictModel):
     """A design class: design-space axes it restricts, or a fixed catalog SKU."""
 
     model_config = ConfigDict(extra="forbid")
@@ -113,7 +114,7 @@ class ClassSpec(BaseModel):
     max_designs: PositiveInt | None = None
 
 
-class Objective(BaseModel):
+class Objective(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     minimize: Literal[MIN_OBJECTIVES] | None = None        # cost | power | tco
@@ -129,7 +130,7 @@ class Objective(BaseModel):
         return "max" if self.maximize else "min"
 
 
-class Constraints(BaseModel):
+class Constraints(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     power_budget_w: PositiveFloat | None = None   # facility power (IT x PUE) [W]
@@ -137,7 +138,7 @@ class Constraints(BaseModel):
     rack_power_w: PositiveFloat | None = None     # IT power per rack [W]; default: technology power.rack_power_w
 
 
-class InstanceSpec(BaseModel):
+class InstanceSpec(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = None
@@ -285,7 +286,10 @@ def _join(path: tuple) -> str:
 
 
 def _pydantic_error(err: ValidationError, source: str) -> InputError:
-    first = err.errors()[0]
+    errors = err.errors()
+    # a union (a model given by catalog name or as an inline table) lists an error per member: the
+    # one that is not "should be a string" says what is wrong with the table
+    first = next((e for e in errors if e["type"] != "string_type"), errors[0])
     # drop pydantic's union-member tags (e.g. 'ModelSpec', 'str') from the location
     loc = tuple(p for p in first["loc"] if isinstance(p, int) or not (p[:1].isupper() or p in ("str", "int", "float", "bool")
                                                                       or "[" in p or p.startswith("function-")))
@@ -294,7 +298,8 @@ def _pydantic_error(err: ValidationError, source: str) -> InputError:
         value = None
     if first["type"] == "missing":
         return InputError("missing required key", file=source, key=_join(loc), expected=_expected_for(loc))
-    return InputError(first["msg"].rstrip("."), file=source, key=_join(loc), value=value)
+    message = first["msg"].rstrip(".").removeprefix("Value error, ")
+    return InputError(message, file=source, key=_join(loc), value=value)
 
 
 def _expected_for(loc: tuple) -> str | None:
@@ -360,10 +365,16 @@ def _check_workloads(workloads: list[WorkloadSpec], source: str) -> None:
 
 def _check_model(w: WorkloadSpec, where: str, source: str) -> None:
     try:
-        resolve_model(w.model, w.name)
+        model = resolve_model(w.model, w.name)
     except InputError as err:
         raise InputError(str(err), file=source, key=f"{where}.model",
                          value=w.model if isinstance(w.model, str) else None) from None
+    for key, values in w.mapping.model_dump().items():
+        for value in values or []:
+            try:
+                check_mapping_value(w, model, key, value)
+            except InputError as err:
+                raise InputError(err.args[0].split(": ", 1)[-1], file=source, key=f"{where}.mapping.{key}") from None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -440,8 +451,11 @@ def _check_leaf(old: Any, new: Any, where: tuple, source: str) -> Any:
         if not math.isfinite(new) or new < 0:
             raise InputError("out of range", file=source, key=key, value=new, expected="a finite number >= 0")
         leaf = str(where[-1])
-        if _FRACTION.search(leaf) and new > 1:
+        # a fraction by its own name, or any value of an "efficiency" section
+        if (_FRACTION.search(leaf) or any("efficiency" in str(w) for w in where[:-1])) and new > 1:
             raise InputError("out of range", file=source, key=key, value=new, expected="a fraction in [0, 1]")
+        if any("efficiency" in str(w) for w in where) and new <= 0:
+            raise InputError("out of range", file=source, key=key, value=new, expected="an efficiency in (0, 1]")
         if leaf in _AT_LEAST_ONE and new < 1:
             raise InputError("out of range", file=source, key=key, value=new, expected="a number >= 1")
         if isinstance(old, int) and not is_int(new):
@@ -457,6 +471,14 @@ def _check_leaf(old: Any, new: Any, where: tuple, source: str) -> Any:
     if isinstance(old, list):
         if not isinstance(new, list):
             raise InputError("wrong type", file=source, key=key, value=new, expected="a list")
+        if old and all(is_number(v) for v in old):
+            positive = min(old) > 0
+            integers = all(isinstance(v, int) for v in old)
+            for v in new:
+                if not is_number(v) or not math.isfinite(v) or v < 0 or (positive and v <= 0) or (integers and not is_int(v)):
+                    kind = "integers" if integers else "numbers"
+                    raise InputError("bad list value", file=source, key=key, value=v,
+                                     expected=f"{'positive ' if positive else 'non-negative '}{kind}")
         return new
     return new
 

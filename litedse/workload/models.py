@@ -105,13 +105,7 @@ def resolve_model(spec_model: str | ModelSpec | None, workload_name: str) -> Mod
 def arch_from_spec(m: ModelSpec, name: str) -> ModelArch:
     h = m.hidden
     head_dim = m.head_dim or h // m.heads
-    kv_heads = m.kv_heads or m.heads
-    if m.heads % kv_heads:
-        raise InputError("heads must be a multiple of kv_heads", key="model.kv_heads", value=kv_heads,
-                         expected=f"a divisor of heads ({m.heads})")
-    if m.active_experts > m.experts:
-        raise InputError("more active experts than experts", key="model.active_experts", value=m.active_experts,
-                         expected=f"at most experts ({m.experts})")
+    kv_heads = m.kv_heads or m.heads              # ModelSpec checked heads, kv_heads and experts agree
     ffn = m.ffn or 4 * h
     mats = 3 if m.gated else 2
     is_moe = m.experts > 1

@@ -4,10 +4,26 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, PositiveInt, field_validator, model_validator
 
 
-class ModelSpec(BaseModel):
+class StrictModel(BaseModel):
+    """A schema whose numeric fields refuse true/false (pydantic would read them as 1 and 0)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_as_numbers(cls, value, info):
+        field = cls.model_fields.get(info.field_name)
+        if field is not None and field.annotation is not bool:
+            values = value if isinstance(value, list) else [value]
+            if any(isinstance(v, bool) for v in values):
+                raise ValueError("true/false is not a number here")
+        return value
+
+
+class ModelSpec(StrictModel):
     """LLM architecture. Optional fields default as in a standard dense decoder-only transformer."""
 
     model_config = ConfigDict(extra="forbid")
@@ -29,11 +45,19 @@ class ModelSpec(BaseModel):
     kv_cache_dim: PositiveInt | None = None    # KV elements per token per layer (default 2 kv_heads head_dim; MLA)
     attention_params: PositiveInt | None = None  # weights of one attention block (default Q, K, V, O projections)
 
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.head_dim is None and self.hidden % self.heads:
+            raise ValueError(f"heads ({self.heads}) must divide hidden ({self.hidden}), or give head_dim")
+        if self.kv_heads is not None and (self.kv_heads > self.heads or self.heads % self.kv_heads):
+            raise ValueError(f"kv_heads ({self.kv_heads}) must divide heads ({self.heads})")
+        if self.active_experts > self.experts:
+            raise ValueError(f"active_experts ({self.active_experts}) exceeds experts ({self.experts})")
+        return self
 
-class MappingRange(BaseModel):
+
+class MappingRange(StrictModel):
     """Values of the parallel mapping the solver may choose from (each a list of allowed values)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     tp: list[PositiveInt] | None = None
     pp: list[PositiveInt] | None = None
@@ -43,9 +67,7 @@ class MappingRange(BaseModel):
     microbatch: list[PositiveInt] | None = None
 
 
-class WorkloadSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class WorkloadSpec(StrictModel):
     name: str
     kind: Literal["training", "prefill", "decode", "serving"]
     precision: Literal["bf16", "fp8", "fp4"] = "bf16"
