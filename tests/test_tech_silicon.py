@@ -127,3 +127,13 @@ def test_perimeter_per_area_falls_with_area(a, b):
     s, l_ = silicon.die_dimensions_mm(np.array([small, large]), 1.0, 26.0, 33.0)
     per_area = silicon.perimeter_mm(s, l_) / np.array([small, large])
     assert per_area[1] <= per_area[0] + 1e-12
+
+
+def test_binomial_cdf_in_closed_form_matches_the_sum_and_costs_nothing_for_huge_dies():
+    """The harvested-yield binomial CDF against a direct sum of terms, and a die of 10^9 mm^2
+    (millions of units; issue 14: minutes of looping) evaluated in closed form."""
+    for k, n, q in ((0, 10, 0.1), (3, 40, 0.05), (12, 144, 0.02), (5, 5, 0.3)):
+        direct = sum(math.comb(n, j) * q ** j * (1 - q) ** (n - j) for j in range(k + 1))
+        assert silicon.binomial_cdf(k, n, q) == pytest.approx(direct, rel=1e-10)
+    # a million spare units of twelve million at 8% defective: P(X <= 1e6) is ~1 (mean 960,000)
+    assert float(silicon.binomial_cdf(1.0e6, 1.2e7, 0.08)) == pytest.approx(1.0, abs=1e-9)

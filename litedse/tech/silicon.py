@@ -6,6 +6,7 @@ Pure numpy functions; every argument may be an array (broadcast together).
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 
 YIELD_MODELS = ("poisson", "murphy", "seeds", "negative_binomial")
 
@@ -86,26 +87,19 @@ def defect_free_probability(area_mm2, defect_density_per_cm2, model: str, alpha=
 
 
 def binomial_cdf(k, n, q):
-    """P(X <= k) for X ~ Binomial(n, q), vectorised over arrays of k, n, q.
-
-    Sums terms by the recurrence t_{j+1} = t_j (n - j)/(j + 1) q/(1 - q) in log space; the loop is
-    over j = 0..max(k) (a few dozen spare units), never over candidates.
-    """
+    """P(X <= k) for X ~ Binomial(n, q), vectorised over arrays of k, n, q, in closed form: the
+    regularised incomplete beta function I_{1-q}(n - k, k + 1) (scipy.special.bdtr), so its cost
+    does not grow with the number of spare units (a die of 10^9 mm^2 has millions)."""
     k, n, q = np.broadcast_arrays(np.asarray(k, dtype=float), np.asarray(n, dtype=float),
                                   np.asarray(q, dtype=float))
-    p = 1.0 - q
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_p = np.log(p)
-        log_ratio = np.log(q) - log_p
-    log_term = n * log_p
-    total = np.where(k >= 0, np.exp(log_term), 0.0)
-    kmax = int(np.max(k, initial=0))
-    for j in range(kmax):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_term = log_term + np.log(np.maximum(n - j, 0.0)) - np.log(j + 1.0) + log_ratio
-        total = total + np.where((j + 1 <= k) & (j + 1 <= n), np.exp(log_term), 0.0)
+    k = np.floor(k)
+    inside = (k >= 0) & (k < n)
+    with np.errstate(invalid="ignore"):
+        cdf = special.bdtr(np.where(inside, k, 0.0).astype(np.int64), np.floor(np.maximum(n, 1.0)).astype(np.int64),
+                           np.clip(q, 0.0, 1.0))
+    total = np.where(k >= n, 1.0, np.where(k < 0, 0.0, cdf))
     # q == 0: every unit good; q == 1: only all-spare dies are good
-    total = np.where(q <= 0.0, 1.0, total)
+    total = np.where(q <= 0.0, np.where(k >= 0, 1.0, 0.0), total)
     total = np.where(q >= 1.0, (k >= n).astype(float), total)
     return np.clip(total, 0.0, 1.0)
 

@@ -229,6 +229,10 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
                                         rel["logic_failures_per_year_per_cm2"], hbm("failures_per_year"),
                                         rel["link_failures_per_year"])
 
+    # the assembly-yield loss; an unmakeable die (no good die per wafer) costs inf and loses inf
+    with np.errstate(invalid="ignore"):
+        yield_loss = np.where(np.isfinite(bom_cost), bom_cost - (parts + packaging_cost + final_test), np.inf)
+
     # --- feasibility --------------------------------------------------------------------------------
     checks = np.stack([
         ~in_reticle,
@@ -264,7 +268,7 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
         "shoreline_usable_mm": dies * edge_usable_per_die,
         "dies_per_wafer": dpw.astype(int), "die_yield": die_yield, "die_cost_usd": die_cost,
         "hbm_cost_usd": hbm_cost, "packaging_cost_usd": packaging_cost, "final_test_cost_usd": final_test,
-        "assembly_yield_loss_usd": bom_cost - (parts + packaging_cost + final_test), "bom_cost_usd": bom_cost,
+        "assembly_yield_loss_usd": yield_loss, "bom_cost_usd": bom_cost,
         "assembly_yield": asm_yield,
         "interposer_area_mm2": interposer, "cpo_optics_cost_usd": optics_in_package,
         "unit_cost_usd": unit_cost, "network_cost_usd": network_cost, "network_w": network_w,
