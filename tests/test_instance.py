@@ -190,3 +190,14 @@ def test_wrong_values_that_were_read_as_right_ones_are_refused(change, key, need
         instance_from_dict(data, source="main.toml")
     text = str(err.value)
     assert text.startswith(f"main.toml: {key}") and needle in text and "\n" not in text, text
+
+
+def test_a_design_space_too_large_to_evaluate_is_refused_at_load_with_its_estimate():
+    """Issue 14: a 12M-SKU space reached 8 GiB in two minutes while `check` called it valid."""
+    data = _main_job()
+    data["design_space"]["die_area_mm2"] = [100, 800, 0.05]          # 14,001 areas
+    with pytest.raises(InputError) as err:
+        instance_from_dict(data, source="main.toml")
+    assert "design space too large" in str(err.value) and "GB" in str(err.value)
+    data["design_space"]["max_grid_skus"] = 10 ** 8                   # raised on purpose: accepted
+    assert instance_from_dict(data, source="main.toml").design_space.grid_size() > 2_000_000

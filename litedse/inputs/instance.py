@@ -72,6 +72,9 @@ class DesignSpace(StrictModel):
     # scale-out NIC choices in Gb/s per BF16 TFLOP/s (default: technology scaleout.gbps_per_tflops_bf16)
     scaleout_gbps_per_tflops: list[PositiveFloat] | None = None
     max_designs: PositiveInt = 1            # K: distinct die designs in the product line
+    # resource guard: the SKU grid is evaluated at about 1.3 kB per SKU at its peak (measured on
+    # 96,000 SKUs), so 2,000,000 SKUs take about 2.6 GB; raise it on purpose to go beyond
+    max_grid_skus: PositiveInt = 2_000_000
 
     def bandwidth_axis(self) -> str | None:
         return next((k for k in BANDWIDTH_AXES if getattr(self, k) is not None), None)
@@ -308,11 +311,19 @@ def _expected_for(loc: tuple) -> str | None:
     return None
 
 
+SKU_BYTES = 1300.0   # peak memory of evaluating one SKU of the grid [bytes] (DesignSpace.max_grid_skus)
+
+
 def _check_design_space(ds: DesignSpace, tech: dict, source: str) -> None:
     given = [k for k in BANDWIDTH_AXES if getattr(ds, k) is not None]
     if len(given) > 1 or (given and "links" in ds.model_fields_set):
         raise InputError("give the links as a count or as one bandwidth, not both", file=source,
                          key=f"design_space.{given[-1]}", expected="links, scaleup_gb_s or scaleup_gb_s_per_tflops")
+    size = ds.grid_size()
+    if size > ds.max_grid_skus:
+        raise InputError("design space too large", file=source, key="design_space", value=size,
+                         expected=f"at most design_space.max_grid_skus = {ds.max_grid_skus:,} SKUs (about "
+                                  f"{size * SKU_BYTES / 1e9:.1f} GB to evaluate); narrow an axis or raise max_grid_skus")
     for name in ds.hbm:
         if name not in tech["hbm"]:
             raise InputError("unknown HBM generation", file=source, key="design_space.hbm", value=name,
