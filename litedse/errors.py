@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+EXIT_INTERNAL = 1
 EXIT_BAD_INPUT = 2
 EXIT_INFEASIBLE = 3
 EXIT_SOLVER = 4
@@ -31,6 +32,12 @@ class InputError(LitedseError):
         if expected:
             text += f"; expected {expected}"
         super().__init__(f"{head}: {text}" if head else text)
+
+
+class InternalError(LitedseError):
+    """litedse disagrees with itself (a re-check failed): a bug, reported in one line, never a result."""
+
+    exit_code = EXIT_INTERNAL
 
 
 class SolverError(LitedseError):

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from litedse.columns.build import Built, build
-from litedse.errors import InputError
+from litedse.columns.recheck import recheck
+from litedse.errors import InputError, InternalError
 from litedse.inputs.instance import Instance
 from litedse.optimize.enumerate import solve_enumerate
 from litedse.optimize.explain import explain_infeasible
@@ -76,9 +77,9 @@ def solve_instance(inst: Instance, *, design_space: dict[str, Any] | None = None
     sol, model = _solve_pruned(problem, method, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads)
     if sol.status == "infeasible":
         sol.explanation = explain(problem, method)
-    errors = verify(problem, sol)
+    errors = verify(problem, sol) or recheck(inst, built, problem, sol)
     if errors:
-        raise RuntimeError("solution failed the independent re-check: " + "; ".join(errors))
+        raise InternalError("the solution failed the independent re-check: " + "; ".join(errors))
     wall = time.perf_counter() - t0
     sol.solver.update(_solver_info(method, t_build + t_prune + sol.solver.get("build_s", 0.0),
                                    sol.solver.get("solve_s", 0.0), built, problem))

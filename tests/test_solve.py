@@ -213,3 +213,27 @@ def test_a_rack_smaller_than_any_package_is_infeasible_and_says_by_how_much():
     res = solve_instance(instance_from_dict(data), threads=1)
     assert res.solution.status == "infeasible"
     assert "no package fits a rack" in res.solution.explanation and "rack_power_w 100 W" in res.solution.explanation
+
+
+def test_the_recheck_reruns_the_models_and_catches_a_corrupted_column(monkeypatch):
+    """Issue 14: `verify` re-sums the arrays the MILP was built from and misses an error in them.
+    Doubling every column's throughput where the columns are built (not where the re-check
+    evaluates) must be caught, with exit 1 and one line from the CLI."""
+    import litedse.columns.build
+    from litedse.errors import InternalError
+    from litedse.workload.performance import evaluate_columns
+
+    def doubled(*args, **kwargs):
+        out = dict(evaluate_columns(*args, **kwargs))
+        out["requests_per_s"] = out["requests_per_s"] * 2.0
+        return out
+
+    from litedse.inputs.instance import read_instance_toml
+
+    data = read_instance_toml(MAIN_JOB)
+    data["design_space"].update(die_area_mm2=[300, 800], hbm_stacks=[4, 8], links=[0, 8])
+    inst = instance_from_dict(data)
+    assert solve_instance(inst, threads=1).solution.status == "optimal"          # clean: no complaint
+    monkeypatch.setattr(litedse.columns.build, "evaluate_columns", doubled)
+    with pytest.raises(InternalError, match="throughput per replica"):
+        solve_instance(inst, threads=1)

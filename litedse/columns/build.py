@@ -89,7 +89,7 @@ class _Rows(Mapping):
         return len(self._table)
 
 
-def _demand(w) -> tuple[float, str, str]:
+def demand_of(w) -> tuple[float, str, str]:
     """(required throughput, unit, performance-model output that measures it)."""
     if w.kind != "training" and w.demand_requests_per_s is not None:
         return float(w.demand_requests_per_s), "requests/s", "requests_per_s"
@@ -102,7 +102,7 @@ def _workload_columns(inst: Instance, wi: int, table: dict[str, np.ndarray], n_s
     model = resolve_model(w.model, w.name)
     maps = candidate_mappings(w, model, inst.performance, MAX_PACKAGES_PER_REPLICA)
     n_maps = len(maps["tp"])
-    _, _, metric = _demand(w)
+    _, _, metric = demand_of(w)
     report = WorkloadColumns(name=w.name)
     kept: list[dict[str, np.ndarray]] = []
     skus_per_chunk = max(1, chunk_columns // max(n_maps, 1))
@@ -201,7 +201,7 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
     die_labels = [skus.die_labels[d] for d in dies_used]
     econ = sku_economics(sku_table, tech)
     fab = fabric_arrays(tech)
-    demand = [_demand(w) for w in inst.workloads]
+    demand = [demand_of(w) for w in inst.workloads]
     training = np.array([w.kind == "training" for w in inst.workloads])
     col_workload = cols.get("workload", np.zeros(0, dtype=np.int64))
     col_table = pd.DataFrame({k: v for k, v in cols.items() if k not in ("sku",)})
@@ -256,4 +256,7 @@ def _fitting_racks(skus: SkuSet, tech: dict, rack_w: float) -> tuple[SkuSet, flo
     if fits.all():
         return skus, 0.0
     smallest = float(it_w.min()) if len(it_w) and not fits.any() else 0.0
-    return replace(skus, table=skus.table[fits].reset_index(drop=True), sku_die=skus.sku_die[fits]), smallest
+    table = skus.table[fits].reset_index(drop=True)
+    table["sku_set_index"] = np.arange(len(table))
+    design = {k: v[fits] for k, v in skus.design.items()} if skus.design is not None else None
+    return replace(skus, table=table, sku_die=skus.sku_die[fits], design=design), smallest

@@ -36,6 +36,11 @@ class SkuSet:
     die_labels: list[str]      # label of each distinct die design
     sku_die: np.ndarray        # die design index per SKU
     enumerated: int            # SKUs in the grid before filtering
+    design: dict[str, np.ndarray] | None = None  # the evaluate_skus inputs of each kept SKU (re-checks)
+
+    def design_of(self, i: int) -> dict[str, Any]:
+        """The design dict that evaluate_skus turns into SKU ``i``'s row."""
+        return {k: (v[i].item() if hasattr(v[i], "item") else v[i]) for k, v in self.design.items()}
 
 
 def die_design_keys(table: dict[str, np.ndarray] | pd.DataFrame) -> np.ndarray:
@@ -57,11 +62,15 @@ def feasible_skus(design: dict[str, Any], tech: dict[str, Any]) -> SkuSet:
     """Evaluate every SKU of ``design`` and keep the feasible ones."""
     full = evaluate_skus(design, tech)
     keep = full["feasible"]
+    n = len(keep)
+    inputs = {k: np.broadcast_to(np.asarray(v, dtype=object if isinstance(v, str) else None), (n,))[keep]
+              for k, v in design.items() if v is not None}
     table = pd.DataFrame({k: np.asarray(v)[keep] for k, v in full.items()})
+    table["sku_set_index"] = np.arange(len(table))
     keys = die_design_keys(table)
     labels, sku_die = np.unique(keys, return_inverse=True)
     return SkuSet(table=table.reset_index(drop=True), die_labels=[str(x) for x in labels], sku_die=sku_die,
-                  enumerated=int(len(keep)))
+                  enumerated=int(len(keep)), design=inputs)
 
 
 def sku_set(inst: Instance, design_space: dict[str, Any] | None = None, sku: str | None = None) -> SkuSet:
