@@ -200,3 +200,15 @@ def test_every_class_preset_value_has_a_source():
     for name, table in tree.items():
         for key, leaf in table.items():
             assert set(leaf) == {"value", "source"} and leaf["source"].strip(), (name, key)
+
+
+def test_an_unknown_baseline_exits_2_before_any_solve():
+    """Issue 14: `compare --baseline h900` exited 0 with ratios to nothing."""
+    res = CliRunner().invoke(main_cli(), ["compare", INSTANCE, "--baseline", "h900"])
+    assert res.exit_code == 2 and "--baseline" in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+
+def main_cli():
+    from litedse.cli import main
+
+    return main

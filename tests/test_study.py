@@ -151,3 +151,14 @@ def test_points_are_the_product_each_combination_once(tmp_path_factory, d0, dema
     expected = [(a, b, *z) for a in d0 for b in demand for z in (list(zip(ttft, cpo)) or [()])]
     assert combos == expected
     assert len({p.key for p in study.points}) == len(expected)   # distinct values, distinct instances
+
+
+def test_a_study_point_with_an_impossible_mapping_fails_the_dry_run(tmp_path):
+    """Issue 14: a point with tp = [3] (not a divisor of the heads) passed `--dry-run`."""
+    from pathlib import Path
+
+    main_job = Path(__file__).resolve().parents[1] / "instances" / "llama3-70b-serving.toml"
+    study = tmp_path / "s.toml"
+    study.write_text(f'base = "{main_job}"\n[sweep.grid]\n"workload.0.mapping.tp" = [[1, 2], [3]]\n')
+    with pytest.raises(InputError, match="mapping.tp"):
+        load_study(study)

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from litedse.errors import InputError
 from litedse.inputs.classes import BASELINE, DEFAULT_CLASSES, DesignClass, resolve_class
 from litedse.inputs.instance import Instance
 from litedse.results.documents import solve_document
@@ -96,6 +97,9 @@ def compare_instance(inst, classes: list[str] | None = None, *, objective: str |
     """One optimal solve per class of ``inst`` (default: lite, monolithic, free)."""
     t0 = time.perf_counter()
     names = list(classes or DEFAULT_CLASSES)
+    if baseline not in names:
+        raise InputError("the baseline is not one of the compared classes", key="--baseline", value=baseline,
+                         expected="one of " + ", ".join(names))
     rh = repair_hours_of(inst)
     out: dict[str, ClassResult] = {}
     for name in names:
