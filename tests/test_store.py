@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -111,3 +112,75 @@ def test_store_equals_a_dict_of_latest_writes(tmp_path_factory, sequence):
     values = got["objective_value"] if len(got) else []
     assert dict(zip(zip(got["key"], got["class"]), values)) == model
     assert not got.duplicated(["key", "class"]).any()
+
+
+def _store_with_rows(tmp_path, n=3):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from test_batch import fake_task, fake_tasks
+
+    from litedse.batch.run import run_batch
+
+    path = tmp_path / "store"
+    run_batch(fake_tasks(n), path, task_fn=fake_task, workers=0, progress=False, compact=False)
+    return Store(path)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "zero-byte", "foreign"])
+def test_a_damaged_part_file_is_quarantined_and_its_rows_run_again(tmp_path, damage):
+    """Issue 14: one truncated or zero-byte part made resume and report fail with a pyarrow
+    traceback, and a foreign Parquet file was merged as a junk row."""
+    import pandas as pd
+
+    store = _store_with_rows(tmp_path)
+    parts = sorted(store.parts_dir.glob("*.parquet"))
+    assert len(parts) == 6
+    victim = parts[0]
+    if damage == "truncated":
+        victim.write_bytes(victim.read_bytes()[:40])
+    elif damage == "zero-byte":
+        victim.write_bytes(b"")
+    else:
+        victim.unlink()
+        pd.DataFrame({"a": [1, 2]}).to_parquet(store.parts_dir / victim.name)
+    with pytest.warns(UserWarning, match="quarantine"):
+        rows = store.read()
+    assert len(rows) == 5 and not rows.duplicated(["key", "class"]).any()
+    assert (store.quarantine_dir / victim.name).exists()
+    assert len(store.read()) == 5                           # quarantined once, read cleanly after
+    # the report reads it, and a resume runs the lost task again: one row per (key, class)
+    from click.testing import CliRunner
+
+    from litedse.cli import main
+
+    res = CliRunner().invoke(main, ["report", str(store.path), "--out", str(tmp_path / "report")])
+    assert res.exit_code == 0, res.output
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from test_batch import fake_task, fake_tasks
+
+    from litedse.batch.run import run_batch
+
+    summary = run_batch(fake_tasks(3), store.path, task_fn=fake_task, workers=0, progress=False, resume=True)
+    assert summary.ran == 1
+    final = pd.read_parquet(store.data_dir)                 # what any Parquet reader sees
+    assert len(final) == 6 and not final.duplicated(["key", "class"]).any()
+
+
+def test_a_second_writer_waits_for_no_one_and_exits_2(tmp_path):
+    """Issue 14: two batch processes on one store both ran every task and left duplicates."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from test_batch import fake_task, fake_tasks
+
+    from litedse.batch.run import run_batch
+
+    store = Store(tmp_path / "store")
+    with store.lock():                                      # another batch holds the store
+        with pytest.raises(InputError, match="another batch is writing"):
+            run_batch(fake_tasks(1), store.path, task_fn=fake_task, workers=0, progress=False)
+    run_batch(fake_tasks(1), store.path, task_fn=fake_task, workers=0, progress=False)   # free again
+    assert len(store.read()) == 2

@@ -27,6 +27,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Callable
 
+from filelock import Timeout
 from tqdm import tqdm
 
 from litedse.batch.store import Store
@@ -129,50 +130,61 @@ def run_batch(tasks: list[dict], store: Store | str | os.PathLike, *, task_fn: T
     unique: dict[tuple[str, str], dict] = {}
     for task in tasks:
         unique.setdefault((task["key"], task["class"]), task)
-    if store.path.is_dir() and not store.exists() and any(store.path.iterdir()):
+    if store.path.is_dir() and not store.exists() and any(p.name != ".lock" for p in store.path.iterdir()):
         raise InputError("directory exists and is not a results store", key="--out", value=str(store.path),
                          expected="a new or empty directory, or a store written by `litedse batch`")
     if store.exists() and store.files() and not resume:
         raise InputError("results store already holds rows", key="--out", value=str(store.path),
                          expected="a new directory, or --resume to add the missing rows")
-    store.create()
-    if resume:
-        store.compact()
-    done = store.done() if resume else set()
-    pending = [t for k, t in unique.items() if k not in done]
-    summary = BatchSummary(tasks=len(unique), skipped=len(unique) - len(pending), ran=0)
-    bar = _progress(len(pending), progress and bool(pending))
-
-    def record(rows: list[dict]) -> None:
-        store.write(rows)
-        summary.ran += 1
-        if summary.first_row_s is None:
-            summary.first_row_s = time.perf_counter() - t0
-        if compact and summary.ran % COMPACT_EVERY == 0:
-            store.compact()  # keeps a long study's directory (and a resume's read) small
-        for row in rows:
-            summary.by_status[row["status"]] = summary.by_status.get(row["status"], 0) + 1
-            summary.failed += row.get("objective_value") is None
-        if bar is not None:
-            failed = summary.failed
-            bar.set_postfix_str(f"done={summary.ran - failed} failed={failed} "
-                                f"remaining={len(pending) - summary.ran}", refresh=False)
-            bar.update(1)
-
+    # one writer at a time: a second batch on the same store would run every task again and
+    # leave each row twice (the lock file is STORE/.lock; readers need no lock)
+    lock = store.lock()
     try:
-        if pending and workers == 0 and scheduler is None:
-            summary.workers = 1
-            for task in pending:
-                record(run_task(task_fn, task))
-        elif pending:
-            _run_dask(pending, task_fn, workers, scheduler, record, summary)
-    finally:
-        if bar is not None:
-            bar.close()
-        if compact:
+        lock.acquire()
+    except Timeout:
+        raise InputError("another batch is writing this results store", key="--out", value=str(store.path),
+                         expected="wait until it finishes, or another --out") from None
+    try:
+        store.create()
+        if resume:
             store.compact()
-    summary.wall_s = time.perf_counter() - t0
-    return summary
+        done = store.done() if resume else set()
+        pending = [t for k, t in unique.items() if k not in done]
+        summary = BatchSummary(tasks=len(unique), skipped=len(unique) - len(pending), ran=0)
+        bar = _progress(len(pending), progress and bool(pending))
+
+        def record(rows: list[dict]) -> None:
+            store.write(rows)
+            summary.ran += 1
+            if summary.first_row_s is None:
+                summary.first_row_s = time.perf_counter() - t0
+            if compact and summary.ran % COMPACT_EVERY == 0:
+                store.compact()  # keeps a long study's directory (and a resume's read) small
+            for row in rows:
+                summary.by_status[row["status"]] = summary.by_status.get(row["status"], 0) + 1
+                summary.failed += row.get("objective_value") is None
+            if bar is not None:
+                failed = summary.failed
+                bar.set_postfix_str(f"done={summary.ran - failed} failed={failed} "
+                                    f"remaining={len(pending) - summary.ran}", refresh=False)
+                bar.update(1)
+
+        try:
+            if pending and workers == 0 and scheduler is None:
+                summary.workers = 1
+                for task in pending:
+                    record(run_task(task_fn, task))
+            elif pending:
+                _run_dask(pending, task_fn, workers, scheduler, record, summary)
+        finally:
+            if bar is not None:
+                bar.close()
+            if compact:
+                store.compact()
+        summary.wall_s = time.perf_counter() - t0
+        return summary
+    finally:
+        lock.release()
 
 
 def _run_dask(pending: list[dict], task_fn: TaskFn, workers: int | None, scheduler: str | None,

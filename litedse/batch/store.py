@@ -61,16 +61,24 @@ import math
 import os
 import time
 import uuid
+import warnings
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from filelock import FileLock
 
 from litedse.errors import InputError
 from litedse.optimize.solution import STATUSES as SOLVE_STATUSES
 
 STORE_SCHEMA_VERSION = "store-1"
+
+
+class QuarantineWarning(UserWarning):
+    """A store file could not be read and was moved to STORE/quarantine/."""
+
+
 KEY_COLUMNS = ("key", "class")
 # outcomes that a re-run would reproduce; rows with other statuses are solved again by --resume
 FINAL_STATUSES = (*SOLVE_STATUSES, "input_error")
@@ -125,6 +133,7 @@ class Store:
         self.path = Path(path)
         self.parts_dir = self.path / "parts"
         self.data_dir = self.path / "data"
+        self.quarantine_dir = self.path / "quarantine"
 
     # -- writing ---------------------------------------------------------------------------------
     def create(self) -> "Store":
@@ -172,9 +181,17 @@ class Store:
         frames = []
         for f in files:
             try:
-                frames.append(pq.read_table(f).to_pandas())
+                frame = pq.read_table(f).to_pandas()
             except FileNotFoundError:  # removed by a compaction since listed; its rows are in the new file
                 continue
+            except (pa.ArrowException, OSError) as err:   # truncated, zero-byte or not Parquet at all
+                self._quarantine(f, f"unreadable ({type(err).__name__}: {' '.join(str(err).split())[:120]})")
+                continue
+            if not set(KEY_COLUMNS) <= set(frame.columns) or "schema" not in frame.columns \
+                    or not (frame["schema"] == STORE_SCHEMA_VERSION).all():
+                self._quarantine(f, f"not a {STORE_SCHEMA_VERSION} row file")
+                continue
+            frames.append(frame)
         frames = [f for f in frames if len(f)]
         if not frames:
             return pd.DataFrame(columns=[*KEY_COLUMNS, "status"])
@@ -200,6 +217,22 @@ class Store:
         if final_only and len(frame):
             frame = frame[frame["status"].isin(FINAL_STATUSES)]
         return set(zip(frame["key"], frame["class"]))
+
+    def _quarantine(self, path: Path, why: str) -> None:
+        """Move a file the store cannot read aside (STORE/quarantine/), so that its rows count as
+        missing and ``--resume`` runs their tasks again; say so once."""
+        target = self.quarantine_dir / path.name
+        try:
+            self.quarantine_dir.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+        except FileNotFoundError:
+            return
+        warnings.warn(f"results store: {path.name} is {why}; moved to {target}", QuarantineWarning, stacklevel=3)
+
+    def lock(self, timeout_s: float = 0.0) -> FileLock:
+        """The writers' lock (STORE/.lock): one batch writes a store at a time."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.path / ".lock"), timeout=timeout_s)
 
     def exists(self) -> bool:
         return self.parts_dir.is_dir() or self.data_dir.is_dir()
