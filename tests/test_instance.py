@@ -181,6 +181,8 @@ def _main_job():
     (lambda d: d["workload"][0].update(model={"layers": 80, "hidden": 8192, "heads": 64, "kv_heads": 6, "vocab": 1000}),
      "workload.0.model", "kv_heads"),
     (lambda d: d["workload"][0].setdefault("mapping", {}).update(tp=[3]), "workload.0.mapping.tp", "divide the attention heads"),
+    # found by tests/test_fuzz_inputs.py: an infinite stack count crashed the integer check
+    (lambda d: d["design_space"].update(hbm_stacks=float("inf")), "design_space.hbm_stacks", "integers"),
 ])
 def test_wrong_values_that_were_read_as_right_ones_are_refused(change, key, needle):
     """Issue 14's wrong-answer inputs: each is one InputError naming the file, the key and the value."""

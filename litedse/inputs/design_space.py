@@ -78,7 +78,7 @@ def is_number(v) -> bool:
 
 
 def is_int(v) -> bool:
-    return is_number(v) and float(v) == int(v)
+    return is_number(v) and math.isfinite(v) and float(v) == int(v)
 
 
 def _range(value: list, where: str, source: str) -> list:
