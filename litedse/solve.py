@@ -16,7 +16,7 @@ import numpy as np
 
 from litedse.columns.build import Built, build
 from litedse.columns.recheck import recheck
-from litedse.errors import InputError, InternalError
+from litedse.errors import InputError, InternalError, SolverError
 from litedse.inputs.instance import Instance
 from litedse.optimize.enumerate import solve_enumerate
 from litedse.optimize.explain import explain_infeasible
@@ -75,19 +75,41 @@ def solve_instance(inst: Instance, *, design_space: dict[str, Any] | None = None
                   sku_bound=pc.problem.n_columns - problem.n_columns, kept=problem.n_columns)
     t_prune = time.perf_counter() - t0 - t_build
     sol, model = _solve_pruned(problem, method, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads)
+    if sol.status == "infeasible" and method == "milp" and np.isfinite(ps.counts.get("incumbent", np.inf)):
+        sol = _contradicted_infeasibility(problem, ps.counts["incumbent"])
     if sol.status == "infeasible":
         sol.explanation = explain(problem, method)
     errors = verify(problem, sol) or recheck(inst, built, problem, sol)
     if errors:
         raise InternalError("the solution failed the independent re-check: " + "; ".join(errors))
     wall = time.perf_counter() - t0
-    sol.solver.update(_solver_info(method, t_build + t_prune + sol.solver.get("build_s", 0.0),
+    sol.solver.update(_solver_info(sol.solver.get("method") or method, t_build + t_prune + sol.solver.get("build_s", 0.0),
                                    sol.solver.get("solve_s", 0.0), built, problem))
     sol.solver["wall_s"] = wall
     for key in ("name", "version", "variables", "constraints"):
         sol.solver.setdefault(key, None)
     return SolveResult(inst, problem, sol, built, model, method, counts,
                        {"columns_s": t_build, "prune_s": t_prune, "wall_s": wall})
+
+
+# the exhaustive reference is the fallback where the MILP contradicts a known feasible design, up
+# to this many column combinations (beyond: a SolverError, never a false "infeasible")
+FALLBACK_COMBINATIONS = 10**6
+
+
+def _contradicted_infeasibility(problem: Problem, incumbent: float) -> Solution:
+    """HiGHS proved infeasible a Problem in which the SKU-bound pruning has just evaluated a
+    feasible design (seen with switch prices of $1e8 and more, whose coefficients HiGHS's scaling
+    loses): solve it by exhaustive enumeration instead, when that is small enough."""
+    per_w = [int(np.sum(problem.col_workload == w)) for w in range(problem.n_workloads)]
+    combinations = int(np.prod(per_w, dtype=object)) if per_w else 0
+    if combinations > FALLBACK_COMBINATIONS:
+        raise SolverError(f"HiGHS reports no feasible design, but one of capex or power {incumbent:.6g} is known "
+                          f"({combinations:.3g} column combinations, too many to enumerate); no result is reported")
+    sol = solve_enumerate(problem)
+    sol.solver["method"] = "enumerate"
+    sol.solver["note"] = "the MILP claimed infeasibility against a known feasible design"
+    return sol
 
 
 def solve_problem(problem: Problem, method: str = "milp", **options) -> Solution:

@@ -237,3 +237,22 @@ def test_the_recheck_reruns_the_models_and_catches_a_corrupted_column(monkeypatc
     monkeypatch.setattr(litedse.columns.build, "evaluate_columns", doubled)
     with pytest.raises(InternalError, match="throughput per replica"):
         solve_instance(inst, threads=1)
+
+
+def test_large_coefficients_do_not_change_feasibility():
+    """Issue 14: a quarter-H100 CPO space with switched links solved at about $31M, and with CPO
+    switches at $1e9 the MILP 'proved' it infeasible (HiGHS loses the large coefficients). A design
+    the pruning evaluated as feasible contradicts that: the exhaustive reference answers instead."""
+    from litedse.inputs.instance import read_instance_toml
+
+    data = read_instance_toml(MAIN_JOB)
+    data["design_space"] = {"die_area_mm2": [203.5], "dies_per_package": [1], "hbm_stacks": [1, 8], "links": [4],
+                            "interconnect": ["cpo"], "topology": ["switched"]}
+    data["workload"][0]["mapping"] = {"tp": [4, 8]}
+    data["technology"] = {"fabric": {"cpo": {"switch_cost_usd": 1.0e9}}}
+    inst = instance_from_dict(data)
+    res = solve_instance(inst, threads=1)
+    ref = solve_instance(inst, method="enumerate")
+    assert res.solution.status == ref.solution.status == "optimal"
+    assert res.solution.objective_value == pytest.approx(ref.solution.objective_value, rel=1e-9)
+    assert res.solution.solver["method"] == "enumerate"
