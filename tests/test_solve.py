@@ -256,3 +256,14 @@ def test_large_coefficients_do_not_change_feasibility():
     assert res.solution.status == ref.solution.status == "optimal"
     assert res.solution.objective_value == pytest.approx(ref.solution.objective_value, rel=1e-9)
     assert res.solution.solver["method"] == "enumerate"
+
+
+def test_an_over_reticle_design_space_says_so():
+    """Issue 14: infeasibilities explained by name, including over-reticle dies."""
+    from litedse.inputs.instance import read_instance_toml
+
+    data = read_instance_toml(MAIN_JOB)
+    data["design_space"]["die_area_mm2"] = [900, 1000]
+    res = solve_instance(instance_from_dict(data), threads=1)
+    assert res.solution.status == "infeasible"
+    assert "no feasible SKU" in res.solution.explanation and "die exceeds the reticle field" in res.solution.explanation

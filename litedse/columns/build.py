@@ -97,7 +97,7 @@ def demand_of(w) -> tuple[float, str, str]:
 
 
 def _workload_columns(inst: Instance, wi: int, table: dict[str, np.ndarray], n_skus: int,
-                      chunk_columns: int) -> tuple[dict[str, np.ndarray], WorkloadColumns]:
+                      chunk_columns: int, skus: SkuSet | None = None) -> tuple[dict[str, np.ndarray], WorkloadColumns]:
     w = inst.workloads[wi]
     model = resolve_model(w.model, w.name)
     maps = candidate_mappings(w, model, inst.performance, MAX_PACKAGES_PER_REPLICA)
@@ -144,14 +144,18 @@ def _workload_columns(inst: Instance, wi: int, table: dict[str, np.ndarray], n_s
     cols = {k: np.concatenate([p[k] for p in kept]) for k in kept[0]} if kept else {}
     report.kept = len(cols.get("sku", []))
     if report.kept == 0:
-        report.reason = _no_column_reason(w, report, n_skus, n_maps)
+        report.reason = _no_column_reason(w, report, n_skus, n_maps, skus)
     return cols, report
 
 
-def _no_column_reason(w, rep: WorkloadColumns, n_skus: int, n_maps: int) -> str:
+def _no_column_reason(w, rep: WorkloadColumns, n_skus: int, n_maps: int, skus: SkuSet | None = None) -> str:
     head = f"workload {w.name}"
     if n_skus == 0:
-        return f"{head}: the design space has no feasible SKU"
+        why = ""
+        if skus is not None and skus.rejected:
+            why = ": " + "; ".join(f"{n} of {skus.enumerated}: {text}" for text, n in
+                                   sorted(skus.rejected.items(), key=lambda kv: -kv[1]))
+        return f"{head}: the design space has no feasible SKU{why}"
     if n_maps == 0:
         return f"{head}: no parallel mapping is allowed"
     if rep.fits == 0:
@@ -182,7 +186,7 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
     n_skus = len(skus.table)
     parts, reports = [], []
     for wi in range(len(inst.workloads)):
-        cols, rep = _workload_columns(inst, wi, table, n_skus, chunk_columns)
+        cols, rep = _workload_columns(inst, wi, table, n_skus, chunk_columns, skus)
         reports.append(rep)
         if cols:
             cols["workload"] = np.full(len(cols["sku"]), wi, dtype=np.int64)

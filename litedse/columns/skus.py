@@ -12,7 +12,7 @@ import pandas as pd
 
 from litedse.inputs.design_space import BANDWIDTH_AXES, design_axes
 from litedse.inputs.instance import Instance
-from litedse.tech.sku import DESIGN_AXES, catalog_design, evaluate_skus
+from litedse.tech.sku import DESIGN_AXES, REASONS, catalog_design, evaluate_skus
 
 
 _INTEGER_AXES = ("dies_per_package", "hbm_stacks", "links")
@@ -37,6 +37,7 @@ class SkuSet:
     sku_die: np.ndarray        # die design index per SKU
     enumerated: int            # SKUs in the grid before filtering
     design: dict[str, np.ndarray] | None = None  # the evaluate_skus inputs of each kept SKU (re-checks)
+    rejected: dict[str, int] | None = None       # why the others were dropped: reason -> SKUs
 
     def design_of(self, i: int) -> dict[str, Any]:
         """The design dict that evaluate_skus turns into SKU ``i``'s row."""
@@ -69,8 +70,10 @@ def feasible_skus(design: dict[str, Any], tech: dict[str, Any]) -> SkuSet:
     table["sku_set_index"] = np.arange(len(table))
     keys = die_design_keys(table)
     labels, sku_die = np.unique(keys, return_inverse=True)
+    masks = np.asarray(full["infeasible_mask"], dtype=np.int64)[~keep]
+    rejected = {text: int(np.sum(masks >> bit & 1)) for bit, (_, text) in enumerate(REASONS) if np.any(masks >> bit & 1)}
     return SkuSet(table=table.reset_index(drop=True), die_labels=[str(x) for x in labels], sku_die=sku_die,
-                  enumerated=int(len(keep)), design=inputs)
+                  enumerated=int(len(keep)), design=inputs, rejected=rejected)
 
 
 def sku_set(inst: Instance, design_space: dict[str, Any] | None = None, sku: str | None = None) -> SkuSet:
