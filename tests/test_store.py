@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from litedse.errors import InputError
+from litedse.batch.run import run_batch
 from litedse.batch.store import Store, comparable
+from test_batch import fake_task, fake_tasks
 
 
 def _row(i: int, cls: str = "lite", status: str = "optimal", **extra) -> dict:
@@ -115,13 +116,6 @@ def test_store_equals_a_dict_of_latest_writes(tmp_path_factory, sequence):
 
 
 def _store_with_rows(tmp_path, n=3):
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from test_batch import fake_task, fake_tasks
-
-    from litedse.batch.run import run_batch
-
     path = tmp_path / "store"
     run_batch(fake_tasks(n), path, task_fn=fake_task, workers=0, progress=False, compact=False)
     return Store(path)
@@ -156,13 +150,6 @@ def test_a_damaged_part_file_is_quarantined_and_its_rows_run_again(tmp_path, dam
 
     res = CliRunner().invoke(main, ["report", str(store.path), "--out", str(tmp_path / "report")])
     assert res.exit_code == 0, res.output
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from test_batch import fake_task, fake_tasks
-
-    from litedse.batch.run import run_batch
-
     summary = run_batch(fake_tasks(3), store.path, task_fn=fake_task, workers=0, progress=False, resume=True)
     assert summary.ran == 1
     final = pd.read_parquet(store.data_dir)                 # what any Parquet reader sees
@@ -171,13 +158,6 @@ def test_a_damaged_part_file_is_quarantined_and_its_rows_run_again(tmp_path, dam
 
 def test_a_second_writer_waits_for_no_one_and_exits_2(tmp_path):
     """Issue 14: two batch processes on one store both ran every task and left duplicates."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from test_batch import fake_task, fake_tasks
-
-    from litedse.batch.run import run_batch
-
     store = Store(tmp_path / "store")
     with store.lock():                                      # another batch holds the store
         with pytest.raises(InputError, match="another batch is writing"):
