@@ -76,8 +76,8 @@ STUDY_KEYS = st.sampled_from(["workload.0.demand_requests_per_s", "technology.no
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-@given(key=STUDY_KEYS, values=st.lists(BAD_VALUES, min_size=0, max_size=2), tmp=st.just(None))
-def test_malformed_study_files_fail_with_one_line(tmp_path_factory, key, values, tmp):
+@given(key=STUDY_KEYS, values=st.lists(BAD_VALUES, min_size=0, max_size=2))
+def test_malformed_study_files_fail_with_one_line(tmp_path_factory, key, values):
     import json
     from pathlib import Path
 

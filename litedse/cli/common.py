@@ -51,11 +51,11 @@ _SKU_OPTIONS = (
 def sku_options(func):
     """Decorator adding the SKU design options; the command receives them as one dict
     ``design_options`` keyed as litedse.tech.sku.DESIGN_AXES (None where not given)."""
-    names = [opt(lambda **kw: None).__click_params__[0].name for opt in _SKU_OPTIONS]
-
     @functools.wraps(func)
     def command(*args, **kwargs):
-        return func(*args, design_options={k: kwargs.pop(k) for k in names}, **kwargs)
+        from litedse.tech.sku import DESIGN_AXES    # the options are named as the axes
+
+        return func(*args, design_options={k: kwargs.pop(k, None) for k in DESIGN_AXES}, **kwargs)
 
     for option in reversed(_SKU_OPTIONS):
         command = option(command)

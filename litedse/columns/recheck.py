@@ -16,17 +16,11 @@ from litedse.columns.build import Built, demand_of
 from litedse.inputs.instance import Instance
 from litedse.optimize.problem import Problem
 from litedse.optimize.solution import Solution
+from litedse.optimize.verify import VERIFY_REL_TOL, close
 from litedse.tech.economics import sku_economics
 from litedse.tech.sku import evaluate_skus
 from litedse.workload.models import resolve_model
 from litedse.workload.performance import MAPPING_KEYS, evaluate_columns
-
-REL_TOL = 1e-9
-
-
-def _close(a: float, b: float) -> bool:
-    return abs(a - b) <= REL_TOL * max(1.0, abs(a), abs(b))
-
 
 def recheck(inst: Instance, built: Built, problem: Problem, solution: Solution) -> list[str]:
     """Every disagreement between the solution's columns and a fresh evaluation of the models
@@ -47,7 +41,7 @@ def recheck(inst: Instance, built: Built, problem: Problem, solution: Solution) 
                 errors.append(f"design {k}: infeasible when evaluated again")
             for label, mine, theirs in (("capex per package", econ["capex_usd"][0], p.sku_capex_usd[k]),
                                         ("IT power per package", econ["it_w"][0], p.sku_it_w[k])):
-                if not _close(float(mine), float(theirs)):
+                if not close(float(mine), float(theirs)):
                     errors.append(f"design {k}: {label} {float(theirs):.9g} used, {float(mine):.9g} evaluated")
             fresh[k] = row
         col = p.col_table.iloc[c]
@@ -64,9 +58,9 @@ def recheck(inst: Instance, built: Built, problem: Problem, solution: Solution) 
             errors.append(f"workload {name}: the chosen mapping misses an SLO when evaluated again")
         for label, limit, value in (("ttft_s", workload.ttft_s, float(out["ttft_s"][0])),
                                     ("tpot_s", workload.tpot_s, float(out["tpot_s"][0]))):
-            if limit is not None and math.isfinite(value) and value > limit * (1.0 + REL_TOL):
+            if limit is not None and math.isfinite(value) and value > limit * (1.0 + VERIFY_REL_TOL):
                 errors.append(f"workload {name}: {label} {value:.6g} s > limit {limit:g} s")
-        if not _close(r, float(p.col_throughput[c])):
+        if not close(r, float(p.col_throughput[c])):
             errors.append(f"workload {name}: throughput per replica {float(p.col_throughput[c]):.9g} used, "
                           f"{r:.9g} evaluated")
         if int(out["packages"][0]) != int(p.col_packages[c]):

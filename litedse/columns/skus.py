@@ -12,7 +12,7 @@ import pandas as pd
 
 from litedse.inputs.design_space import BANDWIDTH_AXES, design_axes
 from litedse.inputs.instance import Instance
-from litedse.tech.sku import DESIGN_AXES, REASONS, catalog_design, evaluate_skus
+from litedse.tech.sku import DESIGN_AXES, REASONS, catalog_design, evaluate_skus, lookup
 
 
 _INTEGER_AXES = ("dies_per_package", "hbm_stacks", "links")
@@ -103,8 +103,8 @@ def grid_of_axes(axes: dict[str, list], tech: dict[str, Any]) -> dict[str, np.nd
     target = np.tile(targets, len(base["links"]))
     if bw_key == "scaleup_gb_s_per_tflops":
         target = target * evaluate_skus(grid, tech)["peak_tflops_bf16"]
-    kinds = grid["interconnect"].astype(str)
-    link_bw = np.array([tech["interconnect"][k]["link_bandwidth_gb_s"] for k in kinds], dtype=float)
+    link_bw = lookup(grid["interconnect"].astype(object), tech["interconnect"], "link_bandwidth_gb_s",
+                     "interconnect").astype(float)
     grid["links"] = np.ceil(target / link_bw - 1e-9).astype(int)
     rows = np.stack([np.unique(grid[k].astype(str), return_inverse=True)[1] for k in DESIGN_AXES], axis=1)
     _, first = np.unique(rows, axis=0, return_index=True)

@@ -91,6 +91,16 @@ def _range(value: list, where: str, source: str) -> list:
     return arange(float(start), float(stop), float(step))
 
 
+def check_links_given_once(keys, source: str | None, prefix: str = "") -> list[str]:
+    """The bandwidth axes among ``keys``; InputError if the links are given more than one way
+    (a count and a bandwidth, or two bandwidths)."""
+    bandwidths = [k for k in BANDWIDTH_AXES if k in keys]
+    if len(bandwidths) + ("links" in keys) > 1:
+        raise InputError("give the links as a count or as one bandwidth, not both", file=source,
+                         key=prefix + bandwidths[-1], expected="links, scaleup_gb_s or scaleup_gb_s_per_tflops")
+    return bandwidths
+
+
 def design_axes(axes: dict[str, list], overrides: dict[str, Any] | None = None,
                 source: str | None = None) -> dict[str, list]:
     """``axes`` (an instance's design-space axes) with ``overrides`` (range notation allowed) applied.
@@ -102,10 +112,7 @@ def design_axes(axes: dict[str, list], overrides: dict[str, Any] | None = None,
         if unknown:
             raise InputError(f"unknown design-space axis {sorted(unknown)[0]!r}", expected="one of " + ", ".join(known))
         given = {k: v for k, v in overrides.items() if k in known and v is not None}
-        bandwidths = [k for k in BANDWIDTH_AXES if k in given]
-        if len(bandwidths) + ("links" in given) > 1:
-            raise InputError("give the links as a count or as one bandwidth, not both", file=source,
-                             key=bandwidths[-1], expected="links, scaleup_gb_s or scaleup_gb_s_per_tflops")
+        bandwidths = check_links_given_once(given, source)
         expanded = expand_design_space(given, "design_space", source or "<instance>")
         for k in (*bandwidths, *(k for k in EXTRA_AXES if k in given)):
             values = expanded[k] if isinstance(expanded[k], list) else [expanded[k]]

@@ -36,7 +36,8 @@ from pydantic import ConfigDict, Field, PositiveFloat, PositiveInt, ValidationEr
 
 from litedse import presets
 from litedse.errors import InputError
-from litedse.inputs.design_space import AXES, BANDWIDTH_AXES, EXTRA_AXES, arange, expand_design_space, is_int, is_number
+from litedse.inputs.design_space import (AXES, BANDWIDTH_AXES, EXTRA_AXES, arange, check_links_given_once,
+                                         expand_design_space, is_int, is_number)
 from litedse.optimize.problem import MIN_OBJECTIVES
 from litedse.tech.sku import TOPOLOGIES
 from litedse.workload.models import resolve_model
@@ -315,10 +316,8 @@ SKU_BYTES = 1300.0   # peak memory of evaluating one SKU of the grid [bytes] (De
 
 
 def _check_design_space(ds: DesignSpace, tech: dict, source: str) -> None:
-    given = [k for k in BANDWIDTH_AXES if getattr(ds, k) is not None]
-    if len(given) > 1 or (given and "links" in ds.model_fields_set):
-        raise InputError("give the links as a count or as one bandwidth, not both", file=source,
-                         key=f"design_space.{given[-1]}", expected="links, scaleup_gb_s or scaleup_gb_s_per_tflops")
+    given = [k for k in (*BANDWIDTH_AXES, "links") if k in ds.model_fields_set and getattr(ds, k) is not None]
+    check_links_given_once(given, source, "design_space.")
     size = ds.grid_size()
     if size > ds.max_grid_skus:
         raise InputError("design space too large", file=source, key="design_space", value=size,

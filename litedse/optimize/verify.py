@@ -17,7 +17,8 @@ from litedse.tech import fabric
 VERIFY_REL_TOL = 1e-9
 
 
-def _close(a: float, b: float, tol: float = VERIFY_REL_TOL) -> bool:
+def close(a: float, b: float, tol: float = VERIFY_REL_TOL) -> bool:
+    """|a - b| within ``tol`` of the larger of 1, |a|, |b| (both re-checks use it)."""
     return abs(a - b) <= tol * max(1.0, abs(a), abs(b))
 
 
@@ -36,7 +37,7 @@ def verify(problem: Problem, solution: Solution) -> list[str]:
     if len(s.column) != p.n_workloads or len(s.replicas) != p.n_workloads:
         return [f"expected one column and replica count per workload ({p.n_workloads}), got {len(s.column)}/{len(s.replicas)}"]
     lam = float(s.demand_scale)
-    if p.objective != "demand_scale" and not _close(lam, 1.0):
+    if p.objective != "demand_scale" and not close(lam, 1.0):
         errors.append(f"demand scale {lam} != 1 for objective {p.objective}")
     packages = [0] * p.n_skus
     dies: set[int] = set()
@@ -69,7 +70,7 @@ def verify(problem: Problem, solution: Solution) -> list[str]:
     over = oversubscription(p).tolist()
     for f in range(p.n_fabrics):
         ports = sum(float(p.sku_fabric_ports[k]) * packages[k] for k in range(p.n_skus) if int(p.sku_fabric[k]) == f)
-        if len(s.fabric_endpoints) != p.n_fabrics or not _close(float(s.fabric_endpoints[f]), ports):
+        if len(s.fabric_endpoints) != p.n_fabrics or not close(float(s.fabric_endpoints[f]), ports):
             errors.append(f"fabric {p.fabric_names[f]}: endpoints reported != recomputed {ports}")
             continue
         t, sw = int(s.fabric_tiers[f]), int(s.fabric_switches[f])
@@ -98,13 +99,13 @@ def verify(problem: Problem, solution: Solution) -> list[str]:
     tco = capex + p.energy_usd_per_w * facility
     for label, mine, theirs in (("it_power_w", it_w, s.it_power_w), ("facility_power_w", facility, s.facility_power_w),
                                 ("capex_usd", capex, s.capex_usd), ("tco_usd", tco, s.tco_usd)):
-        if not _close(mine, theirs):
+        if not close(mine, theirs):
             errors.append(f"{label}: reported {theirs:.9g} != recomputed {mine:.9g}")
     if not _le(facility, p.power_budget_w):
         errors.append(f"power_budget_w: facility power {facility:.6g} W > {p.power_budget_w:.6g} W")
     if not _le(capex, p.budget_usd):
         errors.append(f"budget_usd: capex {capex:.6g} USD > {p.budget_usd:.6g} USD")
     metric = criterion_value(p.objective, capex=capex, facility=facility, tco=tco, demand_scale=lam)
-    if not _close(metric, s.objective_value, 1e-6):
+    if not close(metric, s.objective_value, 1e-6):
         errors.append(f"objective {p.objective}: reported {s.objective_value:.9g} != recomputed {metric:.9g}")
     return errors

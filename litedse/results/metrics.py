@@ -118,12 +118,11 @@ def breakdowns(res: SolveResult) -> tuple[dict[str, float], dict[str, float]]:
     dpp = t["dies_per_package"].to_numpy(float)
     dies, hbm, pack, optics = tot("die_cost_usd", dpp), tot("hbm_cost_usd"), tot("packaging_cost_usd"), tot("cpo_optics_cost_usd")
     test = tot("final_test_cost_usd")
-    bom = tot("bom_cost_usd") if "bom_cost_usd" in t.columns else None
+    bom = tot("bom_cost_usd")
     unit, network = tot("unit_cost_usd"), tot("network_cost_usd")
     host = float(N @ p.sku_capex_usd) - unit - network + p.host_cost_usd * float(np.sum(s.hosts))
     switches = float(s.fabric_switches @ p.fabric_switch_cost_usd + s.fabric_endpoints @ p.fabric_port_cost_usd)
     racks = float(p.rack_cost_usd * s.racks)
-    bom = unit if bom is None else bom
     cost = {"dies": dies, "hbm": hbm, "packaging": pack, "cpo_optics": optics, "final_test": test,
             "assembly_yield_loss": bom - dies - hbm - pack - optics - test, "package_margin": unit - bom,
             "network_attach": network, "host": host,

@@ -42,7 +42,7 @@ def _names(values, n: int) -> np.ndarray:
     return np.full(n, arr.item(), dtype=object) if arr.ndim == 0 else arr
 
 
-def _lookup(names: np.ndarray, table: dict[str, dict[str, Any]], key: str, what: str) -> np.ndarray:
+def lookup(names: np.ndarray, table: dict[str, dict[str, Any]], key: str, what: str) -> np.ndarray:
     """Per-SKU array of ``table[name][key]`` (a loop over the few distinct names, not over SKUs)."""
     uniq, inverse = np.unique(names.astype(str), return_inverse=True)
     values = []
@@ -92,9 +92,9 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     node_name = _names(design.get("node") or d["node"], n)
     cooling = _names(design.get("cooling") or d["cooling"], n)
     sil, pwr, rel = tech["silicon"], tech["power"], tech["reliability"]
-    node = lambda key: _lookup(node_name, tech["node"], key, "node").astype(float)  # noqa: E731
-    hbm = lambda key: _lookup(hbm_name, tech["hbm"], key, "HBM generation").astype(float)  # noqa: E731
-    ic = lambda key: _lookup(ic_name, tech["interconnect"], key, "interconnect").astype(float)  # noqa: E731
+    node = lambda key: lookup(node_name, tech["node"], key, "node").astype(float)  # noqa: E731
+    hbm = lambda key: lookup(hbm_name, tech["hbm"], key, "HBM generation").astype(float)  # noqa: E731
+    ic = lambda key: lookup(ic_name, tech["interconnect"], key, "interconnect").astype(float)  # noqa: E731
     # a CPO package without optical links reaches the network through a scale-out NIC, exactly as
     # an electrical one does (else it would be a package with no network that costs nothing to attach)
     is_cpo = (ic_name.astype(str) == "cpo") & (links > 0)
@@ -178,8 +178,9 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     # --- host and scale-out -------------------------------------------------------------------
     hp, so = tech["host"], tech["scaleout"]
     # (1e-9: a package of exactly half an H100's compute takes x8, whatever the rounding of its peak)
-    lanes = np.clip(2.0 ** np.ceil(np.log2(np.maximum(16.0 * peak_bf16 / hp["reference_tflops_bf16"], 1e-9)) - 1e-9),
-                    hp["min_lanes_per_package"], 16.0)
+    top = float(hp["max_lanes_per_package"])          # the reference package's lanes
+    lanes = np.clip(2.0 ** np.ceil(np.log2(np.maximum(top * peak_bf16 / hp["reference_tflops_bf16"], 1e-9)) - 1e-9),
+                    hp["min_lanes_per_package"], top)
     by_memory = np.floor(hp["memory_gb"] / np.maximum(hp["memory_per_hbm"] * hbm_capacity, 1e-9) + 1e-9)
     pph_default = np.maximum(np.minimum.reduce([np.floor(hp["pcie_lanes"] / lanes),
                                                 np.full(n, float(hp["max_packages"])), by_memory]), 1.0)
