@@ -45,7 +45,7 @@ def main(n_skus: int = 5000) -> None:
                   links=rng.integers(4, 33, n_skus), interconnect=rng.choice(["cpo", "electrical"], n_skus),
                   clock=rng.choice([0.8, 1.0], n_skus))
     skus = evaluate_skus(design, presets.technology()[0])
-    perf = presets.load("performance", "default")[0]
+    perf = presets.performance()[0]
     print(f"machine: {describe()}")
     for w in WORKLOADS:
         model = resolve_model(w.model, w.name)

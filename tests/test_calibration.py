@@ -15,7 +15,7 @@ import pytest
 from litedse import presets
 from litedse.workload import calibration
 
-PERF = presets.load("performance", "default")[0]
+PERF = presets.performance()[0]
 
 
 @pytest.mark.parametrize("row", calibration.ROWS, ids=lambda r: r.label)
@@ -35,10 +35,15 @@ def test_every_published_row_is_covered():
 def test_calibrated_values_name_their_rows():
     """Every fitted efficiency cites the calibration rows it was fitted on."""
     sources = presets.load("performance", "default")[1]
-    for section, key in (("efficiency", "compute_training"), ("efficiency", "gemm_half_width"),
-                         ("efficiency", "compute_prefill"), ("efficiency", "hbm"),
-                         ("efficiency", "gqa_kv_reread_fraction"), ("latency", "layer_overhead_prefill_s")):
+    for section, key in (("efficiency", "compute_training"), ("efficiency", "gemm_half_width")):
         assert "fit C" in sources[section][key]
+    stack = presets.load("serving", "trtllm-2023")[1]
+    for path in (("efficiency", "default", "compute_prefill"), ("efficiency", "default", "hbm"),
+                 ("attention", "gqa_kv_reread_fraction"), ("overhead", "layer_prefill_s")):
+        node = stack
+        for part in path:
+            node = node[part]
+        assert "fit C" in node, path
 
 
 def test_mfu_matches_reported_within_a_few_points():

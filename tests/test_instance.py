@@ -168,12 +168,16 @@ def _main_job():
 
 
 @pytest.mark.parametrize("change, key, needle", [
-    (lambda d: d.setdefault("performance", {}).setdefault("mapping", {}).update(batch=[-4]),
-     "performance.mapping.batch", "positive integers"),
-    (lambda d: d.setdefault("performance", {}).setdefault("efficiency", {}).update(hbm=1.5),
-     "performance.efficiency.hbm", "fraction"),
-    (lambda d: d.setdefault("performance", {}).setdefault("efficiency", {}).update(hbm=0.0),
-     "performance.efficiency.hbm", "(0, 1]"),
+    (lambda d: d.setdefault("performance", {}).setdefault("stack", {}).setdefault("batching", {}).update(
+        batch_values=[-4]), "performance.stack.batching.batch_values", "positive integers"),
+    (lambda d: d.setdefault("performance", {}).setdefault("stack", {}).setdefault("batching", {}).update(
+        mode="dynamic"), "performance.stack.batching.mode", "inflight"),
+    (lambda d: d.setdefault("performance", {}).update(serving_stack="tgi-2022"), "performance.serving_stack",
+     "trtllm-2025"),
+    (lambda d: d.setdefault("performance", {}).setdefault("efficiency", {}).update(scaleup_network=1.5),
+     "performance.efficiency.scaleup_network", "fraction"),
+    (lambda d: d.setdefault("performance", {}).setdefault("stack", {}).setdefault("efficiency", {}).setdefault("default", {}).update(hbm=0.0),
+     "performance.stack.efficiency.default.hbm", "(0, 1]"),
     (lambda d: d["workload"][0].update(output_tokens=True), "workload.0.output_tokens", "true/false"),
     (lambda d: d["workload"][0].update(demand_requests_per_s=True), "workload.0.demand_requests_per_s", "true/false"),
     (lambda d: d["workload"][0].update(model={"layers": 80, "hidden": 100, "heads": 3000, "vocab": 1000}),

@@ -19,7 +19,7 @@ from litedse.tech.sku import evaluate_skus, sku_card
 from litedse.workload import comm
 
 TECH = presets.technology()[0]
-PERF = presets.load("performance", "default")[0]
+PERF = presets.performance()[0]
 PAPER_70B = "instances/paper/llama3-70b.toml"
 
 

@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 from litedse import presets
 from litedse.errors import InputError
 from litedse.tech.sku import catalog_sku, evaluate_skus
-from litedse.workload import comm, training
+from litedse.workload import comm, stack, training
 from litedse.workload.models import resolve_model
 from litedse.workload.performance import MAPPING_KEYS, candidate_mappings, check_mapping_value, evaluate_columns
 from litedse.workload.spec import MappingRange, WorkloadSpec
 
-PERF = presets.load("performance", "default")[0]
+PERF = presets.performance()[0]
 
 
 def mapping(n=1, **kw):
@@ -193,15 +193,16 @@ def test_more_flops_never_slows_prefill(scale, tp, pp, batch, prompt):
 
 
 # --- serving modes, SLOs, precision -----------------------------------------------------------------
-def test_serving_modes_and_slo():
-    agg = run("h100", serving(ttft_s=10.0, tpot_s=0.001), tp=4, batch=[1, 64])
+def test_separate_prefill_modes_and_slo():
+    """The 2023 stack: a given batch, each prefill its own pass; SLOs filter columns."""
+    perf = presets.performance(stack="trtllm-2023")[0]
+    w = serving(ttft_s=10.0, tpot_s=0.001)
+    agg = evaluate_columns(tile(catalog_sku("h100"), 2), mapping(2, tp=4, batch=[1, 64]), w,
+                           resolve_model(w.model, w.name), perf)
     assert agg["tokens_per_s"][1] > agg["tokens_per_s"][0]                # batching raises throughput
     assert agg["tpot_s"][1] > agg["tpot_s"][0]                            # ... and the time per token
     assert not agg["slo_ok"].any()                                         # 1 ms TPOT is impossible
     assert agg["tokens_per_s"][1] == pytest.approx(agg["requests_per_s"][1] * 128)
-    dis = run("h100", serving(serving_mode="disaggregated"), tp=4, batch=64)
-    assert dis["packages"][0] > 4 and dis["packages"][0] % 4 == 0         # decode group + prefill groups
-    assert dis["ttft_s"][0] > 0 and dis["t_kv_transfer_s"][0] > 0
     assert math.isnan(agg["iteration_s"][0])
 
 
@@ -271,14 +272,15 @@ def test_decode_step_by_hand_memory_bound():
     weights (less the input embedding, a lookup) and the KV cache from HBM."""
     w = WorkloadSpec(name="llama3-8b", kind="decode", input_tokens=1024, output_tokens=2, demand_tokens_per_s=1.0)
     out = run("h100", w, batch=1)
-    hbm = 3350e9 * PERF["efficiency"]["hbm"]
+    hbm = 3350e9 * stack.efficiency_entry(PERF, "hopper", "bf16")[1]["hbm"]
     params = 32 * (2 * 4096 * 4096 + 2 * 4096 * 1024 + 3 * 4096 * 14336) + 2 * 128256 * 4096
     assert params == 8_029_995_008                                     # model card 8.03B incl. norms
     weights = (params - 128256 * 4096) * 2.0                           # bytes streamed per step
     context = 1024 + 2 / 2
-    reread = 1 + (32 / 8 - 1) * PERF["efficiency"]["gqa_kv_reread_fraction"]
+    reread = stack.gqa_reread(PERF, 32 / 8)                            # 1: the current stack reads once
     kv = context * 32 * (2 * 8 * 128) * 2.0 * reread                   # 32 layers, 8 KV heads of 128
-    expected = weights / hbm + kv / hbm + 32 * PERF["latency"]["layer_overhead_decode_s"]
+    overhead = PERF["stack"]["overhead"]
+    expected = weights / hbm + kv / hbm + 32 * overhead["layer_decode_s"] + overhead["iteration_s"]
     assert out["tpot_s"][0] == pytest.approx(expected, rel=1e-9)
     assert out["t_compute_s"][0] == 0.0 and out["t_tp_s"][0] == 0.0
 
@@ -332,6 +334,6 @@ def test_moe_memory_and_expert_streaming_by_hand():
                                                            + 1 * 3 * a.kv_bytes_per_token(2.0) / 1e9 + reserve)
     assert out["memory_gb_per_package"][1] == pytest.approx((dense + a.expert_params_total / 4) * 2 / 1e9
                                                            + kv_gb / 4 + reserve)
-    hbm = 4800e9 * PERF["efficiency"]["hbm"]
+    hbm = 4800e9 * stack.efficiency_entry(PERF, "hopper", "bf16")[1]["hbm"]
     streamed = (dense - a.vocab * a.hidden + a.expert_params_total / 4) * 2     # batch 1: a quarter
     assert out["t_memory_s"][0] == pytest.approx(streamed / hbm, rel=0.01)      # KV of 2 tokens aside

@@ -31,7 +31,7 @@ def calibrate_command(instance_path, fmt):
 
         perf = load_instance(instance_path).performance
     else:
-        perf = presets.load("performance", "default")[0]
+        perf = presets.performance()[0]
     rows = calibration.table(perf)
     if fmt == "json":
         echo_json(rows)

@@ -138,7 +138,7 @@ def _workload_columns(inst: Instance, wi: int, table: dict[str, np.ndarray], n_s
         survive = dominance_survivors(rows[idx], r[idx], packages.astype(float))
         idx = idx[survive]
         part = {"sku": rows[idx], "throughput": r[idx], "packages": np.asarray(out["packages"], dtype=np.int64)[idx]}
-        part.update({k: mapping[k][idx] for k in MAPPING_KEYS})
+        part.update({k: np.asarray(out.get(k, mapping[k]))[idx] for k in MAPPING_KEYS})  # the batch a stack chose
         part.update({k: np.asarray(out[k], dtype=float)[idx] for k in RESULT_KEYS if k in out})
         kept.append(part)
     cols = {k: np.concatenate([p[k] for p in kept]) for k in kept[0]} if kept else {}

@@ -40,9 +40,11 @@ from litedse.inputs.design_space import (AXES, BANDWIDTH_AXES, EXTRA_AXES, arang
                                          expand_design_space, is_int, is_number)
 from litedse.optimize.problem import MIN_OBJECTIVES
 from litedse.tech.sku import TOPOLOGIES
+from litedse.workload.lengths import LengthMix
 from litedse.workload.models import resolve_model
 from litedse.workload.performance import check_mapping_value
-from litedse.workload.spec import MappingRange, ModelSpec, StrictModel, WorkloadSpec
+from litedse.workload.spec import LengthClass, MappingRange, ModelSpec, StrictModel, WorkloadSpec
+from litedse.workload.stack import BATCHING_MODES, GQA_KERNELS, SCHEDULERS
 
 
 # ----------------------------------------------------------------------------------------------
@@ -160,6 +162,7 @@ class InstanceSpec(StrictModel):
 _SCHEMA_AT = {
     (): InstanceSpec, ("design_space",): DesignSpace, ("workload", "*"): WorkloadSpec,
     ("workload", "*", "model"): ModelSpec, ("workload", "*", "mapping"): MappingRange,
+    ("workload", "*", "length_mix", "*"): LengthClass,
     ("objective",): Objective, ("constraints",): Constraints, ("classes", "*"): ClassSpec,
 }
 
@@ -243,6 +246,7 @@ def instance_from_dict(data: dict[str, Any], source: str = "<dict>") -> Instance
     perf_name, perf, perf_src = _resolve_optional_preset("performance", data.get("performance", {}), source)
     _check_design_space(spec.design_space, tech, source)
     _check_workloads(spec.workload, source)
+    workloads = serving_pools(spec.workload)
     classes = {}
     for name, cls in spec.classes.items():
         raw = {k: v for k, v in cls.model_dump().items() if v is not None}
@@ -254,7 +258,7 @@ def instance_from_dict(data: dict[str, Any], source: str = "<dict>") -> Instance
     return Instance(name=spec.name or default_name, path=None if source == "<dict>" else source,
                     technology_preset=tech_name, technology=tech, technology_sources=tech_src,
                     performance_preset=perf_name, performance=perf, performance_sources=perf_src,
-                    design_space=spec.design_space, workloads=list(spec.workload), objective=spec.objective,
+                    design_space=spec.design_space, workloads=workloads, objective=spec.objective,
                     constraints=spec.constraints, classes=classes, description=spec.description or "")
 
 
@@ -354,8 +358,14 @@ def _check_workloads(workloads: list[WorkloadSpec], source: str) -> None:
         if w.name in names:
             raise InputError("duplicate workload name", file=source, key=f"{where}.name", value=w.name)
         names.add(w.name)
+        if w.length_mix is not None and w.kind not in ("serving", "decode", "prefill"):
+            raise InputError("a length mix applies to serving, decode and prefill workloads", file=source,
+                             key=f"{where}.length_mix")
+        if w.length_mix is not None and (w.input_tokens is not None or w.output_tokens is not None):
+            raise InputError("give either length_mix or input_tokens/output_tokens, not both", file=source,
+                             key=f"{where}.length_mix")
         for key in _NEEDS[w.kind]:
-            if getattr(w, key) is None:
+            if getattr(w, key) is None and w.length_mix is None:
                 raise InputError(f"missing required key for a {w.kind} workload", file=source, key=f"{where}.{key}")
         if w.kind == "training":
             if w.demand_tokens_per_s is None and (w.train_tokens is None or w.time_budget_days is None):
@@ -371,6 +381,25 @@ def _check_workloads(workloads: list[WorkloadSpec], source: str) -> None:
                                  key=f"{where}.demand_tokens_per_s",
                                  expected="one of demand_tokens_per_s, demand_requests_per_s")
         _check_model(w, where, source)
+
+
+def serving_pools(workloads: list[WorkloadSpec]) -> list[WorkloadSpec]:
+    """Each disaggregated serving workload becomes two workloads the optimiser sizes separately, on
+    SKUs and mappings of their own: ``<name>.prefill`` (kind prefill, the TTFT limit, KV sent
+    after the prompt) and ``<name>.decode`` (kind decode, the TPOT limit, KV received), both at the
+    workload's request rate (a token demand is divided by the mean output length)."""
+    out = []
+    for w in workloads:
+        if w.kind != "serving" or w.serving_mode != "disaggregated":
+            out.append(w)
+            continue
+        rate = w.demand_requests_per_s or w.demand_tokens_per_s / LengthMix.of(w).mean_output
+        common = {"serving_mode": "aggregated", "demand_requests_per_s": rate, "demand_tokens_per_s": None}
+        out.append(w.model_copy(update={**common, "name": f"{w.name}.prefill", "kind": "prefill", "tpot_s": None,
+                                        "disaggregated_pool": "prefill", "model": w.model or w.name}))
+        out.append(w.model_copy(update={**common, "name": f"{w.name}.decode", "kind": "decode", "ttft_s": None,
+                                        "disaggregated_pool": "decode", "model": w.model or w.name}))
+    return out
 
 
 def _check_model(w: WorkloadSpec, where: str, source: str) -> None:
@@ -394,6 +423,9 @@ _ENUMS = {
     ("silicon", "yield_model"): ("poisson", "murphy", "seeds", "negative_binomial"),
     ("design", "cooling"): ("air", "liquid"),
     ("pricing", "basis"): ("bom", "market"),
+    ("kv_cache", "scheduler"): SCHEDULERS,
+    ("attention", "gqa_kv"): GQA_KERNELS,
+    ("batching", "mode"): BATCHING_MODES,
 }
 _FRACTION = re.compile(r"(fraction|utilization|efficiency|overlap|yield_per)")
 _AT_LEAST_ONE = {"pue", "interposer_area_overhead", "oversubscription"}
@@ -416,9 +448,21 @@ def _resolve_preset(kind: str, overrides: Any, source: str):
         raise InputError(f"unknown {kind} preset", file=source, key=f"{kind}.preset", value=name,
                          expected="one of " + ", ".join(presets.available(kind)))
     values, sources = presets.load(kind, name)
+    if kind == "performance":
+        _attach_serving_stack(values, sources, overrides, source)
     _apply(values, sources, overrides, (kind,), source)
     _check_references(kind, values, source)
     return name, values, sources
+
+
+def _attach_serving_stack(values: dict, sources: dict, overrides: dict, source: str) -> None:
+    """Load the serving-stack preset the instance (or the performance preset) names into
+    ``values["stack"]``, where the instance's ``[performance.stack]`` overrides then apply."""
+    name = overrides.get("serving_stack", values["serving_stack"])
+    if not isinstance(name, str) or name not in presets.available("serving"):
+        raise InputError("unknown serving stack", file=source, key="performance.serving_stack", value=name,
+                         expected="one of " + ", ".join(presets.available("serving")))
+    values["stack"], sources["stack"] = presets.load("serving", name)
 
 
 def _apply(values: dict, sources: dict, overrides: dict, path: tuple, source: str) -> None:
@@ -426,7 +470,8 @@ def _apply(values: dict, sources: dict, overrides: dict, path: tuple, source: st
         where = path + (key,)
         if key not in values:
             siblings = [v for v in values.values() if isinstance(v, dict)]
-            if len(path) == 2 and siblings and len(siblings) == len(values) and isinstance(new, dict):
+            collection = len(path) == 2 or path[-2:] == ("stack", "efficiency")
+            if collection and siblings and len(siblings) == len(values) and isinstance(new, dict):
                 # a new entry of a collection (e.g. a new HBM generation): it must be complete
                 template = siblings[0]
                 missing = [k for k in template if k not in new]

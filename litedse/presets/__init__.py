@@ -57,5 +57,15 @@ def technology(name: str = "default") -> tuple[dict[str, Any], dict[str, Any]]:
     return load("technology", name)
 
 
+def performance(name: str = "default", stack: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(values, sources) of a performance preset with its serving stack (``stack``, default the
+    preset's ``serving_stack``) attached under ``"stack"``, as an instance resolves them."""
+    values, sources = load("performance", name)
+    stack = stack or values["serving_stack"]
+    values["serving_stack"] = stack
+    values["stack"], sources["stack"] = load("serving", stack)
+    return values, sources
+
+
 def catalog() -> tuple[dict[str, Any], dict[str, Any]]:
     return load("", "catalog")

@@ -252,7 +252,8 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     return {
         "die_area_mm2": area, "dies_per_package": dies.astype(int), "hbm": hbm_name.astype(str),
         "hbm_stacks": stacks.astype(int), "links": links.astype(int), "interconnect": ic_name.astype(str),
-        "topology": topo, "is_cpo": is_cpo, "on_cpo_fabric": on_cpo_fabric, "clock": clock, "node": node_name.astype(str), "package": pkg_names.astype(str),
+        "topology": topo, "is_cpo": is_cpo, "on_cpo_fabric": on_cpo_fabric, "clock": clock, "node": node_name.astype(str),
+        "architecture": lookup(node_name, tech["node"], "architecture", "node").astype(str), "package": pkg_names.astype(str),
         "die_short_mm": short, "die_long_mm": long_,
         "units_per_die": units.astype(int), "spare_units_per_die": spare.astype(int),
         "enabled_units": enabled_units.astype(int), "compute_area_mm2": dies * np.maximum(compute_region, 0.0),

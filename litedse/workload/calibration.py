@@ -12,12 +12,15 @@ C2: TensorRT-LLM v0.5.0 static batching at a fixed batch: (b) performance.md, H1
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
+from importlib import resources
 
 import numpy as np
 
+from litedse import presets
 from litedse.tech.sku import catalog_sku
-from litedse.workload.models import resolve_model
+from litedse.workload.models import catalog_names, resolve_model
 from litedse.workload.performance import evaluate_columns
 from litedse.workload.spec import WorkloadSpec
 
@@ -41,6 +44,7 @@ class Row:
     metric: str         # "iteration_s", "tokens_per_s" or "ttft_s"
     bound: float        # accepted relative error
     dp: int = 1         # data parallelism (training)
+    stack: str = "trtllm-2023"   # serving stack of the measurement (litedse/presets/serving)
 
 
 KORTHIKANTI = [  # (model, heads.., tp, pp, gbs, mbs, full s, selective s)
@@ -88,7 +92,20 @@ def workload_of(row: Row) -> WorkloadSpec:
                         demand_tokens_per_s=1.0)
 
 
-def evaluate_row(row: Row, perf: dict) -> dict[str, np.ndarray]:
+def stacks() -> dict[str, dict]:
+    """Every shipped serving stack's values, by name (fresh copies: a fit may change them)."""
+    return {name: presets.load("serving", name)[0] for name in presets.available("serving")}
+
+
+_STACKS: dict[str, dict] = {}
+
+
+def evaluate_row(row: Row, perf: dict, stack_values: dict[str, dict] | None = None) -> dict[str, np.ndarray]:
+    """The model's figures for one row, with the row's serving stack (from ``stack_values`` if given,
+    else the shipped preset) in place of ``perf``'s."""
+    if not _STACKS:
+        _STACKS.update(stacks())
+    perf = {**perf, "stack": (stack_values or _STACKS)[row.stack]}
     w = workload_of(row)
     model = resolve_model(row.model, row.model)
     mapping = {"tp": np.array([row.tp]), "pp": np.array([row.pp]), "dp": np.array([row.dp]), "ep": np.array([1]),
@@ -96,15 +113,15 @@ def evaluate_row(row: Row, perf: dict) -> dict[str, np.ndarray]:
     return evaluate_columns(catalog_sku(row.sku), mapping, w, model, perf)
 
 
-def predict(row: Row, perf: dict) -> float:
-    return float(evaluate_row(row, perf)[row.metric][0])
+def predict(row: Row, perf: dict, stack_values: dict[str, dict] | None = None) -> float:
+    return float(evaluate_row(row, perf, stack_values)[row.metric][0])
 
 
-def table(perf: dict) -> list[dict]:
+def table(perf: dict, stack_values: dict[str, dict] | None = None, rows: list[Row] | None = None) -> list[dict]:
     """Every row with predicted, measured and relative error."""
     result = []
-    for row in ROWS:
-        pred = predict(row, perf)
+    for row in ROWS if rows is None else rows:
+        pred = predict(row, perf, stack_values)
         result.append({"table": row.table, "row": row.label, "metric": row.metric, "predicted": pred,
                        "measured": row.measured, "error": pred / row.measured - 1.0, "bound": row.bound})
     return result
@@ -124,3 +141,99 @@ def format_row(row: dict) -> str:
     return (f"{row['table']:34s} {row['row']:40s} {row['metric']:12s} {row['predicted']:11.4g} "
             f"{row['measured']:11.4g} {100 * row['error']:+7.1f}% {100 * row['bound']:5.0f}%"
             + ("" if within_bound(row) else "  OUT OF BOUND"))
+
+
+# ----------------------------------------------------------------------------------------------
+# S: current serving engines (litedse/presets/calibration/serving_rows.toml)
+# ----------------------------------------------------------------------------------------------
+SERVING_FILE = "serving_rows.toml"
+# the rows the serving-stack efficiencies are fitted on (the engine versions, by the version text
+# of their source); the other versions are kept out of the fit and only predicted
+FIT_VERSIONS = ("0.17", "0.20")
+CATALOG_GPUS = ("a100", "h100", "h200", "b200")
+
+
+@dataclass(frozen=True)
+class ServingRow:
+    """One measured max-throughput run of a current engine: output tok/s of one replica."""
+
+    source: str
+    version: str        # engine version ("0.17", "1.0", ...)
+    model: str
+    sku: str
+    precision: str      # bf16 (16-bit rows), fp8, fp4
+    tp: int
+    pp: int
+    ep: int
+    isl: int
+    osl: int
+    measured: float     # output tokens/s of one tp x pp x ep replica
+    fitted: bool        # in the fit (FIT_VERSIONS) or kept out
+    stack: str = "trtllm-2025"
+
+    @property
+    def label(self) -> str:
+        par = f"EP{self.ep}" if self.ep > 1 else f"TP{self.tp}" + (f"PP{self.pp}" if self.pp > 1 else "")
+        return f"{self.sku} {self.precision} {self.model} {par} {self.isl}/{self.osl} v{self.version}"
+
+
+def _version(engine: str) -> str:
+    return engine.split()[1] if engine.startswith("TensorRT-LLM ") else ""
+
+
+def serving_rows() -> list[ServingRow]:
+    """The TensorRT-LLM perf-overview rows of catalog GPUs and models with stated parallelism and
+    lengths (the MLPerf rows give no lengths, the online-serving rows are at a fixed request rate)."""
+    text = resources.files("litedse.presets").joinpath("calibration", SERVING_FILE).read_text()
+    models = set(catalog_names())
+    rows = []
+    for r in tomllib.loads(text)["row"]:
+        version = _version(r["engine"])
+        if (not version or "Triton" in r["engine"] or r["gpu"] not in CATALOG_GPUS or r["model"] not in models
+                or r["isl"] <= 0 or r["osl"] <= 0 or r["tp"] <= 0
+                or r["metric"] not in ("output_tokens_per_s_total", "output_tokens_per_s_per_gpu")):
+            continue
+        gpus = r["tp"] * max(r["pp"], 1)
+        value = r["value"] * (gpus if r["metric"].endswith("per_gpu") else 1)
+        ep = max(r["ep"], 1)
+        # "DEP" rows: attention data-parallel over the expert-parallel ranks (litedse: tp 1, ep n)
+        tp = 1 if ep > 1 else r["tp"]
+        rows.append(ServingRow(source=r["source"], version=version.removesuffix(".0") if version.count(".") > 1
+                               else version, model=r["model"], sku=r["gpu"],
+                               precision="bf16" if r["precision"] in ("fp16", "bf16") else r["precision"],
+                               tp=tp, pp=max(r["pp"], 1), ep=ep, isl=r["isl"], osl=r["osl"], measured=value,
+                               fitted=any(version.startswith(v) for v in FIT_VERSIONS)))
+    return rows
+
+
+def predict_serving(rows: list[ServingRow], perf: dict, stack_values: dict[str, dict] | None = None) -> np.ndarray:
+    """Predicted output tok/s of every row, one vectorised evaluation per (model, precision,
+    lengths) group with every row's catalog SKU and mapping as a column."""
+    if not _STACKS:
+        _STACKS.update(stacks())
+    skus = {}
+    pred = np.zeros(len(rows))
+    groups: dict[tuple, list[int]] = {}
+    for i, r in enumerate(rows):
+        groups.setdefault((r.model, r.precision, r.isl, r.osl, r.stack), []).append(i)
+    for (model_name, precision, isl, osl, stack_name), idx in groups.items():
+        for i in idx:
+            if rows[i].sku not in skus:
+                skus[rows[i].sku] = catalog_sku(rows[i].sku)
+        table = {k: np.concatenate([skus[rows[i].sku][k] for i in idx]) for k in skus[rows[idx[0]].sku]}
+        run_perf = {**perf, "stack": (stack_values or _STACKS)[stack_name]}
+        limit = int(run_perf["stack"]["batching"]["max_batch"])
+        mapping = {"tp": np.array([rows[i].tp for i in idx]), "pp": np.array([rows[i].pp for i in idx]),
+                   "ep": np.array([rows[i].ep for i in idx]), "dp": np.ones(len(idx), dtype=int),
+                   "batch": np.full(len(idx), limit), "microbatch": np.ones(len(idx), dtype=int)}
+        w = WorkloadSpec(name=model_name, kind="serving", precision=precision, model=model_name, input_tokens=isl,
+                         output_tokens=osl, demand_tokens_per_s=1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = evaluate_columns(table, mapping, w, resolve_model(model_name, model_name), run_perf)
+        pred[idx] = out["tokens_per_s"]
+    return pred
+
+
+def serving_errors(rows: list[ServingRow], perf: dict, stack_values: dict[str, dict] | None = None) -> np.ndarray:
+    """Relative error predicted / measured - 1 of every row."""
+    return predict_serving(rows, perf, stack_values) / np.array([r.measured for r in rows]) - 1.0

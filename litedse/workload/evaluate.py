@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from litedse.errors import InputError
+from litedse.workload import stack
 from litedse.workload.models import resolve_model
 from litedse.workload.performance import (MAPPING_KEYS, MAX_PACKAGES_PER_REPLICA, candidate_mappings,
                                          check_mapping_value, demand_tokens_per_s, evaluate_columns)
@@ -72,8 +73,8 @@ def evaluate_workload(w, sku_table: dict[str, np.ndarray], perf: dict, fixed: di
     sku = {k: np.repeat(v[:1], n) for k, v in sku_table.items()}
     out = evaluate_columns(sku, maps, w, model, perf)
     i, note = choose(out, w)
-    result: dict[str, Any] = {"name": w.name, "kind": w.kind, "mapping": {k: int(maps[k][i]) for k in MAPPING_KEYS}}
-    kv_bytes = perf["precision"][w.precision]["kv_bytes"]
+    result: dict[str, Any] = {"name": w.name, "kind": w.kind, "mapping": {k: int(np.asarray(out.get(k, maps[k]))[i]) for k in MAPPING_KEYS}}
+    kv_bytes = stack.kv_bytes(perf, w.precision)
     result["model"] = {"name": model.name, "params": model.params, "active_params": model.active_params,
                        "kv_bytes_per_token": model.kv_bytes_per_token(kv_bytes)}
     for key in FIGURES:

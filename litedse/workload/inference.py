@@ -14,28 +14,57 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from litedse.workload import comm
+from litedse.workload import comm, stack
 from litedse.workload.models import ModelArch
 
 
 class Hw:
-    """Per-column hardware figures of a phase (peak FLOP/s at the workload's precision, HBM B/s)."""
+    """Per-column hardware figures of a phase: peak FLOP/s at the workload's precision, the serving
+    stack's achieved efficiencies for each SKU's architecture (``eff``), HBM B/s at that efficiency."""
 
     def __init__(self, sku: Mapping[str, np.ndarray], precision: str, perf: dict):
         self.sku = sku
         self.peak = np.asarray(sku[f"peak_tflops_{precision}"], dtype=float) * 1e12
-        self.hbm = np.asarray(sku["hbm_bandwidth_gb_s"], dtype=float) * (1e9 * perf["efficiency"]["hbm"])
+        n = len(self.peak)
+        self.eff = stack.efficiencies(sku, perf, precision, n) if "stack" in perf else {}
+        raw = np.asarray(sku["hbm_bandwidth_gb_s"], dtype=float) * 1e9
+        self.hbm = raw * self.eff["hbm"] if self.eff else raw
         self.supported = self.peak > 0
         # an unsupported precision is reported infeasible (tokens_per_s = 0); keep the arithmetic finite
         self.peak = np.where(self.supported, self.peak, 1.0)
         self.perf = perf
-        self._links: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._links: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
     def link(self, group: str, span, pattern: str = "ring") -> tuple[np.ndarray, np.ndarray]:
-        """``comm.link`` for a named group (tp, tp_ep, replica), computed once per evaluation."""
+        """``comm.link`` for a named group (tp, tp_ep, replica, scaleout), computed once per evaluation."""
         if group not in self._links:
             self._links[group] = comm.link(self.sku, span, self.perf, pattern)
         return self._links[group]
+
+    def take(self, idx: np.ndarray) -> "Hw":
+        """The figures of columns ``idx`` only (links already computed are sliced, not recomputed)."""
+        sub = object.__new__(Hw)
+        sub.sku = _Take(self.sku, idx)
+        sub.peak, sub.hbm, sub.supported, sub.perf = self.peak[idx], self.hbm[idx], self.supported[idx], self.perf
+        sub.eff = {k: v[idx] for k, v in self.eff.items()}
+        sub._links = {k: (bw[idx], lt[idx]) for k, (bw, lt) in self._links.items()}
+        return sub
+
+
+class _Take(Mapping):
+    """A per-column table restricted to rows ``idx`` (sliced on access)."""
+
+    def __init__(self, table: Mapping[str, np.ndarray], idx: np.ndarray):
+        self._table, self._idx = table, idx
+
+    def __getitem__(self, key):
+        return np.asarray(self._table[key])[self._idx]
+
+    def __iter__(self):
+        return iter(self._table)
+
+    def __len__(self):
+        return len(self._table)
 
 
 def gemm_efficiency(base: float, model: ModelArch, tp, perf: dict):
@@ -98,63 +127,86 @@ def _stage_comm(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, per_rank,
     return t_tp, t_ep, handoff
 
 
-def decode_step(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, perf: dict, precision: str,
-                batch, context) -> dict[str, np.ndarray]:
-    """Time per output token (TPOT) of a replica generating one token for each of ``batch``
-    sequences at ``context`` tokens, with its breakdown (all per step)."""
+def _gemm_and_attention(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, perf: dict, precision: str,
+                        decode_slot, prefill_slot, context, prompt: float):
+    """Roofline times of one pass through a pipeline stage of ``decode_slot`` decode tokens (each
+    attending over ``context`` tokens) and ``prefill_slot`` prompt tokens (mean causal context
+    prompt / 2): (compute-bound time, memory-bound time, TP, EP, PP hand-off, tokens per rank)."""
     tp, pp, ep = m["tp"], m["pp"], m["ep"]
-    p = perf["precision"][precision]
-    eff, lat = perf["efficiency"], perf["latency"]
+    wbytes = perf["precision"][precision]["weight_bytes"]
+    cbytes = stack.comm_bytes(perf, precision)
     layers_stage = model.layers / pp
-    slot = np.maximum(batch / pp, 1.0)                      # sequences per pipeline slot
-    per_rank = slot / ep                                    # attention tokens per package
-    # GEMMs: weights of the stage streamed once per slot; routed experts only if some token picks them
-    w_bytes = _streamed_weight_bytes(model, tp, pp, ep, slot, p["weight_bytes"])
-    gemm_flops = 2.0 * model.matmul_active_params_per_token * slot / (tp * pp * ep)
-    eff_dec = gemm_efficiency(eff["compute_decode"], model, tp, perf)
-    gemm_c = gemm_flops / (hw.peak * eff_dec)
-    gemm_m = w_bytes / hw.hbm
-    # attention: each rank's query heads read their K/V; GQA re-reads partly miss on-chip caches
+    tokens = decode_slot + prefill_slot
+    e_dec = gemm_efficiency(hw.eff["compute_decode"], model, tp, perf)
+    e_pf = gemm_efficiency(hw.eff["compute_prefill"], model, tp, perf)
+    # GEMMs: weights of the stage streamed once per pass; routed experts only if some token picks them
+    gemm_c = 2.0 * model.matmul_active_params_per_token * (decode_slot / e_dec + prefill_slot / e_pf) / (
+        tp * pp * ep * hw.peak)
+    gemm_m = _streamed_weight_bytes(model, tp, pp, ep, tokens, wbytes) / hw.hbm
+    # decode attention: each rank reads its sequences' K/V (GQA groups read once or re-read)
     split = kv_split(model, tp)
     group_per_rank = np.maximum(model.heads / tp / (model.kv_heads / split), 1.0) if model.standard_kv else 1.0
-    reread = 1.0 + (group_per_rank - 1.0) * eff["gqa_kv_reread_fraction"]
-    kv = per_rank * context * model.kv_cache_dim * p["kv_bytes"] * layers_stage / split * reread
-    attn_c = 4.0 * model.attention_width * context * layers_stage * per_rank / tp / (hw.peak * eff_dec)
+    per_rank = decode_slot / ep
+    kv = (per_rank * context * model.kv_cache_dim * stack.kv_bytes(perf, precision) * layers_stage / split
+          * stack.gqa_reread(perf, group_per_rank))
+    attn_c = 4.0 * model.attention_width * context * layers_stage * per_rank / tp / (hw.peak * e_dec)
     attn_m = kv / hw.hbm
-    t_tp, t_ep, handoff = _stage_comm(hw, m, model, per_rank, p["comm_bytes"])
-    overhead = layers_stage * lat["layer_overhead_decode_s"]
-    comp = np.where(gemm_c >= gemm_m, gemm_c, 0.0) + np.where(attn_c >= attn_m, attn_c, 0.0)
-    mem = np.where(gemm_c < gemm_m, gemm_m, 0.0) + np.where(attn_c < attn_m, attn_m, 0.0)
+    # prompt attention: causal scores and values over the prompt so far, compute bound
+    attn_pf = 4.0 * model.attention_width * (prompt / 2.0) * prefill_slot * layers_stage / (tp * ep) / (hw.peak * e_pf)
+    t_tp, t_ep, handoff = _stage_comm(hw, m, model, tokens / ep, cbytes)
+    # the prompt's attention FLOPs share the GEMMs' compute roofline (the 2023 prefill model)
+    dense_c = gemm_c + attn_pf
+    comp = np.where(dense_c >= gemm_m, dense_c, 0.0) + np.where(attn_c >= attn_m, attn_c, 0.0)
+    mem = np.where(dense_c < gemm_m, gemm_m, 0.0) + np.where(attn_c < attn_m, attn_m, 0.0)
+    return comp, mem, t_tp, t_ep, handoff
+
+
+def iteration(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, perf: dict, precision: str,
+              decode_tokens, prefill_tokens, context, prompt: float) -> dict[str, np.ndarray]:
+    """One engine iteration of a replica: ``decode_tokens`` sequences each generate a token at
+    ``context`` tokens and ``prefill_tokens`` prompt tokens are processed in the same forward pass
+    (in-flight batching; 0 for a plain decode step). With PP the tokens are split into pp slots
+    that keep every stage busy: iteration = pp stages + (pp - 1) hand-offs + the stack's fixed
+    ``overhead.iteration_s``. Returns its breakdown and ``step_s`` (the TPOT of a running sequence)."""
+    pp = m["pp"]
+    ov = perf["stack"]["overhead"]
+    layers_stage = model.layers / pp
+    decode_slot = np.maximum(decode_tokens / pp, np.where(prefill_tokens > 0, 0.0, 1.0))
+    prefill_slot = prefill_tokens / pp
+    comp, mem, t_tp, t_ep, handoff = _gemm_and_attention(hw, m, model, perf, precision, decode_slot, prefill_slot,
+                                                         context, prompt)
+    overhead = layers_stage * ov["layer_decode_s"]
     out = {
         "t_compute_s": pp * comp, "t_memory_s": pp * mem, "t_tp_s": pp * t_tp, "t_ep_s": pp * t_ep,
-        "t_pp_s": (pp - 1) * handoff, "t_overhead_s": pp * overhead,
+        "t_pp_s": (pp - 1) * handoff, "t_overhead_s": pp * overhead + ov["iteration_s"],
     }
     out["step_s"] = sum(out.values())
     return out
 
 
+def decode_step(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, perf: dict, precision: str,
+                batch, context) -> dict[str, np.ndarray]:
+    """Time per output token (TPOT) of a replica generating one token for each of ``batch``
+    sequences at ``context`` tokens, with its breakdown (all per step)."""
+    return iteration(hw, m, model, perf, precision, batch, np.zeros_like(np.asarray(batch, dtype=float)), context, 0.0)
+
+
 def prefill_pass(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, perf: dict, precision: str,
                  sequences, prompt: float) -> dict[str, np.ndarray]:
-    """Time to prefill ``sequences`` prompts of ``prompt`` tokens together (one static batch).
-    Without PP the batch is one pass; with PP each sequence is a microbatch through the pipeline
-    ((m + pp - 1) stage times). Also returns ``stage_one_s``: one sequence's time in one stage
-    (the replica time a request's prefill costs in a full pipeline) and ``single_s``: one
-    sequence's latency through the whole pipeline."""
-    tp, pp, ep = m["tp"], m["pp"], m["ep"]
-    p = perf["precision"][precision]
-    eff, lat = perf["efficiency"], perf["latency"]
+    """Time to prefill ``sequences`` prompts of ``prompt`` tokens together in their own pass (a
+    static batch; the 2023 stacks' prefills). Without PP the batch is one pass; with PP each
+    sequence is a microbatch through the pipeline ((m + pp - 1) stage times). Also returns
+    ``stage_one_s``: one sequence's time in one stage (the replica time a request's prefill costs
+    in a full pipeline) and ``single_s``: one sequence's latency through the whole pipeline."""
+    tp, pp = m["tp"], m["pp"]
     layers_stage = model.layers / pp
-    eff_pf = gemm_efficiency(eff["compute_prefill"], model, tp, perf)
+    zero = np.zeros_like(np.asarray(tp, dtype=float))
 
     def stage(seqs):
-        tokens = seqs * prompt
-        flops = (2.0 * model.matmul_active_params_per_token * tokens
-                 + 4.0 * model.attention_width * (prompt / 2.0) * tokens * model.layers) / (tp * pp * ep)
-        c = flops / (hw.peak * eff_pf)
-        w = _streamed_weight_bytes(model, tp, pp, ep, tokens, p["weight_bytes"]) / hw.hbm
-        t_tp, t_ep, handoff = _stage_comm(hw, m, model, tokens / ep, p["comm_bytes"])
-        return {"t_compute_s": np.where(c >= w, c, 0.0), "t_memory_s": np.where(c < w, w, 0.0), "t_tp_s": t_tp,
-                "t_ep_s": t_ep, "t_overhead_s": layers_stage * lat["layer_overhead_prefill_s"] + 0.0 * c,
+        c, w, t_tp, t_ep, handoff = _gemm_and_attention(hw, m, model, perf, precision, zero, seqs * prompt, 0.0,
+                                                        prompt)
+        return {"t_compute_s": c, "t_memory_s": w, "t_tp_s": t_tp, "t_ep_s": t_ep,
+                "t_overhead_s": layers_stage * perf["stack"]["overhead"]["layer_prefill_s"] + zero,
                 "handoff": handoff}
 
     micro = np.where(pp > 1, sequences, 1.0)

@@ -3,8 +3,9 @@
 
 What a column's **replica** is:
 - serving, decode, prefill: one model instance of tp x pp x ep packages holding ``batch``
-  concurrent sequences (disaggregated serving: one decode group plus the prefill groups of the same
-  mapping and SKU that keep it fed); the optimiser chooses how many replicas to buy.
+  concurrent sequences (with in-flight batching the largest batch that fits its KV pool and meets
+  the SLOs; a disaggregated workload is two pools, a prefill and a decode workload, see
+  inputs/instance.py); the optimiser chooses how many replicas to buy.
 - training: the whole job, tp x pp x dp packages (EP ranks sit inside the DP group), processing the
   workload's global batch each iteration.
 """
@@ -19,7 +20,8 @@ import numpy as np
 from litedse.errors import InputError
 from litedse.tech.reliability import replica_availability
 from litedse.units import HOURS_PER_YEAR, SECONDS_PER_DAY, SECONDS_PER_HOUR
-from litedse.workload import comm, inference, training
+from litedse.workload import comm, inference, stack, training
+from litedse.workload.lengths import LengthMix
 from litedse.workload.models import ModelArch
 from litedse.workload.spec import WorkloadSpec
 
@@ -113,7 +115,10 @@ def candidate_mappings(workload: WorkloadSpec, model: ModelArch, perf: dict,
     else:
         mb = [1]
         dp = values("dp", [1])
-        batch = values("batch", list(defaults["batch"]))
+        # in-flight batching sizes the batch from KV capacity: the mapping's batch is its upper limit
+        batching = perf["stack"]["batching"]
+        inflight = stack.batching_mode(perf) == "inflight" and workload.batching != "static"
+        batch = values("batch", [int(batching["max_batch"])] if inflight else list(batching["batch_values"]))
     rows = []
     for t, p, d, e, b, u in itertools.product(tp, pp, dp, ep, batch, mb):
         if training_kind:
@@ -139,17 +144,6 @@ def candidate_mappings(workload: WorkloadSpec, model: ModelArch, perf: dict,
 # ----------------------------------------------------------------------------------------------
 # evaluation
 # ----------------------------------------------------------------------------------------------
-def _lengths(workload: WorkloadSpec) -> tuple[int, int]:
-    prompt = workload.input_tokens or workload.sequence_length
-    if prompt is None:
-        raise InputError(f"a {workload.kind} workload needs input_tokens", key=f"workload.{workload.name}.input_tokens")
-    out = workload.output_tokens
-    if out is None and workload.kind in ("serving", "decode"):
-        raise InputError(f"a {workload.kind} workload needs output_tokens",
-                         key=f"workload.{workload.name}.output_tokens")
-    return int(prompt), int(out or 1)
-
-
 def _training_goodput(sku, packages, perf):
     """Young/Daly: checkpoint every tau = sqrt(2 delta M); lost fraction delta/tau for writing plus
     (tau/2 + restart)/M for the work redone and the restart after each failure."""
@@ -185,6 +179,7 @@ def evaluate_columns(sku: Mapping[str, np.ndarray], mapping: Mapping[str, np.nda
         availability = _training_goodput(sku, packages, perf)
     else:
         out, mem, packages = _inference(hw, m, workload, model, perf, precision, n)
+        out.setdefault("batch", m["batch"])     # in-flight batching reports the batch it chose
         availability = replica_availability(packages, np.asarray(sku["failures_per_year"], dtype=float),
                                             perf["reliability"]["repair_hours"])
         out.update(iteration_s=nan, mfu=nan, achieved_tflops_per_package=nan)   # t_dp_s: zero, below
@@ -213,66 +208,175 @@ def evaluate_columns(sku: Mapping[str, np.ndarray], mapping: Mapping[str, np.nda
 
 
 def _inference(hw, m, workload: WorkloadSpec, model: ModelArch, perf: dict, precision: str, n: int):
-    prompt, gen = _lengths(workload)
+    mix = LengthMix.of(workload)
+    if workload.kind == "serving" and workload.batching == "static":
+        return _static_batch(hw, m, mix, model, perf, precision, n)
+    if stack.batching_mode(perf) == "inflight":
+        return _inflight(hw, m, workload, mix, model, perf, precision, n)
+    return _separate_prefill(hw, m, workload, mix, model, perf, precision, n)
+
+
+_PARTS = ("t_compute_s", "t_memory_s", "t_tp_s", "t_ep_s", "t_pp_s", "t_overhead_s")
+
+
+def _weights_and_kv(m, model: ModelArch, perf: dict, precision: str):
+    """(weight bytes per package, KV bytes per package per sequence-token)."""
+    tp, pp, ep = m["tp"], m["pp"], m["ep"]
+    weights = inference.weight_bytes_per_package(model, tp, pp, ep, perf["precision"][precision]["weight_bytes"])
+    per_token = inference.kv_bytes_per_package(model, tp, pp, ep, 1.0, 1.0, stack.kv_bytes(perf, precision))
+    return weights, per_token
+
+
+def _static_batch(hw, m, mix: LengthMix, model: ModelArch, perf: dict, precision: str, n: int):
+    """A fixed batch (benchmark rows): prefill the batch's prompts in one pass, then generate."""
+    prompt, gen = mix.mean_input, mix.mean_output
+    batch = m["batch"]
+    step = inference.decode_step(hw, m, model, perf, precision, batch, prompt + gen / 2.0)
+    pf = inference.prefill_pass(hw, m, model, perf, precision, batch, prompt)
+    total = pf["time_s"] + gen * step["step_s"]
+    out = {k: gen * step[k] + pf.get(k, 0.0) for k in _PARTS}
+    out["t_bubble_s"] = pf["t_bubble_s"]
+    out.update(tokens_per_s=batch * gen / total, requests_per_s=batch / total, ttft_s=pf["time_s"],
+               tpot_s=step["step_s"])
+    weights, kv_token = _weights_and_kv(m, model, perf, precision)
+    return out, weights + batch * (prompt + gen) * kv_token, (m["tp"] * m["pp"] * m["ep"]).astype(np.int64)
+
+
+def _separate_prefill(hw, m, workload: WorkloadSpec, mix: LengthMix, model: ModelArch, perf: dict, precision: str,
+                      n: int):
+    """The 2023 engines: a fixed batch of ``batch`` sequences; each prefill is its own pass."""
+    prompt, gen = mix.mean_input, mix.mean_output
     tp, pp, ep, batch = m["tp"], m["pp"], m["ep"], m["batch"]
-    p = perf["precision"][precision]
     group = (tp * pp * ep).astype(np.int64)
-    weights = inference.weight_bytes_per_package(model, tp, pp, ep, p["weight_bytes"])
+    weights, kv_token = _weights_and_kv(m, model, perf, precision)
     nan = np.full(n, np.nan)
-    kind = workload.kind
-    if kind == "prefill":
+    ov = perf["stack"]["overhead"]
+    if workload.kind == "prefill":
         pf = inference.prefill_pass(hw, m, model, perf, precision, batch, prompt)
         t = pf["time_s"]
-        out = {k: pf[k] for k in ("t_compute_s", "t_memory_s", "t_tp_s", "t_ep_s", "t_overhead_s", "t_pp_s",
-                                  "t_bubble_s")}
+        out = {k: pf[k] for k in (*_PARTS, "t_bubble_s")}
         out.update(tokens_per_s=batch * prompt / t, requests_per_s=batch / t, ttft_s=t, tpot_s=nan)
-        mem = weights + inference.kv_bytes_per_package(model, tp, pp, ep, batch, prompt, p["kv_bytes"])
-        return out, mem, group
-    context = prompt + gen / 2.0          # mean context over the generated tokens
-    step = inference.decode_step(hw, m, model, perf, precision, batch, context)
-    parts = {k: step[k] for k in ("t_compute_s", "t_memory_s", "t_tp_s", "t_ep_s", "t_pp_s", "t_overhead_s")}
+        return out, weights + batch * prompt * kv_token, group
+    step = inference.decode_step(hw, m, model, perf, precision, batch, mix.decode_context())
+    parts = {k: step[k] for k in _PARTS}
     t_step = step["step_s"]
-    kv_full = inference.kv_bytes_per_package(model, tp, pp, ep, batch, prompt + gen, p["kv_bytes"])
-    mem = weights + kv_full
-    if kind == "decode":
-        out = dict(parts, tokens_per_s=batch / t_step, requests_per_s=batch / t_step / gen, ttft_s=nan,
-                   tpot_s=t_step)
+    mem = weights + batch * mix.reserved_tokens(stack.reserves_full_output(perf)) * kv_token
+    if workload.kind == "decode":
+        rps = np.minimum(batch / t_step / gen, _kv_ingest_rps(hw, m, workload, model, perf, precision, mix, group))
+        out = dict(parts, tokens_per_s=rps * gen, requests_per_s=rps, ttft_s=nan, tpot_s=t_step)
         return out, mem, group
-    # serving
-    if workload.batching == "static":
-        pf = inference.prefill_pass(hw, m, model, perf, precision, batch, prompt)
-        total = pf["time_s"] + gen * t_step
-        out = {k: gen * parts[k] + pf.get(k, 0.0) for k in parts}
-        out["t_bubble_s"] = pf["t_bubble_s"]
-        out.update(tokens_per_s=batch * gen / total, requests_per_s=batch / total, ttft_s=pf["time_s"],
-                   tpot_s=t_step)
-        return out, mem, group
+    # a replica interleaves the prefills of newly admitted requests with the decode steps of the
+    # running ones: while ``batch`` requests each generate ``gen`` tokens, ``batch`` prefills run
     pf = inference.prefill_pass(hw, m, model, perf, precision, np.ones(n), prompt)
-    overhead = perf["latency"]["request_overhead_s"]
-    if workload.serving_mode == "aggregated":
-        # a replica interleaves the prefills of newly admitted requests with the decode steps of the
-        # running ones: while ``batch`` requests each generate ``gen`` tokens, ``batch`` prefills run
-        cycle = gen * t_step + batch * (pf["stage_one_s"] + overhead)
-        out = {k: gen * parts[k] for k in parts}
-        out["t_compute_s"] = out["t_compute_s"] + batch * pf["stage_one_s"]
-        out["t_bubble_s"] = np.zeros(n)
-        out.update(tokens_per_s=batch * gen / cycle, requests_per_s=batch / cycle,
-                   ttft_s=pf["single_s"] + t_step, tpot_s=cycle / gen)
-        return out, mem, group
-    # disaggregated: a decode group plus enough prefill groups (same SKU and mapping) to feed it;
-    # the prompt's KV cache moves from the prefill group to the decode group over the network
-    decode_rps = batch / (gen * t_step)
-    prefill_rps = 1.0 / (pf["stage_one_s"] + overhead)
-    prefill_groups = np.ceil(decode_rps / prefill_rps - 1e-9)
-    net = perf["serving"]["kv_transfer_network"]
-    span = np.full(n, 1e9) if net == "scaleout" else 2 * group
-    bw, lt = comm.link(hw.sku, span, perf)
-    kv_move = comm.p2p_s(prompt * model.kv_bytes_per_token(p["kv_bytes"]) / group, bw, lt)
+    cycle = gen * t_step + batch * (pf["stage_one_s"] + ov["request_s"])
     out = {k: gen * parts[k] for k in parts}
+    out["t_compute_s"] = out["t_compute_s"] + batch * pf["stage_one_s"]
     out["t_bubble_s"] = np.zeros(n)
-    out["t_kv_transfer_s"] = kv_move
-    out.update(tokens_per_s=decode_rps * gen, requests_per_s=decode_rps,
-               ttft_s=pf["single_s"] + kv_move, tpot_s=t_step)
-    packages = (group * (1 + prefill_groups)).astype(np.int64)
-    out["prefill_groups"] = prefill_groups
-    return out, mem, packages
+    out.update(tokens_per_s=batch * gen / cycle, requests_per_s=batch / cycle,
+               ttft_s=pf["single_s"] + t_step, tpot_s=cycle / gen)
+    return out, mem, group
+
+
+def _kv_ingest_rps(hw, m, workload: WorkloadSpec, model: ModelArch, perf: dict, precision: str, mix: LengthMix,
+                   group) -> np.ndarray | float:
+    """Requests/s a decode-pool replica can receive the prompts' KV caches for over the
+    ``serving.kv_transfer_network`` (inf when it is not the decode pool of a disaggregated workload)."""
+    if workload.disaggregated_pool != "decode":
+        return np.inf
+    bw, _ = _kv_link(hw, m, perf, group)
+    return bw * group / (mix.mean_input * model.kv_bytes_per_token(stack.kv_bytes(perf, precision)))
+
+
+def _kv_link(hw, m, perf: dict, group):
+    span = np.full(len(group), 1e9) if perf["serving"]["kv_transfer_network"] == "scaleout" else 2 * group
+    return hw.link("kv_transfer", span)
+
+
+def _inflight(hw, m, workload: WorkloadSpec, mix: LengthMix, model: ModelArch, perf: dict, precision: str, n: int):
+    """In-flight batching (formulations/performance.md, Serving): each iteration carries one decode
+    token of each running sequence plus prompt chunks, up to ``max_num_tokens`` per pass. The batch
+    is the largest that fits the KV pool, the pass budget, the mapping's limit and the SLOs."""
+    tp, pp, ep = m["tp"], m["pp"], m["ep"]
+    group = (tp * pp * ep).astype(np.int64)
+    kind = workload.kind
+    batching = perf["stack"]["batching"]
+    max_tokens = float(batching["max_num_tokens"])
+    weights, kv_token = _weights_and_kv(m, model, perf, precision)
+    cap = np.asarray(hw.sku["hbm_capacity_gb"], dtype=float) * 1e9
+    pool_fraction = max(float(perf["stack"]["kv_cache"]["pool_fraction"]), 1e-9)
+    pool = np.maximum(cap - perf["memory"]["runtime_reserve_gb"] * 1e9 - weights, 0.0) * pool_fraction
+    nan = np.full(n, np.nan)
+    prompt_mean, gen_mean = mix.mean_input, mix.mean_output
+    if kind == "prefill":
+        # passes of up to max_num_tokens prompt tokens per pipeline slot (prompts chunked to fit)
+        tokens = np.full(n, pp * max_tokens)
+        it = inference.iteration(hw, m, model, perf, precision, np.zeros(n), tokens, 0.0, prompt_mean)
+        t = it["step_s"]
+        chunks = np.ceil(mix.max_input / max_tokens)
+        out = {k: it[k] for k in _PARTS}
+        out.update(tokens_per_s=tokens / t, requests_per_s=tokens / t / prompt_mean, tpot_s=nan,
+                   t_bubble_s=np.zeros(n), batch=tokens / prompt_mean)
+        bw, lt = _kv_link(hw, m, perf, group)
+        kv_move = comm.p2p_s(mix.max_input * model.kv_bytes_per_token(stack.kv_bytes(perf, precision)) / group, bw, lt)
+        out["ttft_s"] = (chunks + 1.0) * t + (kv_move if workload.disaggregated_pool == "prefill" else 0.0)
+        out["t_kv_transfer_s"] = kv_move
+        seqs = np.ceil(tokens / prompt_mean)
+        return out, weights + seqs * prompt_mean * kv_token, group
+    # decode tokens per iteration D = batch; prompt tokens P = batch * s_in / s_out on average
+    prompt_ratio = prompt_mean / gen_mean if kind == "serving" else 0.0
+    reserved = mix.reserved_tokens(stack.reserves_full_output(perf))
+    by_kv = np.floor(pool / (reserved * kv_token) + 1e-9)
+    by_pass = np.floor(pp * max_tokens / (1.0 + prompt_ratio) + 1e-9)
+    batch = np.minimum(np.minimum(m["batch"], by_kv), by_pass)
+    context = mix.decode_context()
+    ingest = _kv_ingest_rps(hw, m, workload, model, perf, precision, mix, group)
+
+    def figures(h, mm, b):
+        it = inference.iteration(h, mm, model, perf, precision, b, b * prompt_ratio, context, prompt_mean)
+        t = it["step_s"]
+        budget = np.maximum(max_tokens - b / mm["pp"], 1.0)
+        ttft = (np.ceil(mix.max_input / budget) + 1.0) * t if kind == "serving" else np.full(len(b), np.nan)
+        return it, t, ttft
+
+    batch = _largest_meeting_slos(hw, m, workload, figures, np.maximum(batch, 0.0))
+    b_eval = np.maximum(batch, 1.0)
+    it, t, ttft = figures(hw, m, b_eval)
+    rps = np.minimum(b_eval / (t * gen_mean), ingest)
+    out = {k: it[k] for k in _PARTS}
+    out.update(tokens_per_s=np.where(batch >= 1, rps * gen_mean, 0.0), requests_per_s=np.where(batch >= 1, rps, 0.0),
+               ttft_s=ttft, tpot_s=t, t_bubble_s=np.zeros(n), batch=batch)
+    # a column whose pool holds no sequence needs the memory that would make it hold one
+    mem = np.where(by_kv >= 1, weights + b_eval * reserved * kv_token, weights + reserved * kv_token / pool_fraction)
+    return out, mem, group
+
+
+def _largest_meeting_slos(hw, m, workload: WorkloadSpec, figures, batch: np.ndarray) -> np.ndarray:
+    """The largest integer batch <= ``batch`` whose TPOT and TTFT meet the workload's limits
+    (0 where even one sequence misses them). Both grow with the batch, so integer bisection on the
+    columns that miss at ``batch`` is exact."""
+    limits = [(i, getattr(workload, key)) for i, key in ((1, "tpot_s"), (2, "ttft_s"))
+              if getattr(workload, key) is not None]
+    if not limits:
+        return batch
+
+    def meets(h, mm, b):
+        res = figures(h, mm, b)
+        ok = np.ones(len(b), dtype=bool)
+        for i, limit in limits:
+            ok &= ~(res[i] > limit)
+        return ok
+
+    b = np.maximum(batch, 1.0)
+    miss = np.flatnonzero(~meets(hw, m, b) & (batch >= 1))
+    if not len(miss):
+        return batch
+    h, mm = hw.take(miss), {k: v[miss] for k, v in m.items()}
+    lo, hi = np.zeros(len(miss)), b[miss] - 1.0          # lo meets (0: nothing does), hi + 1 misses
+    while np.any(lo < hi):
+        mid = np.ceil((lo + hi) / 2.0)
+        ok = meets(h, mm, np.maximum(mid, 1.0))
+        lo = np.where(ok & (lo < hi), mid, lo)
+        hi = np.where(~ok & (lo < hi), mid - 1.0, hi)
+    out = batch.copy()
+    out[miss] = lo
+    return out

@@ -67,6 +67,14 @@ class MappingRange(StrictModel):
     microbatch: list[PositiveInt] | None = None
 
 
+class LengthClass(StrictModel):
+    """One class of a request-length mix: prompt and output tokens and its share of requests."""
+
+    input_tokens: PositiveInt
+    output_tokens: PositiveInt
+    weight: PositiveFloat = 1.0                # relative share of requests (normalised over the mix)
+
+
 class WorkloadSpec(StrictModel):
     name: str
     kind: Literal["training", "prefill", "decode", "serving"]
@@ -76,6 +84,7 @@ class WorkloadSpec(StrictModel):
     sequence_length: PositiveInt | None = None  # training / prefill context
     input_tokens: PositiveInt | None = None     # serving / decode / prefill prompt length
     output_tokens: PositiveInt | None = None    # serving / decode generated tokens
+    length_mix: list[LengthClass] | None = Field(None, min_length=1)  # instead of one input/output pair
     # training
     global_batch: PositiveInt | None = None     # sequences per iteration (max global batch for DP)
     recompute: Literal["none", "selective", "full"] = "selective"
@@ -83,7 +92,12 @@ class WorkloadSpec(StrictModel):
     zero_stage: int = Field(1, ge=0, le=3)
     # serving
     serving_mode: Literal["aggregated", "disaggregated"] = "aggregated"
-    batching: Literal["continuous", "static"] = "continuous"  # static: one fixed batch, prefill then decode
+    # set on the two pools a disaggregated workload becomes (a prefill and a decode workload): the
+    # prefill pool's TTFT includes sending the KV cache, the decode pool's rate is capped by receiving it
+    disaggregated_pool: Literal["prefill", "decode"] | None = None
+    # continuous: as the serving stack batches (performance.stack.batching.mode); static: one fixed
+    # batch, prefill then decode (benchmark rows of a fixed batch size)
+    batching: Literal["continuous", "static"] = "continuous"
     ttft_s: PositiveFloat | None = None
     tpot_s: PositiveFloat | None = None
     # demand
