@@ -74,8 +74,16 @@ def solve_instance(inst: Instance, *, design_space: dict[str, Any] | None = None
     counts.update(dominated=pc.counts["dominated"], not_min_packages=pc.counts["not_min_packages"],
                   sku_bound=pc.problem.n_columns - problem.n_columns, kept=problem.n_columns)
     t_prune = time.perf_counter() - t0 - t_build
-    sol, model = _solve_pruned(problem, method, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads)
-    if sol.status == "infeasible" and method == "milp" and np.isfinite(ps.counts.get("incumbent", np.inf)):
+    known = np.isfinite(ps.counts.get("incumbent", np.inf))
+    try:
+        sol, model = _solve_pruned(problem, method, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads)
+    except SolverError:
+        # HiGHS's own error on a problem with a known feasible design (large coefficients): the
+        # exhaustive reference answers when it is small enough
+        if method != "milp" or not known:
+            raise
+        sol, model = _contradicted_infeasibility(problem, ps.counts["incumbent"], "the MILP solver failed"), None
+    if sol.status == "infeasible" and method == "milp" and known:
         sol = _contradicted_infeasibility(problem, ps.counts["incumbent"])
     if sol.status == "infeasible":
         sol.explanation = explain(problem, method)
@@ -97,7 +105,8 @@ def solve_instance(inst: Instance, *, design_space: dict[str, Any] | None = None
 FALLBACK_COMBINATIONS = 10**6
 
 
-def _contradicted_infeasibility(problem: Problem, incumbent: float) -> Solution:
+def _contradicted_infeasibility(problem: Problem, incumbent: float,
+                                why: str = "the MILP claimed infeasibility against a known feasible design") -> Solution:
     """HiGHS proved infeasible a Problem in which the SKU-bound pruning has just evaluated a
     feasible design (seen with switch prices of $1e8 and more, whose coefficients HiGHS's scaling
     loses): solve it by exhaustive enumeration instead, when that is small enough."""
@@ -108,7 +117,7 @@ def _contradicted_infeasibility(problem: Problem, incumbent: float) -> Solution:
                           f"({combinations:.3g} column combinations, too many to enumerate); no result is reported")
     sol = solve_enumerate(problem)
     sol.solver["method"] = "enumerate"
-    sol.solver["note"] = "the MILP claimed infeasibility against a known feasible design"
+    sol.solver["note"] = why
     return sol
 
 
