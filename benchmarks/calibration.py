@@ -18,7 +18,6 @@ versions in calibration.FIT_VERSIONS, starting from the presets.
 
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -120,28 +119,17 @@ def holdout() -> None:
               f"({', '.join(f'{100 * e:+.1f}%' for e in errors)})")
 
 
-def report_serving(state, every_row: bool) -> dict[str, float]:
-    """S rows: mean absolute error fitted / kept out, and per (GPU, precision, engine version)."""
-    rows = calibration.serving_rows()
-    errors = calibration.serving_errors(rows, *state)
-    groups = defaultdict(list)
-    for r, e in zip(rows, errors):
-        groups[(r.sku, r.precision, r.version, "fit" if r.fitted else "kept out")].append(e)
-        if every_row:
+def report_serving(state, every_row: bool) -> dict:
+    """S rows: mean absolute error fitted / kept out, per (GPU, precision, engine version), and
+    with ``every_row`` each row."""
+    if every_row:
+        rows = calibration.serving_rows()
+        for r, e in zip(rows, calibration.serving_errors(rows, *state)):
             print(f"S {r.label:52s} measured {r.measured:10.1f} predicted {r.measured * (1 + e):10.1f} "
                   f"{100 * e:+7.1f}%{'' if r.fitted else '  (kept out)'}")
-    print(f"{'S: gpu':8s} {'precision':9s} {'version':8s} {'set':9s} {'rows':>5s} {'mean err':>9s} {'MAE':>7s}")
-    for (sku, prec, ver, which), errs in sorted(groups.items()):
-        print(f"{sku:8s} {prec:9s} {ver:8s} {which:9s} {len(errs):5d} {100 * np.mean(errs):+8.1f}% "
-              f"{100 * np.mean(np.abs(errs)):6.1f}%")
-    fitted = np.array([r.fitted for r in rows])
-    result = {"fit": float(np.mean(np.abs(errors[fitted]))), "kept_out": float(np.mean(np.abs(errors[~fitted])))}
-    models = sorted({r.model for r in rows})
-    print(f"S: {len(rows)} rows ({fitted.sum()} fitted on TRT-LLM {', '.join(calibration.FIT_VERSIONS)}, "
-          f"{(~fitted).sum()} kept out), models {', '.join(models)}, GPUs {', '.join(sorted({r.sku for r in rows}))}")
-    print(f"S: mean absolute error {100 * result['fit']:.1f}% on the fitted rows, "
-          f"{100 * result['kept_out']:.1f}% on the rows kept out of the fit")
-    return result
+    summary = calibration.serving_summary(*state)
+    print("\n".join(calibration.format_serving_summary(summary)))
+    return summary
 
 
 def main(argv: list[str]) -> int:
@@ -187,7 +175,7 @@ def main(argv: list[str]) -> int:
     print("worst error: " + ", ".join(f"{k} {100 * v:.1f}%" for k, v in worst.items())
           + f"; {len(rows)} rows in {elapsed * 1e3:.0f} ms")
     serving = report_serving(state, every_row)
-    ok = all(calibration.within_bound(r) for r in rows) and serving["fit"] <= 0.15 and serving["kept_out"] <= 0.20
+    ok = all(calibration.within_bound(r) for r in rows) and calibration.serving_within_bounds(serving)
     return 0 if ok else 1
 
 

@@ -71,6 +71,10 @@ def test_calibrate_command_prints_every_row():
 
     res = invoke("calibrate", "--format", "json")
     assert res.exit_code == 0, res.output
-    rows = json.loads(res.output)
-    assert len(rows) == len(calibration.ROWS)
-    assert all(abs(r["error"]) <= r["bound"] for r in rows)
+    doc = json.loads(res.output)
+    assert len(doc["rows"]) == len(calibration.ROWS)
+    assert all(abs(r["error"]) <= r["bound"] for r in doc["rows"])
+    s = doc["serving"]
+    assert s["rows"] == s["fitted_rows"] + s["kept_out_rows"] >= 30
+    assert s["mae_fitted"] <= 0.15 and s["mae_kept_out"] <= 0.20
+    assert sum(g["rows"] for g in s["groups"]) == s["rows"]

@@ -55,12 +55,15 @@ def evaluate_command(instance_path, sku_name, design_options, tp, pp, dp, ep, ba
         "scaleup_domain_packages", "scaleout_bandwidth_gb_s", "unit_cost_usd", "tdp_w")},
         "feasible": bool(table["feasible"][0]),
         "infeasible_reasons": infeasible_reasons(int(table["infeasible_mask"][0]))}
-    doc = {"instance": inst.name, "sku": sku_info, "workloads": results}
+    stack_name = inst.performance.get("serving_stack")
+    doc = {"instance": inst.name, "serving_stack": stack_name, "sku": sku_info, "workloads": results}
     if explain:
         doc["assumptions"] = explain_rows(inst)
     if fmt == "json":
         echo_json(doc)
         return
+    if stack_name:
+        click.echo(f"serving stack {stack_name}: {inst.performance['stack']['description']}")
     click.echo(f"instance {inst.name} on SKU {sku_info['name']}"
                + ("" if sku_info["feasible"] else f" (INFEASIBLE SKU: {', '.join(sku_info['infeasible_reasons'])})"))
     for r in results:

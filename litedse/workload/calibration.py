@@ -237,3 +237,47 @@ def predict_serving(rows: list[ServingRow], perf: dict, stack_values: dict[str, 
 def serving_errors(rows: list[ServingRow], perf: dict, stack_values: dict[str, dict] | None = None) -> np.ndarray:
     """Relative error predicted / measured - 1 of every row."""
     return predict_serving(rows, perf, stack_values) / np.array([r.measured for r in rows]) - 1.0
+
+
+def serving_summary(perf: dict, stack_values: dict[str, dict] | None = None) -> dict:
+    """The S rows' errors: mean absolute error on the rows fitted and kept out, and per (GPU,
+    precision, engine version) group (what ``litedse calibrate`` and benchmarks/calibration.py print)."""
+    rows = serving_rows()
+    errors = serving_errors(rows, perf, stack_values)
+    fitted = np.array([r.fitted for r in rows])
+    groups: dict[tuple, list[float]] = {}
+    for r, e in zip(rows, errors):
+        groups.setdefault((r.sku, r.precision, r.version, "fit" if r.fitted else "kept out"), []).append(float(e))
+    return {
+        "rows": len(rows), "fitted_rows": int(fitted.sum()), "kept_out_rows": int((~fitted).sum()),
+        "models": sorted({r.model for r in rows}), "gpus": sorted({r.sku for r in rows}),
+        "fit_versions": list(FIT_VERSIONS),
+        "mae_fitted": float(np.mean(np.abs(errors[fitted]))), "mae_kept_out": float(np.mean(np.abs(errors[~fitted]))),
+        "groups": [{"gpu": k[0], "precision": k[1], "version": k[2], "set": k[3], "rows": len(v),
+                    "mean_error": float(np.mean(v)), "mae": float(np.mean(np.abs(v)))} for k, v in sorted(groups.items())],
+        "bound_fitted": SERVING_BOUND_FITTED, "bound_kept_out": SERVING_BOUND_KEPT_OUT,
+    }
+
+
+# issue 12's acceptance bars on the S rows (mean absolute error)
+SERVING_BOUND_FITTED = 0.15
+SERVING_BOUND_KEPT_OUT = 0.20
+
+
+def format_serving_summary(summary: dict) -> list[str]:
+    """The summary as text lines."""
+    lines = [f"{'S: gpu':8s} {'precision':9s} {'version':8s} {'set':9s} {'rows':>5s} {'mean err':>9s} {'MAE':>7s}"]
+    for g in summary["groups"]:
+        lines.append(f"{g['gpu']:8s} {g['precision']:9s} {g['version']:8s} {g['set']:9s} {g['rows']:5d} "
+                     f"{100 * g['mean_error']:+8.1f}% {100 * g['mae']:6.1f}%")
+    lines.append(f"S: {summary['rows']} rows ({summary['fitted_rows']} fitted on TRT-LLM "
+                 f"{', '.join(summary['fit_versions'])}, {summary['kept_out_rows']} kept out), models "
+                 f"{', '.join(summary['models'])}, GPUs {', '.join(summary['gpus'])}")
+    lines.append(f"S: mean absolute error {100 * summary['mae_fitted']:.1f}% on the fitted rows (bound "
+                 f"{100 * summary['bound_fitted']:.0f}%), {100 * summary['mae_kept_out']:.1f}% on the rows kept out "
+                 f"(bound {100 * summary['bound_kept_out']:.0f}%)")
+    return lines
+
+
+def serving_within_bounds(summary: dict) -> bool:
+    return summary["mae_fitted"] <= summary["bound_fitted"] and summary["mae_kept_out"] <= summary["bound_kept_out"]

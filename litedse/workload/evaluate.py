@@ -16,7 +16,8 @@ from litedse.workload.performance import (MAPPING_KEYS, MAX_PACKAGES_PER_REPLICA
 BREAKDOWN = ("compute", "memory", "tp", "pp", "dp", "ep", "bubble", "overhead")
 BREAKDOWN_PER = {"training": "iteration", "decode": "step", "prefill": "pass of batch prompts",
                  "serving": "cycle: batch requests served (prefills and decode steps)",
-                 "static": "static batch: prefill then all decode steps"}
+                 "static": "static batch: prefill then all decode steps",
+                 "inflight": "iteration: one token of each running sequence plus the prompt chunks riding along"}
 FIGURES = ("packages", "tokens_per_s", "requests_per_s", "iteration_s", "achieved_tflops_per_package", "mfu",
            "ttft_s", "tpot_s", "memory_gb_per_package", "memory_overflow_gb", "fits", "slo_ok", "availability")
 
@@ -86,12 +87,20 @@ def evaluate_workload(w, sku_table: dict[str, np.ndarray], perf: dict, fixed: di
     result["breakdown"] = {k: float(out[f"t_{k}_s"][i]) for k in BREAKDOWN}
     if "t_kv_transfer_s" in out:
         result["breakdown"]["kv_transfer"] = float(out["t_kv_transfer_s"][i])
-    result["breakdown_per"] = BREAKDOWN_PER[w.batching if w.kind == "serving" and w.batching == "static" else w.kind]
+    result["breakdown_per"] = BREAKDOWN_PER[_breakdown_kind(w, perf)]
     if w.kind == "training":
         result["recompute"] = w.recompute
     if note:
         result["note"] = note
     return result
+
+
+def _breakdown_kind(w, perf: dict) -> str:
+    if w.kind == "serving" and w.batching == "static":
+        return "static"
+    if w.kind in ("serving", "decode") and stack.batching_mode(perf) == "inflight":
+        return "inflight"
+    return w.kind
 
 
 def evaluate_instance(inst, sku_table: dict[str, np.ndarray], fixed: dict[str, int],
