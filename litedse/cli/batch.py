@@ -6,17 +6,13 @@ import sys
 
 import click
 
-from litedse.cli.common import FORMAT_OPTION, echo_json
-from litedse.errors import InputError
+from litedse.cli.common import FORMAT_OPTION, POSITIVE_SECONDS, echo_json
 
 
 def _classes(value: str | None) -> list[str] | None:
-    if value is None:
-        return None
-    names = [c.strip() for c in value.split(",") if c.strip()]
-    if not names:
-        raise InputError("no class given", key="--classes", value=value, expected="e.g. lite,monolithic")
-    return names
+    from litedse.inputs.classes import split_class_list
+
+    return None if value is None else split_class_list(value)
 
 
 @click.command("batch")
@@ -32,7 +28,7 @@ def _classes(value: str | None) -> list[str] | None:
                    "workers with --nthreads 1 --no-nanny (a nanny sets MALLOC_TRIM_THRESHOLD_, which slows "
                    "the solves about 1.6x).")
 @click.option("--resume", is_flag=True, help="Add only the rows the store lacks (and retry crashed tasks).")
-@click.option("--time-limit", "time_limit_s", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--time-limit", "time_limit_s", type=POSITIVE_SECONDS, default=None,
               help="Solver time limit per solve, seconds.")
 @click.option("--method", type=click.Choice(["milp", "enumerate"]), default="milp", show_default=True)
 @click.option("--no-progress", is_flag=True, help="No progress bar.")

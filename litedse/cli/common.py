@@ -19,9 +19,20 @@ FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["table", "jso
 THREADS_OPTION = click.option("--threads", type=click.IntRange(min=1), default=None,
                               callback=lambda ctx, param, value: None if value is None else min(value, os.cpu_count() or 1),
                               help="HiGHS threads, >= 1 (more than the core count run as the core count).")
-TIME_LIMIT_OPTION = click.option("--time-limit", "time_limit_s", type=click.FloatRange(min=0, min_open=True),
+class FiniteFloatRange(click.FloatRange):
+    """A click FloatRange that also refuses nan and infinities (a range check lets nan through)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if number != number or number in (float("inf"), float("-inf")):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+POSITIVE_SECONDS = FiniteFloatRange(min=0, min_open=True)
+TIME_LIMIT_OPTION = click.option("--time-limit", "time_limit_s", type=POSITIVE_SECONDS,
                                  default=None, help="Solver time limit [s] (> 0).")
-GAP_OPTION = click.option("--gap", "mip_gap", type=click.FloatRange(0, 1, max_open=True), default=None,
+GAP_OPTION = click.option("--gap", "mip_gap", type=FiniteFloatRange(0, 1, max_open=True), default=None,
                           help="Relative MIP gap to stop at, in [0, 1); above the default the status is "
                                "'feasible', not 'optimal' [default: proven optimum].")
 

@@ -109,11 +109,20 @@ def resolve_class(inst: Instance, name: str) -> DesignClass:
     return cls
 
 
+def split_class_list(text: str) -> list[str]:
+    """``"lite,monolithic,h100"`` -> names; an empty list or an empty name is an error."""
+    names = [t.strip() for t in text.split(",")]
+    if not any(names) or not all(names):
+        raise InputError("empty design class name" if any(names) else "no class given", key="--classes", value=text,
+                         expected="comma-separated class names, e.g. lite,monolithic")
+    return names
+
+
 def parse_class_list(text: str | None, inst=None) -> list[str]:
-    """``"lite,monolithic,h100"`` -> names, checked against the known classes."""
-    if not text:
+    """``"lite,monolithic,h100"`` -> names, checked against the known classes (None: the defaults)."""
+    if text is None:
         return list(DEFAULT_CLASSES)
-    names = [t.strip() for t in text.split(",") if t.strip()]
+    names = split_class_list(text)
     known = available_classes(inst)
     for n in names:
         if n not in known:
