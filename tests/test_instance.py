@@ -207,3 +207,17 @@ def test_a_design_space_too_large_to_evaluate_is_refused_at_load_with_its_estima
     assert "design space too large" in str(err.value) and "GB" in str(err.value)
     data["design_space"]["max_grid_skus"] = 10 ** 8                   # raised on purpose: accepted
     assert instance_from_dict(data, source="main.toml").design_space.grid_size() > 2_000_000
+
+
+def test_too_many_columns_are_refused_before_any_evaluation_with_the_estimate():
+    """Issue 14's resource guard on time: SKUs x mappings above design_space.max_columns is one
+    line with the column count (3,816 SKUs x 35 mappings of the main job) and an estimated time."""
+    from litedse.columns.build import build
+
+    data = _main_job()
+    data["design_space"]["max_columns"] = 100_000
+    with pytest.raises(InputError) as err:
+        build(instance_from_dict(data, source="main.toml"))
+    text = str(err.value)
+    assert text.startswith("main.toml: design_space.max_columns") and "133560" in text and "3,816 SKUs x 35" in text
+    assert "\n" not in text

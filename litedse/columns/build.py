@@ -184,6 +184,7 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
     skus, too_big = _fitting_racks(skus, tech, rack_w)
     table = {k: skus.table[k].to_numpy() for k in skus.table.columns}
     n_skus = len(skus.table)
+    _check_column_count(inst, n_skus)
     parts, reports = [], []
     for wi in range(len(inst.workloads)):
         cols, rep = _workload_columns(inst, wi, table, n_skus, chunk_columns, skus)
@@ -250,6 +251,29 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
         col_table=col_table,
     )
     return Built(problem=problem, skus=skus, workloads=reports)
+
+
+# evaluation rate assumed in the column-count guard's estimate (the low end measured by
+# benchmarks/bench_columns.py on the 2-core machine) [columns/s]
+COLUMNS_PER_S = 4e6
+
+
+def _check_column_count(inst: Instance, n_skus: int) -> None:
+    """Refuse, before evaluating anything, a design space whose (SKU, mapping) columns exceed
+    ``design_space.max_columns``, with the estimate."""
+    limit = inst.design_space.max_columns
+    per_workload = [len(candidate_mappings(w, resolve_model(w.model, w.name), inst.performance,
+                                           MAX_PACKAGES_PER_REPLICA)["tp"]) for w in inst.workloads]
+    total = n_skus * sum(per_workload)
+    if total > limit:
+        raise InputError("design space too large to evaluate", file=inst.path, key="design_space.max_columns",
+                         value=total, expected=f"at most {limit:,} (SKU, mapping) columns: {n_skus:,} SKUs x "
+                         f"{sum(per_workload):,} mappings would take about {_duration(total / COLUMNS_PER_S)}; "
+                         "narrow an axis or the mappings, or raise design_space.max_columns")
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
 
 
 def _fitting_racks(skus: SkuSet, tech: dict, rack_w: float) -> tuple[SkuSet, float]:

@@ -78,6 +78,10 @@ class DesignSpace(StrictModel):
     # resource guard: the SKU grid is evaluated at about 1.3 kB per SKU at its peak (measured on
     # 96,000 SKUs), so 2,000,000 SKUs take about 2.6 GB; raise it on purpose to go beyond
     max_grid_skus: PositiveInt = 2_000_000
+    # resource guard on time: (SKU, mapping) columns over all workloads; the performance model
+    # evaluates 4-10 million columns per second on the 2-core machine (benchmarks/bench_columns.py),
+    # so 4e8 columns take one to two minutes; raise it on purpose to go beyond
+    max_columns: PositiveInt = 400_000_000
 
     def bandwidth_axis(self) -> str | None:
         return next((k for k in BANDWIDTH_AXES if getattr(self, k) is not None), None)
