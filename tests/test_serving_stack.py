@@ -200,3 +200,36 @@ def test_serving_calibration_on_current_engines():
     for row in calibration.ROWS:
         if row.kind == "training":
             assert abs(calibration.predict(row, PERF) / row.measured - 1.0) <= 0.10, row.label
+
+
+def test_chosen_batch_is_the_largest_meeting_the_slos_on_random_designs():
+    """Against brute force: on 300 random (SKU, mapping) columns with both limits, the chosen
+    batch meets both and one more sequence misses one (or the batch is at its KV/pass cap)."""
+    from litedse.tech.sku import evaluate_skus
+
+    rng = np.random.default_rng(7)
+    n = 300
+    design = dict(die_area_mm2=rng.uniform(150, 850, n), dies_per_package=rng.integers(1, 3, n),
+                  hbm_stacks=rng.integers(1, 9, n), hbm=rng.choice(["hbm3", "hbm3e-12hi"], n),
+                  links=rng.integers(4, 33, n), interconnect=rng.choice(["cpo", "electrical"], n),
+                  clock=rng.choice([0.8, 1.0], n))
+    skus = {k: v for k, v in evaluate_skus(design, presets.technology()[0]).items()
+            if isinstance(v, np.ndarray) and v.dtype != object}
+    w = _serving(input_tokens=2048, output_tokens=256, ttft_s=0.5, tpot_s=0.04)
+    m = _columns(n, tp=rng.choice([1, 2, 4, 8], n), pp=rng.choice([1, 2], n), batch=2048)
+    plain = _serving(input_tokens=2048, output_tokens=256)          # the same without limits
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = evaluate_columns(skus, m, w, LLAMA70, PERF)
+        free = evaluate_columns(skus, m, plain, LLAMA70, PERF)
+        b = out["batch"]
+        ok = b >= 1
+        at = evaluate_columns(skus, {**m, "batch": np.maximum(b, 1)}, plain, LLAMA70, PERF)
+        above = evaluate_columns(skus, {**m, "batch": b + 1}, plain, LLAMA70, PERF)
+        one = evaluate_columns(skus, {**m, "batch": np.ones(n)}, plain, LLAMA70, PERF)
+    meets = lambda r: (r["tpot_s"] <= 0.04) & (r["ttft_s"] <= 0.5)  # noqa: E731
+    assert ok.sum() > 50 and (~ok).sum() > 10
+    assert np.all(at["batch"][ok] == b[ok]) and np.all(meets(at)[ok])
+    grows = ok & (above["batch"] == b + 1)             # one more sequence fits the KV pool and the pass
+    assert grows.sum() > 50 and not np.any(meets(above)[grows])
+    fits_one = ~ok & (free["batch"] >= 1)
+    assert fits_one.any() and not np.any(meets(one)[fits_one])

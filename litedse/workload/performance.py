@@ -352,31 +352,56 @@ def _inflight(hw, m, workload: WorkloadSpec, mix: LengthMix, model: ModelArch, p
 
 def _largest_meeting_slos(hw, m, workload: WorkloadSpec, figures, batch: np.ndarray) -> np.ndarray:
     """The largest integer batch <= ``batch`` whose TPOT and TTFT meet the workload's limits
-    (0 where even one sequence misses them). Both grow with the batch, so integer bisection on the
-    columns that miss at ``batch`` is exact."""
+    (0 where even one sequence misses them). Both grow with the batch, so a bracketing search on
+    the columns that miss at ``batch`` is exact: the bracket [lo, hi] always has lo meeting and hi
+    missing. Each round evaluates the worst relative slack at a candidate c and at c + 1; the next
+    candidate is where the line through those two points crosses zero (the slack is piecewise
+    linear in the batch, so this usually lands on the answer), or the midpoint when a round did
+    not halve the bracket."""
     limits = [(i, getattr(workload, key)) for i, key in ((1, "tpot_s"), (2, "ttft_s"))
               if getattr(workload, key) is not None]
     if not limits:
         return batch
 
-    def meets(h, mm, b):
+    def slack(h, mm, b):
+        """max over the limits of figure / limit - 1: <= 0 where the batch meets every limit."""
         res = figures(h, mm, b)
-        ok = np.ones(len(b), dtype=bool)
+        worst = np.full(len(b), -np.inf)
         for i, limit in limits:
-            ok &= ~(res[i] > limit)
-        return ok
+            worst = np.fmax(worst, np.asarray(res[i], dtype=float) / limit - 1.0)   # nan: not applicable
+        return worst
 
     b = np.maximum(batch, 1.0)
-    miss = np.flatnonzero(~meets(hw, m, b) & (batch >= 1))
-    if not len(miss):
-        return batch
-    h, mm = hw.take(miss), {k: v[miss] for k, v in m.items()}
-    lo, hi = np.zeros(len(miss)), b[miss] - 1.0          # lo meets (0: nothing does), hi + 1 misses
-    while np.any(lo < hi):
-        mid = np.ceil((lo + hi) / 2.0)
-        ok = meets(h, mm, np.maximum(mid, 1.0))
-        lo = np.where(ok & (lo < hi), mid, lo)
-        hi = np.where(~ok & (lo < hi), mid - 1.0, hi)
+    g_top = slack(hw, m, b)
+    miss = np.flatnonzero((g_top > 0) & (batch >= 1))
     out = batch.copy()
+    if not len(miss):
+        return out
+    h, mm = hw.take(miss), {k: v[miss] for k, v in m.items()}
+    g_one = slack(h, mm, np.ones(len(miss)))
+    hi, g_hi = np.where(g_one > 0, 1.0, b[miss]), g_top[miss]
+    lo, g_lo = np.where(g_one > 0, 0.0, 1.0), g_one            # not even one sequence: the answer is 0
+    # first candidate: the chord between the bracket's ends
+    candidate = np.floor(lo + (-g_lo) * (hi - lo) / np.maximum(g_hi - g_lo, 1e-300))
+    halve = np.zeros(len(miss), dtype=bool)
+    while True:
+        active = np.flatnonzero(hi - lo > 1)
+        if not len(active):
+            break
+        l, u, gl, gu = lo[active], hi[active], g_lo[active], g_hi[active]
+        c = np.clip(np.where(halve[active], np.floor((l + u) / 2.0), candidate[active]), l + 1, u - 1)
+        c_next = np.minimum(c + 1, u - 1)
+        whole = len(active) == len(miss)
+        sub, sub_m = (h, mm) if whole else (hw.take(miss[active]), {k: v[miss[active]] for k, v in m.items()})
+        g_c, g_n = slack(sub, sub_m, c), slack(sub, sub_m, c_next)
+        width = u - l
+        met_c, met_n = g_c <= 0, g_n <= 0
+        lo[active] = np.where(met_c, np.where(met_n, c_next, c), l)
+        g_lo[active] = np.where(met_c, np.where(met_n, g_n, g_c), gl)
+        hi[active] = np.where(met_c, np.where(met_n, u, c_next), c)
+        g_hi[active] = np.where(met_c, np.where(met_n, gu, g_n), g_c)
+        slope = np.where(c_next > c, g_n - g_c, 0.0)
+        candidate[active] = np.where(slope > 0, np.floor(c - g_c / np.maximum(slope, 1e-300)), np.floor((l + u) / 2.0))
+        halve[active] = (hi[active] - lo[active]) > width / 2.0
     out[miss] = lo
     return out

@@ -49,7 +49,10 @@ def efficiencies(sku: Mapping[str, np.ndarray], perf: dict, precision: str, n: i
     each SKU's architecture (a loop over the few distinct architectures, not over columns)."""
     arch = np.asarray(sku["architecture"]).astype(str) if "architecture" in sku else np.full(n, "default")
     arch = np.broadcast_to(arch, (n,))
-    uniq, inverse = np.unique(arch, return_inverse=True)
+    if n and (arch == arch[0]).all():         # one architecture (the usual case): no sort of strings
+        uniq, inverse = arch[:1], np.zeros(n, dtype=np.intp)
+    else:
+        uniq, inverse = np.unique(arch, return_inverse=True)
     out = {}
     for key in EFFICIENCY_KEYS:
         values = np.array([float(efficiency_entry(perf, a, precision)[1][key]) for a in uniq])
