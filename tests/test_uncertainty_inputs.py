@@ -13,7 +13,8 @@ from litedse import presets
 from litedse.cli import main
 from litedse.errors import InputError
 from litedse.inputs.instance import instance_from_dict, load_instance
-from litedse.inputs.uncertainty import parameters, with_values
+from litedse.inputs.points import with_values
+from litedse.inputs.uncertainty import parameters
 
 BASE = textwrap.dedent("""
     name = "u"

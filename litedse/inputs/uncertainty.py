@@ -12,20 +12,18 @@ A key path names a numeric value of the resolved technology or performance tree;
 preset's value or the instance's override) must lie in the range. A preset range stays in force
 for a value the instance overrides only while that value lies inside it: an instance that sets a
 value outside the preset's range has fixed it, and declares a range of its own to keep it uncertain.
-``with_values`` gives a deep copy of an instance with some parameters set (the sampled or swept
-points of ``litedse sensitivity`` and ``uncertainty``); the caller's instance is never changed.
+``litedse.inputs.points.with_values`` gives a deep copy of an instance with some of them set.
 """
 
 from __future__ import annotations
 
-import copy
 import difflib
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from litedse import presets
 from litedse.errors import InputError
-from litedse.inputs.overrides import parse_key_path, set_key_path
+from litedse.inputs.overrides import parse_key_path
 
 # the instance tables whose values may carry ranges (the preset kinds)
 UNCERTAIN_TABLES = ("technology", "performance")
@@ -169,22 +167,3 @@ def parameters(inst, keys: list[str] | None = None) -> list[Parameter]:
                              value=key, expected="a key path with a range: see `litedse check --format json`, "
                                                  "'uncertainty'; or declare one in the instance's [uncertainty]")
     return [make(k) for k in dict.fromkeys(keys)]
-
-
-def with_values(inst, values: dict[str, float]):
-    """A deep copy of ``inst`` with the uncertain parameters ``values`` (key path -> value) set;
-    each value must lie in its parameter's range (InputError otherwise)."""
-    out = copy.deepcopy(inst)
-    for key, value in values.items():
-        rng = inst.uncertainty.get(key)
-        if rng is None:
-            raise InputError("not an uncertain parameter of this instance", file=inst.path, key=key)
-        if not rng.low <= value <= rng.high:
-            raise InputError("value outside its range", file=inst.path, key=key, value=value,
-                             expected=f"a value in [{rng.low:g}, {rng.high:g}]")
-        kind, *rest = parse_key_path(key)
-        tree = out.technology if kind == "technology" else out.performance
-        sources = out.technology_sources if kind == "technology" else out.performance_sources
-        set_key_path(tree, ".".join(map(str, rest)), float(value))
-        set_key_path(sources, ".".join(map(str, rest)), "sensitivity/uncertainty point")
-    return out

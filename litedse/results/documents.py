@@ -17,6 +17,11 @@ from litedse.workload.performance import MAPPING_KEYS
 
 SOLVE_SCHEMA_VERSION = 2       # 2: objective.sense, topology and hosts in designs, totals and breakdown
 PARETO_SCHEMA_VERSION = 1
+SENSITIVITY_SCHEMA_VERSION = 1  # README "Sensitivity JSON schema"
+# per parameter of the sensitivity document, in this order (the issue's keys first)
+SENSITIVITY_KEYS = ("key", "default", "low", "high", "source", "ratio_low", "ratio_high", "break_even",
+                    "winner_below", "winner_above", "unit", "distribution", "default_source", "swing", "winner_low",
+                    "winner_high", "method", "tolerance", "certified", "infeasible", "break_evens", "solves")
 # scalar figures of a SKU card that the solve document carries per design, after the axes
 DESIGN_METRICS = ("unit_cost_usd", "tdp_w", "peak_tflops_bf16", "peak_tflops_fp8", "hbm_capacity_gb",
                   "hbm_bandwidth_gb_s", "offpackage_bandwidth_gb_s", "die_yield", "die_cost_usd",
@@ -86,6 +91,17 @@ def solve_document(res: SolveResult) -> dict[str, Any]:
     cost, power = breakdowns(res)
     doc["breakdown"] = {"capex_usd": cost, "power_w": power}
     return doc
+
+
+def sensitivity_document(frame) -> dict[str, Any]:
+    """The ``litedse sensitivity --format json`` document of a ``results.sensitivity.sensitivity``
+    frame (README: "Sensitivity JSON schema"); NaN and infinities become null."""
+    a = frame.attrs
+    return {"schema_version": SENSITIVITY_SCHEMA_VERSION, "instance": a["instance"], "classes": list(a["classes"]),
+            "metric": a["metric"], "unit": a["unit"], "ratio": jsonable(a["ratio"]), "winner": a["winner"],
+            "values": {k: jsonable(v) for k, v in a["values"].items()}, "solves": a["solves"], "wall_s": a["wall_s"],
+            "certify_step": a["certify_step"],
+            "parameters": [{k: jsonable(rec[k]) for k in SENSITIVITY_KEYS} for rec in frame.to_dict("records")]}
 
 
 def front_document(front: ParetoFront) -> dict[str, Any]:

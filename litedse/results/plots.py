@@ -242,3 +242,44 @@ def winner_figure(frame: pd.DataFrame, a: str, b: str, others: list[str]):
     note = " (numbers: lite / monolithic capex ratio)" if "cost_ratio" in frame.columns else ""
     fig.suptitle("best class by objective" + note, y=1.09)
     return fig
+
+
+def tornado_figure(frame: pd.DataFrame, top: int | None = 20):
+    """The tornado of a ``results.sensitivity`` frame: per parameter (largest swing on top) a bar
+    from the ratio at its range's low end to the ratio at its high end, the ratio at the defaults
+    and the break-even ratio 1; parameters whose ends leave a class without a design are marked."""
+    a = frame.attrs
+    A, B = a["classes"]
+    rows = frame.head(top) if top else frame
+    n = len(rows)
+    fig, ax = plt.subplots(figsize=(8.0, 0.9 + 0.32 * max(n, 1)))
+    base = a["ratio"]
+    for i, row in enumerate(rows.itertuples()):
+        y = n - 1 - i
+        for end, value, color in (("low", row.ratio_low, "#4575b4"), ("high", row.ratio_high, "#d73027")):
+            if value is None or not np.isfinite(value):
+                ax.annotate(f"{end}: no design", (base, y), xytext=(40 if end == "high" else -40, 0),
+                            textcoords="offset points", ha="center", va="center", fontsize=7, color=color)
+                continue
+            ax.barh(y, value - base, left=base, height=0.6, color=color, alpha=0.85)
+        if isinstance(row.break_even, float) and np.isfinite(row.break_even) and row.certified:
+            ax.annotate(f"flips at {row.break_even:.4g} {row.unit}".rstrip(), (1.0, y), xytext=(4, 0),
+                        textcoords="offset points", va="center", fontsize=7)
+    labels = [f"{r.key.removeprefix('technology.')} [{r.low:.3g}, {r.high:.3g}] {r.unit}".rstrip()
+              for r in rows.itertuples()]
+    ax.set_yticks(range(n - 1, -1, -1), labels, fontsize=7)
+    if base is not None and np.isfinite(base):
+        ax.axvline(base, color="#333333", linewidth=1.0, label=f"at defaults ({base:.3g})")
+    ax.axvline(1.0, color="#999999", linestyle="--", linewidth=1.0, label="break-even (ratio 1)")
+    metric = {"capex": "capital cost", "tco": "TCO", "power": "facility power"}[a["metric"]]
+    ax.set_xlabel(f"{A} / {B} ratio of {metric} [-] (each in {a['unit']}, optimal per class)")
+    ax.legend(handles=[Patch(color="#4575b4", label="parameter at its low end"),
+                       Patch(color="#d73027", label="parameter at its high end"),
+                       *ax.get_legend_handles_labels()[0]], fontsize=7, loc="lower right")
+    ax.set_title(f"{a['instance']}: {A} / {B} by assumption (others at defaults)", fontsize=9)
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def plot_tornado(frame: pd.DataFrame, path, top: int | None = 20) -> Path:
+    return save_figure(tornado_figure(frame, top), path)
