@@ -283,3 +283,45 @@ def tornado_figure(frame: pd.DataFrame, top: int | None = 20):
 
 def plot_tornado(frame: pd.DataFrame, path, top: int | None = 20) -> Path:
     return save_figure(tornado_figure(frame, top), path)
+
+
+def ratio_histogram_figure(samples: pd.DataFrame, classes: tuple[str, str], metric: str, title: str = ""):
+    """Histogram of the sampled ratio A/B (log bins when it spans more than a factor 3), with the
+    break-even ratio 1 and P(A wins) in the legend."""
+    A, B = classes
+    ratio = samples["ratio"].to_numpy(float)
+    ratio = ratio[np.isfinite(ratio)]
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    if len(ratio):
+        lo, hi = float(ratio.min()), float(ratio.max())
+        log = lo > 0 and hi / lo > 3
+        bins = np.geomspace(lo, hi, 30) if log and hi > lo else 30
+        ax.hist(ratio, bins=bins, color="#4575b4", alpha=0.85)
+        if log:
+            ax.set_xscale("log")
+    wins = float(np.mean(samples["winner"] == A)) if len(samples) else float("nan")
+    ax.axvline(1.0, color="#d73027", linestyle="--", label=f"break-even; P({A} wins) = {wins:.2f}")
+    name = {"capex": "capital cost", "tco": "TCO", "power": "facility power"}[metric]
+    ax.set_xlabel(f"{A} / {B} ratio of {name} [-]")
+    ax.set_ylabel("samples [count]")
+    ax.legend(fontsize=8)
+    ax.set_title(title or f"{A} / {B} over the declared ranges", fontsize=9)
+    return fig
+
+
+def samples_scatter_figure(samples: pd.DataFrame, x: str, y: str, classes: tuple[str, str], units: dict[str, str]):
+    """The samples in the plane of two parameters, coloured by the winning class."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    order = list(classes)
+    for name in (*classes, "tie", None):
+        mask = samples["winner"].isna() if name is None else samples["winner"] == name
+        if not mask.any():
+            continue
+        color = class_color(name, order) if name in classes else "#999999"
+        ax.scatter(samples.loc[mask, x], samples.loc[mask, y], s=14, color=color,
+                   label=f"{name} wins" if name in classes else (name or "no design / failed"))
+    ax.set_xlabel(f"{x.removeprefix('technology.')} [{units.get(x) or '-'}]")
+    ax.set_ylabel(f"{y.removeprefix('technology.')} [{units.get(y) or '-'}]")
+    ax.legend(fontsize=8)
+    ax.set_title("samples by winner (the two parameters with the largest rank correlation)", fontsize=9)
+    return fig
