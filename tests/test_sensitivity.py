@@ -9,6 +9,8 @@ import textwrap
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from litedse.cli import main
 from litedse.inputs.classes import resolve_class
@@ -142,3 +144,19 @@ def test_bad_input_exit_2_one_line(twin, args, needle):
     res = CliRunner().invoke(main, ["sensitivity", twin.path, *([] if "--classes" in args else ["--classes", "a,b"]), *args])
     assert res.exit_code == 2
     assert needle in res.output and res.output.count("\n") == 1 and "Traceback" not in res.output
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(p1=st.floats(5.0, 30.0), p2=st.floats(5.0, 30.0))
+def test_an_optimum_is_nondecreasing_and_concave_in_a_price(twin, p1, p2):
+    """The premise of the exact method: the optimal capex of a class is a concave, non-decreasing
+    function of a price it pays (here the HBM price of class a), checked at random points."""
+    kwargs = resolve_class(twin, "a").solve_kwargs()
+
+    def cost(p):
+        return solve_instance(with_values(twin, {KEY: p}), threads=1, **kwargs).solution.objective_value
+
+    lo, hi = sorted((p1, p2))
+    f_lo, f_mid, f_hi = cost(lo), cost(0.5 * (lo + hi)), cost(hi)
+    assert f_lo <= f_mid * (1 + 1e-12) and f_mid <= f_hi * (1 + 1e-12)
+    assert f_mid >= 0.5 * (f_lo + f_hi) * (1 - 1e-12)

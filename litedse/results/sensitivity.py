@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -246,8 +246,8 @@ def sensitivity(inst: Instance, classes: tuple[str, str] | list[str], *, metric:
     for par in pars:
         lo = solver.at({par.key: par.range.low})
         hi = solver.at({par.key: par.range.high})
-        base.value = par.default
-        points = [lo, base, hi] if lo.value < par.default < hi.value else [lo, hi]
+        mid = replace(base, value=par.default)
+        points = [lo, mid, hi] if lo.value < par.default < hi.value else [lo, hi]
         before = solver.solves
         found = _break_evens(solver, par, points, metric)
         # the one the default is closest to decides the sentence; all of them are listed
