@@ -142,3 +142,24 @@ def test_instance_from_dict_table_must_be_a_table():
     raw["uncertainty"] = ["technology.host.cost_usd"]
     with pytest.raises(InputError, match="uncertainty"):
         instance_from_dict(raw)
+
+
+def test_serving_stack_ranges_are_read_under_performance_stack(monkeypatch):
+    """The loader is ready for ranges in the performance and serving-stack presets (the lead adds
+    them): a declared range appears under its instance key path."""
+    import tomllib
+
+    declared = presets.Range(low=0.5, high=1.0, source="test")
+    real = presets.ranges
+
+    def fake(kind, name):
+        if kind == "serving":
+            return {"kv_cache.pool_fraction": declared}
+        return real(kind, name)
+
+    monkeypatch.setattr(presets, "ranges", fake)
+    inst = instance_from_dict(tomllib.loads(BASE))
+    assert inst.uncertainty["performance.stack.kv_cache.pool_fraction"] == declared
+    p = parameters(inst, ["performance.stack.kv_cache.pool_fraction"])[0]
+    assert p.default == inst.performance["stack"]["kv_cache"]["pool_fraction"]
+    assert with_values(inst, {p.key: 0.75}).performance["stack"]["kv_cache"]["pool_fraction"] == 0.75

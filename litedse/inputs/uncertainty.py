@@ -82,6 +82,22 @@ def _numeric_leaves(tree: dict, prefix: str) -> list[str]:
     return out
 
 
+def _in_force(ranges: dict[str, presets.Range], values: dict, sources: dict, prefix: str) -> dict[str, presets.Range]:
+    """The preset ranges still in force, by full key path: an instance that set a value outside its
+    preset range has fixed it."""
+    out = {}
+    for path, rng in ranges.items():
+        parts = path.split(".")
+        try:
+            value, src = _leaf(values, parts), _leaf(sources, parts)
+        except KeyError:
+            continue
+        if str(src).startswith("instance file") and not rng.low <= value <= rng.high:
+            continue
+        out[f"{prefix}.{path}"] = rng
+    return out
+
+
 def resolve_uncertainty(trees: dict[str, tuple[str | None, dict, dict]], table: Any, source: str,
                         check_value: Callable[[Any, Any, tuple, str], Any]) -> dict[str, presets.Range]:
     """Ranges of an instance by key path: every preset range still in force, then the instance's
@@ -92,15 +108,12 @@ def resolve_uncertainty(trees: dict[str, tuple[str | None, dict, dict]], table: 
     for kind, (name, values, sources) in trees.items():
         if name is None:
             continue
-        for path, rng in presets.ranges(kind, name).items():
-            parts = path.split(".")
-            try:
-                value, src = _leaf(values, parts), _leaf(sources, parts)
-            except KeyError:
-                continue
-            if str(src).startswith("instance file") and not rng.low <= value <= rng.high:
-                continue  # the instance fixed this value outside the preset's range
-            out[f"{kind}.{path}"] = rng
+        out.update(_in_force(presets.ranges(kind, name), values, sources, kind))
+        stack = values.get("serving_stack") if kind == "performance" else None
+        if isinstance(stack, str) and isinstance(values.get("stack"), dict):
+            # the serving-stack preset's values sit under performance.stack (inputs.instance)
+            out.update(_in_force(presets.ranges("serving", stack), values["stack"], sources.get("stack", {}),
+                                 "performance.stack"))
     if not isinstance(table, dict):
         raise InputError("must be a table", file=source, key="uncertainty", value=table,
                          expected='"key.path" = [low, high] entries')
