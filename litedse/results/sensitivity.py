@@ -132,7 +132,8 @@ def _affine_at(point: _Point, lines: dict[str, tuple[float, float]]) -> bool:
 
 def _exact_break_even(solver: _Solver, key: str, a: _Point, b: _Point, ends: tuple[_Point, _Point]) -> float | None:
     """The exact break-even of a price between points ``a`` < ``b`` of opposite winners (both
-    classes feasible at both); None if the metric turns out not affine in it (use bisection)."""
+    classes feasible at both), where the two optima are equal to EXACT_RTOL; None if the metric
+    turns out not affine in it or no such point is reached (then bisection)."""
     A, B = solver.classes
     lo_pt, hi_pt = ends
     sign_a = np.sign(a.metric[A] - a.metric[B])
@@ -157,9 +158,9 @@ def _exact_break_even(solver: _Solver, key: str, a: _Point, b: _Point, ends: tup
         else:
             b = pt
         if b.value - a.value <= EXACT_RTOL * max(1.0, abs(x)):
-            return 0.5 * (a.value + b.value)
+            break
         current = pt
-    return 0.5 * (a.value + b.value)
+    return None  # no point of equal optima reached: not exact after all, bisection reports its tolerance
 
 
 def _bisect_break_even(solver: _Solver, key: str, a: _Point, b: _Point, width: float) -> float:
