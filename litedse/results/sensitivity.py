@@ -38,6 +38,7 @@ from litedse.inputs.classes import resolve_class
 from litedse.inputs.instance import Instance
 from litedse.inputs.points import with_values
 from litedse.inputs.uncertainty import Parameter, parameters
+from litedse.jsonable import jsonable
 from litedse.optimize.designs import evaluate_designs, objective_of
 from litedse.solve import SolveResult, solve_instance
 
@@ -321,5 +322,5 @@ def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame for CSV: every column, the list of break-evens as JSON text."""
     out = frame.copy()
-    out["break_evens"] = [json.dumps(v) for v in frame["break_evens"]]
+    out["break_evens"] = [json.dumps(jsonable(v)) for v in frame["break_evens"]]
     return out
