@@ -94,16 +94,18 @@ def _winner(inst, classes, key, value, objective="cost"):
     return classes[0] if costs[0] < costs[1] else classes[1], costs
 
 
-SHIPPED_PARAMS = ["technology.interconnect.electrical.cost_usd_per_link", "technology.host.cost_usd",
-                  "technology.package.cowos-s.final_test_usd"]
+SHIPPED_PARAMS = ["technology.hbm.hbm3e-8hi.cost_usd_per_gb", "technology.hbm.hbm3.cost_usd_per_gb",
+                  "technology.host.cost_usd", "technology.interconnect.electrical.cost_usd_per_link"]
 
 
 def test_every_printed_break_even_flips_2_percent_either_side_on_a_shipped_instance():
-    inst = load_instance("instances/paper/llama3-70b.toml")
-    classes = ["lite", "h100"]
+    """The main job, catalog H100 against catalog H200 (within a few percent of each other): the
+    HBM price of either flips the winner inside its range."""
+    inst = load_instance("instances/llama3-70b-serving.toml")
+    classes = ["h100", "h200"]
     frame = sens.sensitivity(inst, classes, params=SHIPPED_PARAMS)
     printed = frame[frame["break_even"].notna()]
-    assert len(printed) >= 1  # the electrical link price flips lite vs h100 inside its range
+    assert len(printed) >= 2
     for row in printed.itertuples():
         below, _ = _winner(inst, classes, row.key, row.break_even * 0.98)
         above, _ = _winner(inst, classes, row.key, row.break_even * 1.02)
@@ -111,12 +113,19 @@ def test_every_printed_break_even_flips_2_percent_either_side_on_a_shipped_insta
         if row.method == "exact-linear":
             _, (a, b) = _winner(inst, classes, row.key, row.break_even)
             assert abs(a - b) <= 1e-9 * max(a, b)
+    # the H200's own HBM getting cheaper makes it win, the H100's getting dearer too
+    by_key = printed.set_index("key")
+    assert by_key.loc["technology.hbm.hbm3e-8hi.cost_usd_per_gb", "winner_below"] == "h200"
+    assert by_key.loc["technology.hbm.hbm3.cost_usd_per_gb", "winner_above"] == "h200"
     # sorted by swing, and the defaults are the shipped comparison
     assert list(frame["swing"]) == sorted(frame["swing"], reverse=True)
-    assert frame.attrs["winner"] == "h100"
+    a = frame.attrs
+    assert a["winner"] == min(classes, key=lambda c: a["values"][c])
     sentence = sens.verdict_sentence(frame, probability=0.25)
-    assert sentence.startswith("h100 is cheaper by 1.12x") and "lite wins if technology.interconnect" in sentence
-    assert sentence.endswith("P(lite cheaper) = 0.25 over the declared ranges.")
+    loser = "h200" if a["winner"] == "h100" else "h100"
+    factor = max(a["ratio"], 1 / a["ratio"])
+    assert sentence.startswith(f"{a['winner']} is cheaper by {factor:.3g}x (capital cost); {loser} wins if technology.hbm.")
+    assert sentence.endswith("P(h100 cheaper) = 0.25 over the declared ranges.")
 
 
 def test_json_document_and_cli(tmp_path, twin):
