@@ -39,6 +39,9 @@ class SolveResult:
     method: str = "milp"
     prune_counts: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
+    # index in built.problem of each column of ``problem`` (the pruning's survivors): a solution's
+    # design re-evaluated on another build of the same columns (results.sensitivity)
+    kept_columns: np.ndarray | None = None
 
     @property
     def columns_enumerated(self) -> int:
@@ -97,7 +100,7 @@ def solve_instance(inst: Instance, *, design_space: dict[str, Any] | None = None
     for key in ("name", "version", "variables", "constraints"):
         sol.solver.setdefault(key, None)
     return SolveResult(inst, problem, sol, built, model, method, counts,
-                       {"columns_s": t_build, "prune_s": t_prune, "wall_s": wall})
+                       {"columns_s": t_build, "prune_s": t_prune, "wall_s": wall}, kept_columns=pc.kept[ps.kept])
 
 
 # the exhaustive reference is the fallback where the MILP contradicts a known feasible design, up

@@ -68,9 +68,10 @@ def check_rendered(out, data: ReportData):
     page.feed((out / "index.html").read_text())
     doc = json.loads((out / "report.json").read_text())
     # every figure is embedded as a PNG that decodes to a non-trivial image, and exists as PNG and SVG
-    expected = [f for f in FIGURES if f in doc["figures"]]
-    assert set(expected) == set(FIGURES)
-    for name in FIGURES:
+    drawn = [f for f in FIGURES if f in doc["figures"]]
+    optional = {"tornado": data.sensitivity is not None, "uncertainty": data.uncertainty is not None}
+    assert drawn == [f for f in FIGURES if optional.get(f, True)]
+    for name in drawn:
         src = page.images[f"fig-{name}"]
         assert src.startswith("data:image/png;base64,")
         blob = base64.b64decode(src.split(",", 1)[1])
@@ -91,7 +92,7 @@ def check_rendered(out, data: ReportData):
     assert len(ptab) == len(pj) * len(pj[0])
     assert [json.loads(v) for c, v in ptab if c == "x"] == [r["x"] for r in pj]
     md = (out / "report.md").read_text()
-    for name in FIGURES:
+    for name in drawn:
         assert f"figures/{name}.png" in md
 
 
@@ -153,10 +154,12 @@ def test_report_cli_instance_and_store_dispatch(tmp_path, monkeypatch):
     inst = small_toml(tmp_path / "small.toml")
     out = tmp_path / "rep"
     res = CliRunner().invoke(main, ["report", str(inst), "--out", str(out), "--classes", "lite,monolithic",
-                                    "--threads", "1"])
+                                    "--threads", "1", "--params", "technology.host.cost_usd"])
     assert res.exit_code == 0, res.output
     doc = json.loads((out / "report.json").read_text())
     assert [r for r in doc["comparison"] if r["metric"] == "capex_usd"][0]["lite"] > 0
+    assert [p["key"] for p in doc["sensitivity"]["parameters"]] == ["technology.host.cost_usd"]
+    assert doc["verdict"].startswith("monolithic is cheaper by")
     assert (out / "index.html").stat().st_size > 20000 and (out / "report.md").exists()
     bad = CliRunner().invoke(main, ["report", str(inst), "--out", str(out), "--x", "speed"])
     assert bad.exit_code == 2 and "speed" in bad.output
@@ -169,3 +172,36 @@ def test_report_cli_instance_and_store_dispatch(tmp_path, monkeypatch):
     res = CliRunner().invoke(main, ["report", str(store), "--out", str(tmp_path / "study")])
     assert res.exit_code == 0, res.output
     assert calls == [(str(store), str(tmp_path / "study"))]
+
+
+def test_report_opens_with_the_verdict_tornado_and_probability(tmp_path):
+    """Issue 13: the HTML and Markdown reports open with the verdict sentence (winner, by how much,
+    the break-evens that flip it, P), then show the tornado and the probability."""
+    from test_sensitivity import KEY, TWIN
+
+    from litedse.batch.uncertainty import run_uncertainty
+    from litedse.inputs.instance import load_instance
+    from litedse.results.report import report_data
+
+    path = tmp_path / "twin.toml"
+    path.write_text(TWIN)
+    inst = load_instance(path)
+    run = run_uncertainty(inst, ["a", "b"], 8, seed=1, params=[KEY], workers=0)
+    data = report_data(inst, ["a", "b", "monolithic"], pareto_axes=(), die_curve=False, threads=1,
+                       sensitivity_classes=("a", "b"), sensitivity_params=[KEY], uncertainty=run)
+    out = tmp_path / "rep"
+    write_report(data, out)
+    p = run.summary["p_a_wins"]
+    want = (f"b is cheaper by {data.sensitivity.attrs['ratio']:.3g}x (capital cost); a wins if {KEY} < 15 USD/GB "
+            f"(others at defaults); P(a cheaper) = {p:.2f} over the declared ranges.")
+    assert data.verdict == want
+    page = (out / "index.html").read_text()
+    body = page.split("</h1>", 1)[1]
+    assert body.lstrip().startswith(f'<p id="verdict"><strong>{want.replace("<", "&lt;")}</strong></p>')
+    assert body.index('id="verdict"') < body.index("<h2>") < body.index('id="fig-tornado"') < body.index('id="fig-uncertainty"')
+    md = (out / "report.md").read_text()
+    assert md.split("\n")[2] == f"**{want}**"
+    assert "figures/tornado.png" in md and "figures/uncertainty.png" in md
+    doc = json.loads((out / "report.json").read_text())
+    assert doc["verdict"] == want and doc["uncertainty"]["p_a_wins"] == p
+    assert doc["sensitivity"]["parameters"][0]["break_even"] == pytest.approx(15.0, rel=1e-6)

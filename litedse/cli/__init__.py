@@ -20,6 +20,8 @@ from litedse.cli.compare import compare_command
 from litedse.cli.pareto import pareto_command
 from litedse.cli.report import report_command
 from litedse.cli.batch import batch_command
+from litedse.cli.sensitivity import sensitivity_command
+from litedse.cli.uncertainty import uncertainty_command
 from litedse.errors import LitedseError
 
 
@@ -60,5 +62,6 @@ def main():
 
 
 for _command in (check_command, sku_command, evaluate_command, calibrate_command, solve_command, compare_command,
-                 pareto_command, report_command, batch_command):
+                 pareto_command, report_command, batch_command, sensitivity_command,
+                 uncertainty_command):
     main.add_command(_command)

@@ -40,6 +40,7 @@ def check_command(instance_path, fmt):
         **{f"design_space {k}": _axis(v) for k, v in ds.axes().items()},
         "design_space max_designs": ds.max_designs,
         "grid SKUs": ds.grid_size(),
+        "uncertain parameters": f"{len(inst.uncertainty)} (ranges: --format json, 'uncertainty')",
     })
     for w in inst.workloads:
         demand = (f"{w.demand_requests_per_s:g} requests/s" if w.demand_requests_per_s else

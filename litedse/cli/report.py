@@ -17,8 +17,19 @@ from litedse.cli.common import THREADS_OPTION
 @click.option("--y", "y", default="power", show_default=True, help="Pareto secondary criterion.")
 @click.option("--points", type=click.IntRange(min=2), default=None, help="AUGMECON2 grid points [default: exact fronts].")
 @click.option("--no-die-curve", is_flag=True, help="Skip the die-area curve (one solve per die-area value).")
+@click.option("--verdict-classes", default=None, metavar="A,B",
+              help="The pair the verdict sentence, tornado and probability compare [default: lite and the baseline].")
+@click.option("--params", "params", multiple=True, metavar="KEY",
+              help="Tornado parameters (repeat or comma-separated; 'all' for every uncertain one) "
+                   "[default: a short list of prices, see README].")
+@click.option("--no-sensitivity", is_flag=True, help="No verdict sentence and no tornado.")
+@click.option("--samples", "samples", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Also sample every uncertain parameter this many times (`litedse uncertainty`) for P(A wins).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the samples.")
+@click.option("--workers", type=click.IntRange(min=0), default=None, help="Worker processes for --samples [one per core].")
 @THREADS_OPTION
-def report_command(target, out_dir, class_list, x, y, points, no_die_curve, threads):
+def report_command(target, out_dir, class_list, x, y, points, no_die_curve, verdict_classes, params, no_sensitivity,
+                   samples, seed, workers, threads):
     """Write OUT/index.html (self-contained), OUT/report.md, OUT/report.json, figures and tables.
 
     INSTANCE: compare table, design cards, cost and power breakdowns, Pareto fronts, die-area curve
@@ -27,6 +38,7 @@ def report_command(target, out_dir, class_list, x, y, points, no_die_curve, thre
     \b
     Examples:
       litedse report instances/llama3-70b-serving.toml --out report/
+      litedse report instances/paper/llama3-70b.toml --verdict-classes lite,h100 --samples 64 --out report/
       litedse report results/study-store --out study-report/
     """
     from litedse.errors import InputError
@@ -40,7 +52,8 @@ def report_command(target, out_dir, class_list, x, y, points, no_die_curve, thre
     from litedse.inputs.classes import parse_class_list
     from litedse.inputs.instance import load_instance
     from litedse.optimize.problem import CRITERIA
-    from litedse.results.report import report_data, write_report
+    from litedse.inputs.classes import BASELINE
+    from litedse.results.report import SENSITIVITY_METRIC, default_pair, report_data, write_report
 
     for opt, val in (("--x", x), ("--y", y)):
         if val not in CRITERIA:
@@ -49,7 +62,21 @@ def report_command(target, out_dir, class_list, x, y, points, no_die_curve, thre
         raise InputError("--x and --y must differ", key="--y", value=y)
     inst = load_instance(target)
     names = parse_class_list(class_list, inst)
+    pair = tuple(parse_class_list(verdict_classes, inst)) if verdict_classes else default_pair(names, BASELINE)
+    keys = [k.strip() for p in params for k in p.split(",") if k.strip()]
+    if no_sensitivity:
+        keys = []
+    elif keys == ["all"]:
+        keys = list(inst.uncertainty)
+    elif not keys:
+        keys = None  # the report's short list
+    run = None
+    metric = SENSITIVITY_METRIC.get(inst.objective.name)
+    if samples and pair and metric and not no_sensitivity:
+        from litedse.batch.uncertainty import run_uncertainty
+
+        run = run_uncertainty(inst, pair, samples, seed=seed, metric=metric, workers=workers)
     data = report_data(inst, names, pareto_axes=(x, y), pareto_points=points, die_curve=not no_die_curve,
-                       threads=threads)
+                       threads=threads, sensitivity_classes=pair, sensitivity_params=keys, uncertainty=run)
     paths = write_report(data, out_dir)
     click.echo(f"{paths['html']}\n{paths['markdown']}\n{paths['json']}")

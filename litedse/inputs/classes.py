@@ -45,6 +45,7 @@ class DesignClass:
 def preset_classes() -> tuple[dict[str, Any], dict[str, Any]]:
     """(values, sources) of presets/classes.toml."""
     text = resources.files("litedse.presets").joinpath("classes.toml").read_text()
+    presets.ranges("", "classes")  # validates the declared ranges
     return presets.split_sourced(tomllib.loads(text))
 
 

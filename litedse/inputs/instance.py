@@ -36,6 +36,7 @@ from pydantic import ConfigDict, Field, PositiveFloat, PositiveInt, ValidationEr
 
 from litedse import presets
 from litedse.errors import InputError
+from litedse.inputs.uncertainty import resolve_uncertainty
 from litedse.inputs.design_space import (AXES, BANDWIDTH_AXES, EXTRA_AXES, arange, check_links_given_once,
                                          expand_design_space, is_int, is_number)
 from litedse.optimize.problem import MIN_OBJECTIVES
@@ -160,6 +161,7 @@ class InstanceSpec(StrictModel):
     objective: Objective = Field(default_factory=Objective)
     constraints: Constraints = Field(default_factory=Constraints)
     classes: dict[str, ClassSpec] = Field(default_factory=dict)
+    uncertainty: dict[str, Any] = Field(default_factory=dict)   # key path -> range (inputs.uncertainty)
 
 
 # which schema holds the keys at a (normalised) path, for "did you mean" on unknown keys
@@ -190,6 +192,8 @@ class Instance:
     constraints: Constraints
     classes: dict[str, dict[str, Any]] = field(default_factory=dict)
     description: str = ""
+    # key path -> Range of every uncertain parameter (preset ranges and the instance's [uncertainty])
+    uncertainty: dict[str, presets.Range] = field(default_factory=dict)
 
     def resolved(self) -> dict[str, Any]:
         """The whole instance as plain JSON-able data (what ``litedse check`` prints)."""
@@ -204,11 +208,15 @@ class Instance:
                           "include_nre": self.objective.include_nre},
             "constraints": self.constraints.model_dump(),
             "classes": self.classes,
+            "uncertainty": {k: r.to_dict() for k, r in self.uncertainty.items()},
         }
 
     def key(self) -> str:
-        """Stable identity of the resolved instance (sha256 of its canonical JSON, path excluded)."""
-        text = json.dumps(self.resolved(), sort_keys=True, default=str, separators=(",", ":"))
+        """Stable identity of the resolved instance (sha256 of its canonical JSON, path excluded;
+        the declared ranges do not change a solve, so they are not part of it)."""
+        data = self.resolved()
+        del data["uncertainty"]
+        text = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -259,11 +267,14 @@ def instance_from_dict(data: dict[str, Any], source: str = "<dict>") -> Instance
             raw.update(expand_design_space(axes, f"classes.{name}", source))
         classes[name] = raw
     default_name = Path(source).stem if source != "<dict>" else "instance"
+    uncertainty = resolve_uncertainty({"technology": (tech_name, tech, tech_src), "performance": (perf_name, perf, perf_src)},
+                                      data.get("uncertainty", {}), source, check_leaf)
     return Instance(name=spec.name or default_name, path=None if source == "<dict>" else source,
                     technology_preset=tech_name, technology=tech, technology_sources=tech_src,
                     performance_preset=perf_name, performance=perf, performance_sources=perf_src,
                     design_space=spec.design_space, workloads=workloads, objective=spec.objective,
-                    constraints=spec.constraints, classes=classes, description=spec.description or "")
+                    constraints=spec.constraints, classes=classes, description=spec.description or "",
+                    uncertainty=uncertainty)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -494,11 +505,12 @@ def _apply(values: dict, sources: dict, overrides: dict, path: tuple, source: st
                 raise InputError("wrong type", file=source, key=_join(where), value=new, expected="a table")
             _apply(old, sources[key], new, where, source)
             continue
-        values[key] = _check_leaf(old, new, where, source)
+        values[key] = check_leaf(old, new, where, source)
         sources[key] = f"instance file {source}"
 
 
-def _check_leaf(old: Any, new: Any, where: tuple, source: str) -> Any:
+def check_leaf(old: Any, new: Any, where: tuple, source: str) -> Any:
+    """``new`` as the value of preset leaf ``where`` (whose default is ``old``), or an InputError."""
     key = _join(where)
     if isinstance(old, bool):
         if not isinstance(new, bool):

@@ -17,6 +17,12 @@ from litedse.workload.performance import MAPPING_KEYS
 
 SOLVE_SCHEMA_VERSION = 2       # 2: objective.sense, topology and hosts in designs, totals and breakdown
 PARETO_SCHEMA_VERSION = 1
+SENSITIVITY_SCHEMA_VERSION = 1  # README "Sensitivity JSON schema"
+UNCERTAINTY_SCHEMA_VERSION = 1  # README "Uncertainty JSON schema"
+# per parameter of the sensitivity document, in this order (the issue's keys first)
+SENSITIVITY_KEYS = ("key", "default", "low", "high", "source", "ratio_low", "ratio_high", "break_even",
+                    "winner_below", "winner_above", "unit", "distribution", "default_source", "swing", "winner_low",
+                    "winner_high", "method", "tolerance", "certified", "infeasible", "break_evens", "solves")
 # scalar figures of a SKU card that the solve document carries per design, after the axes
 DESIGN_METRICS = ("unit_cost_usd", "tdp_w", "peak_tflops_bf16", "peak_tflops_fp8", "hbm_capacity_gb",
                   "hbm_bandwidth_gb_s", "offpackage_bandwidth_gb_s", "die_yield", "die_cost_usd",
@@ -86,6 +92,36 @@ def solve_document(res: SolveResult) -> dict[str, Any]:
     cost, power = breakdowns(res)
     doc["breakdown"] = {"capex_usd": cost, "power_w": power}
     return doc
+
+
+def sensitivity_document(frame) -> dict[str, Any]:
+    """The ``litedse sensitivity --format json`` document of a ``results.sensitivity.sensitivity``
+    frame (README: "Sensitivity JSON schema"); NaN and infinities become null."""
+    a = frame.attrs
+    return {"schema_version": SENSITIVITY_SCHEMA_VERSION, "instance": a["instance"], "classes": list(a["classes"]),
+            "metric": a["metric"], "unit": a["unit"], "ratio": jsonable(a["ratio"]), "winner": a["winner"],
+            "values": {k: jsonable(v) for k, v in a["values"].items()}, "solves": a["solves"], "wall_s": a["wall_s"],
+            "certify_step": a["certify_step"],
+            "parameters": [{k: jsonable(rec[k]) for k in SENSITIVITY_KEYS} for rec in frame.to_dict("records")]}
+
+
+def uncertainty_document(run) -> dict[str, Any]:
+    """The ``litedse uncertainty --format json`` document of a ``batch.uncertainty.UncertaintyRun``
+    (README: "Uncertainty JSON schema"): the statistics, then every sample (values and metrics)."""
+    s = run.summary
+    batch = run.batch
+    return jsonable({
+        "schema_version": UNCERTAINTY_SCHEMA_VERSION, "instance": run.instance, "classes": list(run.classes),
+        "metric": run.metric, "seed": run.seed, "sampler": run.sampler, "parameters": run.keys,
+        "samples": s["samples"], "decided": s["decided"], "both_feasible": s["both_feasible"], "failed": s["failed"],
+        "p_a_wins": s["p_a_wins"], "p_tie": s["p_tie"], "ratio_mean": s["ratio_mean"],
+        "ratio_quantiles": s["ratio_quantiles"], "attribution": s["attribution"],
+        "store": run.store, "solves_run": batch.ran if batch else None, "solves_reused": batch.skipped if batch else None,
+        "wall_s": run.timings.get("wall_s"),
+        "points": [{"sample": int(i), "values": {k: row[k] for k in run.keys},
+                    "metric": {c: row[f"metric:{c}"] for c in run.classes}, "ratio": row["ratio"], "winner": row["winner"]}
+                   for i, row in run.samples.iterrows()],
+    })
 
 
 def front_document(front: ParetoFront) -> dict[str, Any]:

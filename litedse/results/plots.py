@@ -242,3 +242,86 @@ def winner_figure(frame: pd.DataFrame, a: str, b: str, others: list[str]):
     note = " (numbers: lite / monolithic capex ratio)" if "cost_ratio" in frame.columns else ""
     fig.suptitle("best class by objective" + note, y=1.09)
     return fig
+
+
+def tornado_figure(frame: pd.DataFrame, top: int | None = 20):
+    """The tornado of a ``results.sensitivity`` frame: per parameter (largest swing on top) a bar
+    from the ratio at its range's low end to the ratio at its high end, the ratio at the defaults
+    and the break-even ratio 1; parameters whose ends leave a class without a design are marked."""
+    a = frame.attrs
+    A, B = a["classes"]
+    rows = frame.head(top) if top else frame
+    n = len(rows)
+    fig, ax = plt.subplots(figsize=(8.0, 0.9 + 0.32 * max(n, 1)))
+    base = a["ratio"]
+    for i, row in enumerate(rows.itertuples()):
+        y = n - 1 - i
+        for end, value, color in (("low", row.ratio_low, "#4575b4"), ("high", row.ratio_high, "#d73027")):
+            if value is None or not np.isfinite(value):
+                ax.annotate(f"{end}: no design", (base, y), xytext=(40 if end == "high" else -40, 0),
+                            textcoords="offset points", ha="center", va="center", fontsize=7, color=color)
+                continue
+            ax.barh(y, value - base, left=base, height=0.6, color=color, alpha=0.85)
+        if isinstance(row.break_even, float) and np.isfinite(row.break_even) and row.certified:
+            ax.annotate(f"flips at {row.break_even:.4g} {row.unit}".rstrip(), (1.0, y), xytext=(4, 0),
+                        textcoords="offset points", va="center", fontsize=7)
+    labels = [f"{r.key.removeprefix('technology.')} [{r.low:.3g}, {r.high:.3g}] {r.unit}".rstrip()
+              for r in rows.itertuples()]
+    ax.set_yticks(range(n - 1, -1, -1), labels, fontsize=7)
+    if base is not None and np.isfinite(base):
+        ax.axvline(base, color="#333333", linewidth=1.0, label=f"at defaults ({base:.3g})")
+    ax.axvline(1.0, color="#999999", linestyle="--", linewidth=1.0, label="break-even (ratio 1)")
+    metric = {"capex": "capital cost", "tco": "TCO", "power": "facility power"}[a["metric"]]
+    ax.set_xlabel(f"{A} / {B} ratio of {metric} [-] (each in {a['unit']}, optimal per class)")
+    ax.legend(handles=[Patch(color="#4575b4", label="parameter at its low end"),
+                       Patch(color="#d73027", label="parameter at its high end"),
+                       *ax.get_legend_handles_labels()[0]], fontsize=7, loc="lower right")
+    ax.set_title(f"{a['instance']}: {A} / {B} by assumption (others at defaults)", fontsize=9)
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def plot_tornado(frame: pd.DataFrame, path, top: int | None = 20) -> Path:
+    return save_figure(tornado_figure(frame, top), path)
+
+
+def ratio_histogram_figure(samples: pd.DataFrame, classes: tuple[str, str], metric: str, title: str = ""):
+    """Histogram of the sampled ratio A/B (log bins when it spans more than a factor 3), with the
+    break-even ratio 1 and P(A wins) in the legend."""
+    A, B = classes
+    ratio = samples["ratio"].to_numpy(float)
+    ratio = ratio[np.isfinite(ratio)]
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    if len(ratio):
+        lo, hi = float(ratio.min()), float(ratio.max())
+        log = lo > 0 and hi / lo > 3
+        bins = np.geomspace(lo, hi, 30) if log and hi > lo else 30
+        ax.hist(ratio, bins=bins, color="#4575b4", alpha=0.85)
+        if log:
+            ax.set_xscale("log")
+    wins = float(np.mean(samples["winner"] == A)) if len(samples) else float("nan")
+    ax.axvline(1.0, color="#d73027", linestyle="--", label=f"break-even; P({A} wins) = {wins:.2f}")
+    name = {"capex": "capital cost", "tco": "TCO", "power": "facility power"}[metric]
+    ax.set_xlabel(f"{A} / {B} ratio of {name} [-]")
+    ax.set_ylabel("samples [count]")
+    ax.legend(fontsize=8)
+    ax.set_title(title or f"{A} / {B} over the declared ranges", fontsize=9)
+    return fig
+
+
+def samples_scatter_figure(samples: pd.DataFrame, x: str, y: str, classes: tuple[str, str], units: dict[str, str]):
+    """The samples in the plane of two parameters, coloured by the winning class."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    order = list(classes)
+    for name in (*classes, "tie", None):
+        mask = samples["winner"].isna() if name is None else samples["winner"] == name
+        if not mask.any():
+            continue
+        color = class_color(name, order) if name in classes else "#999999"
+        ax.scatter(samples.loc[mask, x], samples.loc[mask, y], s=14, color=color,
+                   label=f"{name} wins" if name in classes else (name or "no design / failed"))
+    ax.set_xlabel(f"{x.removeprefix('technology.')} [{units.get(x) or '-'}]")
+    ax.set_ylabel(f"{y.removeprefix('technology.')} [{units.get(y) or '-'}]")
+    ax.legend(fontsize=8)
+    ax.set_title("samples by winner (the two parameters with the largest rank correlation)", fontsize=9)
+    return fig

@@ -26,10 +26,21 @@ from litedse.results import plots
 from litedse.results.compare import Comparison, compare_instance
 from litedse.results.fronts import fronts_table, pareto_instance
 from litedse.results.metrics import METRICS, design_text
+from litedse.results.sensitivity import display_frame, sensitivity, verdict_sentence
+from litedse.results.documents import sensitivity_document
 from litedse.results.tables import format_number, html_table, markdown_table
 from litedse.solve import solve_instance
 
-FIGURES = ("cost_breakdown", "power_breakdown", "pareto", "die_area")
+FIGURES = ("tornado", "uncertainty", "cost_breakdown", "power_breakdown", "pareto", "die_area")
+# the report's tornado: the assumptions the issue and the paper study single out (the full list of
+# about 100 takes minutes on the main job; `litedse sensitivity` examines them all)
+REPORT_PARAMETERS = ("technology.host.cost_usd", "technology.interconnect.cpo.cost_usd_per_link",
+                     "technology.interconnect.electrical.cost_usd_per_link", "technology.fabric.cpo.switch_cost_usd",
+                     "technology.fabric.electrical.switch_cost_usd", "technology.package.cowos-s.final_test_usd",
+                     "technology.scaleout.gbps_per_tflops_bf16", "technology.node.n4.defect_density_per_cm2",
+                     "technology.node.n4.wafer_cost_usd")
+# the report's metric for each solve objective (no tornado for demand_scale)
+SENSITIVITY_METRIC = {"cost": "capex", "tco": "tco", "power": "power"}
 
 
 @dataclass
@@ -49,6 +60,9 @@ class ReportData:
     mono_min_mm2: float | None = None
     baseline: str = "monolithic"
     meta: dict[str, Any] = field(default_factory=dict)
+    verdict: str = ""                                  # the one-sentence verdict the report opens with
+    sensitivity: pd.DataFrame | None = None           # results.sensitivity frame (attrs: classes, ratio...)
+    uncertainty: Any = None                           # batch.uncertainty.UncertaintyRun, if one was made
 
 
 # ----------------------------------------------------------------------------------------------
@@ -125,7 +139,13 @@ def die_area_curve(inst: Instance, objective: str | None = None, threads: int | 
 
 def report_data(inst: Instance, classes: list[str] | None = None, *, pareto_axes: tuple[str, str] = ("cost", "power"),
                 pareto_points: int | None = None, pareto_classes: list[str] | None = None, die_curve: bool = True,
-                threads: int | None = None) -> ReportData:
+                threads: int | None = None, sensitivity_classes: tuple[str, str] | None = None,
+                sensitivity_params: list[str] | None = None, uncertainty=None) -> ReportData:
+    """The report of ``inst``: the comparison of ``classes``, Pareto fronts, die-area curve, and
+    the tornado of ``sensitivity_classes`` (default: lite against the baseline) over
+    ``sensitivity_params`` (default ``report_parameters``; an empty list: none). ``uncertainty``:
+    an ``UncertaintyRun`` of the same pair (litedse.batch.uncertainty), whose probability the
+    verdict sentence then quotes."""
     t0 = time.perf_counter()
     comp = compare_instance(inst, classes, threads=threads)
     t_compare = time.perf_counter() - t0
@@ -143,17 +163,43 @@ def report_data(inst: Instance, classes: list[str] | None = None, *, pareto_axes
         fronts_df = fronts_table(fronts)
     t_pareto = time.perf_counter() - t1
     curve = die_area_curve(inst, threads=threads) if die_curve else None
+    t2 = time.perf_counter()
+    tornado = None
+    pair = sensitivity_classes or default_pair(names, comp.baseline)
+    metric = SENSITIVITY_METRIC.get(inst.objective.name)
+    if pair and metric and all(comp.classes[c].feasible for c in pair if c in comp.classes):
+        keys = report_parameters(inst) if sensitivity_params is None else list(sensitivity_params)
+        tornado = sensitivity(inst, pair, metric=metric, params=keys, threads=threads) if keys else None
+    t_sens = time.perf_counter() - t2
     cls = {n: comp.classes[n].cls for n in names}
     lite = _bound(cls.get("lite"), "die_area_mm2", max)
     mono = _bound(cls.get("monolithic"), "die_area_mm2", min)
+    prob = uncertainty.summary["p_a_wins"] if uncertainty is not None else None
+    sentence = verdict_sentence(tornado, prob) if tornado is not None else ""
     return ReportData(
         title=f"litedse report: {inst.name}", summary=verdict(comp), comparison=table, ratios=ratios,
+        verdict=sentence, sensitivity=tornado, uncertainty=uncertainty,
         cards={n: design_card(comp.classes[n]) for n in names}, cost_breakdown=cost, power_breakdown=power,
         assumptions=assumption_table(inst, cls), pareto=fronts_df, pareto_axes=tuple(pareto_axes),
         die_curve=curve, lite_max_mm2=lite, mono_min_mm2=mono, baseline=comp.baseline,
         meta={"instance": inst.name, "description": inst.description, "instance_key": inst.key(),
-              "compare_s": t_compare, "pareto_s": t_pareto, "wall_s": time.perf_counter() - t0,
+              "compare_s": t_compare, "pareto_s": t_pareto, "sensitivity_s": t_sens,
+              "wall_s": time.perf_counter() - t0,
               "compare": jsonable(comp.to_dict())})
+
+
+def report_parameters(inst: Instance) -> list[str]:
+    """The report's tornado parameters that ``inst`` declares uncertain: REPORT_PARAMETERS and the
+    price per GB of each HBM generation of its design space."""
+    keys = list(REPORT_PARAMETERS) + [f"technology.hbm.{g}.cost_usd_per_gb" for g in inst.design_space.hbm]
+    return [k for k in keys if k in inst.uncertainty]
+
+
+def default_pair(names: list[str], baseline: str) -> tuple[str, str] | None:
+    if "lite" in names and baseline in names and baseline != "lite":
+        return ("lite", baseline)
+    others = [n for n in names if n != baseline]
+    return (others[0], baseline) if others and baseline in names else None
 
 
 def _bound(cls, axis, fn):
@@ -199,8 +245,14 @@ def _frame_records(df: pd.DataFrame | None, index_name: str | None = None) -> li
 
 
 def _figures(data: ReportData) -> dict[str, Any]:
-    figs = {"cost_breakdown": plots.breakdown_figure(data.cost_breakdown, "USD", "Capital cost by component"),
-            "power_breakdown": plots.breakdown_figure(data.power_breakdown, "W", "Facility power by component")}
+    figs = {}
+    if data.sensitivity is not None and len(data.sensitivity):
+        figs["tornado"] = plots.tornado_figure(data.sensitivity)
+    if data.uncertainty is not None:
+        u = data.uncertainty
+        figs["uncertainty"] = plots.ratio_histogram_figure(u.samples, u.classes, u.metric)
+    figs["cost_breakdown"] = plots.breakdown_figure(data.cost_breakdown, "USD", "Capital cost by component")
+    figs["power_breakdown"] = plots.breakdown_figure(data.power_breakdown, "W", "Facility power by component")
     if data.pareto is not None:
         x, y = data.pareto_axes
         figs["pareto"] = plots.pareto_figure(data.pareto, x, y)
@@ -232,10 +284,14 @@ def write_report(data: ReportData, out_dir) -> dict[str, Path]:
         tables["pareto"] = data.pareto
     if data.die_curve is not None:
         tables["die_area_curve"] = data.die_curve
+    if data.sensitivity is not None:
+        tables["sensitivity"] = display_frame(data.sensitivity)
     for name, df in tables.items():
         df.to_csv(out / "tables" / f"{name}.csv", index=name in ("comparison", "ratios", "cost_breakdown", "power_breakdown"))
     doc = {
-        "title": data.title, "summary": data.summary, "baseline": data.baseline,
+        "title": data.title, "verdict": data.verdict, "summary": data.summary, "baseline": data.baseline,
+        "sensitivity": sensitivity_document(data.sensitivity) if data.sensitivity is not None else None,
+        "uncertainty": _uncertainty_summary(data.uncertainty),
         "pareto_axes": list(data.pareto_axes), "lite_max_mm2": data.lite_max_mm2, "mono_min_mm2": data.mono_min_mm2,
         "comparison": _frame_records(comparison, "metric"), "ratios": _frame_records(ratios, "metric"),
         "cards": jsonable(data.cards),
@@ -260,20 +316,25 @@ def write_report(data: ReportData, out_dir) -> dict[str, Path]:
              f"<h1>{html.escape(data.title)}</h1>"]
     if data.meta.get("description"):
         parts.append(f"<p>{html.escape(str(data.meta['description']))}</p>")
+    if data.verdict:
+        parts.append(f"<p id=\"verdict\"><strong>{html.escape(data.verdict)}</strong></p>")
     parts.append("<h2>Verdict</h2><ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in data.summary) + "</ul>")
     parts.append("<h2>Comparison</h2>" + html_table(labelled(comparison), "comparison", "metric"))
     parts.append(f"<h2>Ratios to {html.escape(data.baseline)}</h2>" + html_table(labelled(ratios), "ratios", "metric"))
     parts.append("<h2>Design cards</h2>")
     for name, card in data.cards.items():
         parts.append(f"<h3>{html.escape(name)}</h3>" + html_table(pd.DataFrame({"value": card}), f"card-{name}", "field"))
-    captions = {"cost_breakdown": "Capital cost by component", "power_breakdown": "Facility power by component",
-                "pareto": "Pareto fronts ({} vs {})".format(*data.pareto_axes),
+    captions = {"tornado": _tornado_caption(data), "uncertainty": _uncertainty_caption(data),
+                "cost_breakdown": "Capital cost by component", "power_breakdown": "Facility power by component",
+                "pareto": "Pareto fronts ({} vs {})".format(*data.pareto_axes) if len(data.pareto_axes) == 2 else "",
                 "die_area": "Die-area curve: optimal capex per unit throughput with the die area fixed"}
     for name in FIGURES:
         if name in png:
             b64 = base64.b64encode(png[name]).decode()
             parts.append(f"<h2>{captions[name]}</h2><figure id=\"fig-{name}\"><img alt=\"{name}\" "
                          f"src=\"data:image/png;base64,{b64}\"><figcaption>{captions[name]}</figcaption></figure>")
+            if name == "tornado":
+                parts.append(html_table(display_frame(data.sensitivity), "sensitivity"))
             if name == "pareto":
                 parts.append(html_table(data.pareto, "pareto"))
             if name == "die_area":
@@ -287,6 +348,8 @@ def write_report(data: ReportData, out_dir) -> dict[str, Path]:
     md = [f"# {data.title}", ""]
     if data.meta.get("description"):
         md += [str(data.meta["description"]), ""]
+    if data.verdict:
+        md += [f"**{data.verdict}**", ""]
     md += ["## Verdict", ""] + [f"- {s}" for s in data.summary] + [""]
     md += ["## Comparison", "", markdown_table(labelled(comparison), "metric"), ""]
     md += [f"## Ratios to {data.baseline}", "", markdown_table(labelled(ratios), "metric"), ""]
@@ -296,6 +359,8 @@ def write_report(data: ReportData, out_dir) -> dict[str, Path]:
     for name in FIGURES:
         if name in png:
             md += [f"## {captions[name]}", "", f"![{name}](figures/{name}.png)", ""]
+            if name == "tornado":
+                md += [markdown_table(display_frame(data.sensitivity)), ""]
             if name == "pareto":
                 md += [markdown_table(data.pareto), ""]
             if name == "die_area":
@@ -304,3 +369,28 @@ def write_report(data: ReportData, out_dir) -> dict[str, Path]:
     (out / "report.md").write_text("\n".join(md))
     paths["markdown"] = out / "report.md"
     return paths
+
+
+def _tornado_caption(data: ReportData) -> str:
+    if data.sensitivity is None:
+        return ""
+    a = data.sensitivity.attrs
+    return (f"What would flip it: {a['classes'][0]} / {a['classes'][1]} ({a['metric']}) with each of "
+            f"{len(data.sensitivity)} assumptions at the ends of its range, others at defaults "
+            f"(`litedse sensitivity` examines all of them)")
+
+
+def _uncertainty_caption(data: ReportData) -> str:
+    u = data.uncertainty
+    if u is None:
+        return ""
+    return (f"{u.classes[0]} / {u.classes[1]} over {u.summary['samples']} samples of all {len(u.keys)} "
+            f"uncertain parameters ({u.sampler}, seed {u.seed})")
+
+
+def _uncertainty_summary(run) -> dict | None:
+    if run is None:
+        return None
+    return jsonable({"classes": list(run.classes), "metric": run.metric, "seed": run.seed, "sampler": run.sampler,
+                     **{k: v for k, v in run.summary.items() if k != "attribution"},
+                     "attribution": run.summary["attribution"][:10]})

@@ -1,5 +1,7 @@
 """Regenerate the Lite-GPU paper study: one report per instance of instances/paper/, the headline
-table (results/paper/headline.md and .csv) and the headline block of results/README.md.
+table (results/paper/headline.md and .csv), the model-choices table, the sensitivity of Llama3-70B
+lite vs h100 over every uncertain parameter (`litedse sensitivity`: results/paper/sensitivity.*),
+and the blocks of results/README.md.
 
 Run from the repository root:
     python results/paper/regenerate.py            # rewrite results/paper/ and the README block
@@ -25,7 +27,8 @@ OUT = ROOT / "results" / "paper"
 README = ROOT / "results" / "README.md"
 CLASSES = ["lite", "lite-bw", "monolithic", "h100", "free"]
 # volatile fields: timings and the machine, not results
-VOLATILE = {"wall_s", "build_s", "solve_s", "compare_s", "pareto_s", "columns_s", "prune_s", "version"}
+VOLATILE = {"wall_s", "build_s", "solve_s", "compare_s", "pareto_s", "columns_s", "prune_s", "version",
+            "sensitivity_s"}
 HEADLINE = [("capex_usd", "capex"), ("facility_power_w", "facility power"), ("tco_usd", "TCO"),
             ("packages", "packages"), ("silicon_area_mm2", "logic silicon"), ("die_yield", "die yield"),
             ("expected_capacity_lost", "expected capacity lost"),
@@ -41,7 +44,7 @@ def run(out: Path) -> pd.DataFrame:
     for path in INSTANCES:
         inst = load_instance(path)
         data = report_data(inst, CLASSES, pareto_axes=("cost", "power"), pareto_classes=["lite", "lite-bw", "monolithic"],
-                           threads=1)
+                           threads=1, sensitivity_classes=("lite", "h100"))
         write_report(data, out / path.stem)
         comp = data.meta["compare"]
         for key, label in HEADLINE:
@@ -55,21 +58,44 @@ def run(out: Path) -> pd.DataFrame:
                 row[f"{c} / h100"] = v / h100 if v is not None and h100 else None
             rows.append(row)
     what_if(out)
+    sensitivity_study(out)
     table = pd.DataFrame(rows)
     table.to_csv(out / "headline.csv", index=False)
     (out / "headline.md").write_text(markdown(table) + "\n")
     return table
 
 
-# what the cluster model's choices are worth: Llama3-70B, lite vs h100, with one choice taken away
-# or one assumption moved at a time (a hand-made table until the sensitivity command replaces it)
+# what the cluster model's choices are worth: Llama3-70B, lite vs h100, with one choice taken away at
+# a time (structural changes, which no parameter range expresses; the assumptions' effects are the
+# sensitivity study below)
 WHAT_IF = [("as shipped: topology, host size and scale-out chosen", {}),
            ("switched links only (every CPO link a fat-tree port)", {"design_space": {"topology": ["switched"]}}),
            ("hosts of at most 8 packages", {"technology": {"host": {"max_packages": 8}}}),
-           ("scale-out 0.404 Gb/s per TFLOP/s (DGX H100's)",
-            {"technology": {"scaleout": {"gbps_per_tflops_bf16": 0.404}}}),
-           ("CPO link $100 instead of $250", {"technology": {"interconnect": {"cpo": {"cost_usd_per_link": 100.0}}}}),
            ("every price at market (pricing basis market)", {"technology": {"pricing": {"basis": "market"}}})]
+SENSITIVITY_INSTANCE = ROOT / "instances" / "paper" / "llama3-70b.toml"
+SENSITIVITY_CLASSES = ("lite", "h100")
+SENSITIVITY_ROWS = 15   # the README shows the largest swings and every break-even
+
+
+def sensitivity_study(out: Path) -> None:
+    """`litedse sensitivity instances/paper/llama3-70b.toml --classes lite,h100` over every
+    uncertain parameter: sensitivity.json (the command's JSON), .csv, .md and the tornado."""
+    from litedse.inputs.instance import load_instance
+    from litedse.results.documents import sensitivity_document
+    from litedse.results.plots import plot_tornado
+    from litedse.results.sensitivity import csv_frame, display_frame, sensitivity, verdict_sentence
+    from litedse.results.tables import markdown_table
+
+    frame = sensitivity(load_instance(SENSITIVITY_INSTANCE), SENSITIVITY_CLASSES, threads=1)
+    (out / "sensitivity.json").write_text(json.dumps(sensitivity_document(frame), indent=2) + "\n")
+    csv_frame(frame).drop(columns=["solves"]).to_csv(out / "sensitivity.csv", index=False)
+    plot_tornado(frame, out / "tornado.svg")
+    shown = frame[(frame.index < SENSITIVITY_ROWS) | frame["break_even"].notna()]
+    md = [verdict_sentence(frame), "",
+          f"{len(frame)} uncertain parameters; the {SENSITIVITY_ROWS} largest swings and every break-even "
+          f"(all rows: `sensitivity.csv`, figure: `tornado.svg`):", "",
+          markdown_table(display_frame(shown).drop(columns=["method"]))]
+    (out / "sensitivity.md").write_text("\n".join(md) + "\n")
 
 
 def _merge(into: dict, change: dict) -> dict:
@@ -113,6 +139,7 @@ def claims() -> str:
     written (the shared technology and performance models still move, so no number is typed in)."""
     rep = {m: _m(m) for m in ("llama3-70b", "gpt3-175b", "llama3-405b")}
     wif = pd.read_csv(OUT / "what_if.csv")
+    sens = json.loads((OUT / "sensitivity.json").read_text())
 
     def met(model, cls, key):
         return rep[model]["classes"][cls]["metrics"][key]
@@ -132,8 +159,14 @@ def claims() -> str:
     flip = wif[wif["lite / h100 capex"] < 1.0]
     flip_text = ("The Lite cluster is the cheaper one in " + "; ".join(
         f"\"{r['case']}\" (x{r['lite / h100 capex']:.2f})" for _, r in flip.iterrows())
-        + f", {len(flip)} of the {len(wif)} cases" if len(flip)
-        else "In none of these cases is the Lite cluster cheaper")
+        + f", {len(flip)} of the {len(wif)} model-choice cases" if len(flip)
+        else "In none of the model-choice cases is the Lite cluster cheaper")
+    flips = [p for p in sens["parameters"] if p["break_even"] is not None and p["certified"]]
+    flip_text += (". One assumption at a time (others at defaults), it becomes cheaper if " + "; ".join(
+        f"{p['key'].removeprefix('technology.')} {'<' if p['winner_below'] == 'lite' else '>'} "
+        f"{p['break_even']:.4g} {p['unit']}".rstrip() for p in flips) + f", {len(flips)} of the "
+        f"{len(sens['parameters'])} declared ranges" if flips else
+        f". No single one of the {len(sens['parameters'])} declared ranges flips it")
     bw = rat("llama3-70b", "bandwidth_to_compute")
     hbw = rat("llama3-70b", "hbm_bw_to_compute")
     lines = [
@@ -157,7 +190,7 @@ def claims() -> str:
         f"{ld['die_area_mm2']:g} mm^2 die delivers {ld['peak_tflops_bf16']:.0f} BF16 TFLOP/s, "
         f"1/{hd['peak_tflops_bf16'] / ld['peak_tflops_bf16']:.1f} of the H100's {hd['peak_tflops_bf16']:.0f}, "
         f"not 1/4: the PHYs for its HBM stacks and links take a fixed share of a small die. "
-        f"{flip_text} (what-if table above).",
+        f"{flip_text} (tables above).",
         f"- **Power efficiency: {verdict(rat('llama3-70b', 'facility_power_w') < 1)} at the system level.** Lite "
         f"compute draws {lp['compute'] / 1e3:.0f} kW, against {hp['compute'] / 1e3:.0f} kW in the H100 cluster for the "
         f"same Llama3-70B service. Facility power is x{rat('llama3-70b', 'facility_power_w'):.2f} the H100's "
@@ -200,6 +233,7 @@ def markdown(table: pd.DataFrame) -> str:
 def update_readme(table: pd.DataFrame) -> None:
     text = README.read_text()
     for block, body in (("headline", markdown(table)), ("what-if", (OUT / "what_if.md").read_text().rstrip()),
+                        ("sensitivity", (OUT / "sensitivity.md").read_text().rstrip()),
                         ("claims", claims())):
         start, end = f"<!-- {block}:start -->", f"<!-- {block}:end -->"
         if start in text and end in text:
@@ -221,23 +255,30 @@ def _numbers(node, path=""):
         yield path, node
 
 
+def _compare(new_doc, old_doc, label: str, shown: int) -> int:
+    new, old = dict(_numbers(new_doc)), dict(_numbers(old_doc))
+    bad = 0
+    for key in sorted(set(new) | set(old)):
+        a, b = new.get(key), old.get(key)
+        same = a == b or (isinstance(a, float) and isinstance(b, float) and abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b)))
+        if not same:
+            bad += 1
+            if shown + bad <= 20:
+                print(f"{label}{key}: regenerated {a!r} != committed {b!r}")
+    return bad
+
+
 def check() -> int:
     bad = 0
     with tempfile.TemporaryDirectory() as tmp:
         run(Path(tmp))
-        for path in INSTANCES:
-            new = dict(_numbers(json.loads((Path(tmp) / path.stem / "report.json").read_text())))
-            old = dict(_numbers(json.loads((OUT / path.stem / "report.json").read_text())))
-            for key in sorted(set(new) | set(old)):
-                a, b = new.get(key), old.get(key)
-                same = a == b or (isinstance(a, float) and isinstance(b, float)
-                                  and abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b)))
-                if not same:
-                    bad += 1
-                    if bad <= 20:
-                        print(f"{path.stem}{key}: regenerated {a!r} != committed {b!r}")
-        same_headline = all((Path(tmp) / f).read_text() == (OUT / f).read_text() for f in ("headline.md", "what_if.md"))
-    print(f"{bad} differing numbers; headline and what-if tables {'identical' if same_headline else 'DIFFER'}")
+        pairs = [(Path(tmp) / path.stem / "report.json", OUT / path.stem / "report.json", path.stem) for path in INSTANCES]
+        pairs.append((Path(tmp) / "sensitivity.json", OUT / "sensitivity.json", "sensitivity"))
+        for new_path, old_path, label in pairs:
+            bad += _compare(json.loads(new_path.read_text()), json.loads(old_path.read_text()), label, bad)
+        same_headline = all((Path(tmp) / f).read_text() == (OUT / f).read_text()
+                            for f in ("headline.md", "what_if.md", "sensitivity.md"))
+    print(f"{bad} differing numbers; headline, what-if and sensitivity tables {'identical' if same_headline else 'DIFFER'}")
     return 0 if bad == 0 and same_headline else 1
 
 
