@@ -22,7 +22,7 @@ from litedse.optimize.enumerate import solve_enumerate
 from litedse.optimize.explain import explain_infeasible
 from litedse.optimize.milp import DesignModel, solve_milp
 from litedse.optimize.problem import Problem
-from litedse.optimize.prune import prune_columns, prune_skus
+from litedse.optimize.prune import Incumbent, prune_columns, prune_skus
 from litedse.optimize.solution import Solution, infeasible_solution
 from litedse.optimize.verify import verify
 
@@ -76,7 +76,8 @@ def solve_instance(inst: Instance, *, design_space: dict[str, Any] | None = None
     t_prune = time.perf_counter() - t0 - t_build
     known = np.isfinite(ps.counts.get("incumbent", np.inf))
     try:
-        sol, model = _solve_pruned(problem, method, time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads)
+        sol, model = _solve_pruned(problem, method, start=ps.incumbent, time_limit_s=time_limit_s, mip_gap=mip_gap,
+                                   threads=threads)
     except SolverError:
         # HiGHS's own error on a problem with a known feasible design (large coefficients): the
         # exhaustive reference answers when it is small enough
@@ -124,7 +125,8 @@ def _contradicted_infeasibility(problem: Problem, incumbent: float,
 def solve_problem(problem: Problem, method: str = "milp", **options) -> Solution:
     """The optimum of an array Problem: both exact prunings (design.md, Propositions 2, 3 and 5),
     then the solver. No explanation and no re-check (``solve_instance`` adds both)."""
-    return _solve_pruned(prune_skus(prune_columns(problem).problem).problem, method, **options)[0]
+    ps = prune_skus(prune_columns(problem).problem)
+    return _solve_pruned(ps.problem, method, start=ps.incumbent, **options)[0]
 
 
 def explain(problem: Problem, method: str = "milp") -> str:
@@ -132,14 +134,17 @@ def explain(problem: Problem, method: str = "milp") -> str:
     return explain_infeasible(problem, solve=lambda q: solve_problem(q, method))
 
 
-def _solve_pruned(problem: Problem, method: str, **options) -> tuple[Solution, DesignModel | None]:
-    """(Solution, DesignModel or None) of a pruned Problem, without an infeasibility explanation."""
+def _solve_pruned(problem: Problem, method: str, start: Incumbent | None = None,
+                  **options) -> tuple[Solution, DesignModel | None]:
+    """(Solution, DesignModel or None) of a pruned Problem, without an infeasibility explanation.
+    ``start``: the known feasible design of the SKU-bound pruning, the MILP's MIP start."""
     if method == "enumerate":
         return solve_enumerate(problem), None
     if not problem.n_columns or not all(np.any(problem.col_workload == w) for w in range(problem.n_workloads)):
         return solve_milp(problem, **options), None
     model = DesignModel(problem)
-    return model.solve(**options), model
+    mip_start = None if start is None else (start.column, start.replicas)
+    return model.solve(start=mip_start, **options), model
 
 
 def _solver_info(method: str, build_s: float, solve_s: float, built: Built, problem: Problem) -> dict[str, Any]:

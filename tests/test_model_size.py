@@ -78,3 +78,62 @@ def test_tier_options_stop_at_the_fewest_tiers_that_hold_every_port():
     assert model_support(replace(two, objective="demand_scale", budget_usd=1e9)).tiers.tolist() == [fabric.MAX_TIERS]
     for q in (one, two):
         assert same_result(DesignModel(q).solve(threads=1), solve_enumerate(q))
+
+
+# ----------------------------------------------------------------------------------------------
+# MIP start (the SKU-bound pruning's known feasible design, Proposition 5)
+# ----------------------------------------------------------------------------------------------
+
+def _pruned(seed: int, **kw):
+    p = random_problem(np.random.default_rng(2300 + seed), n_dies=4, skus_per_die=4, n_workloads=3, **kw)
+    return p, prune_skus(prune_columns(p).problem)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_a_mip_start_leaves_the_optimum_unchanged(seed):
+    p, ps = _pruned(seed, objective=("cost", "power", "tco")[seed % 3], max_designs=1 + seed % 2,
+                    hosts=seed % 2 == 0, racks=seed % 3 == 0)
+    if ps.incumbent is None:
+        return
+    start = (ps.incumbent.column, ps.incumbent.replicas)
+    warm = DesignModel(ps.problem).solve(threads=1, start=start)
+    assert warm.status == "optimal"
+    assert same_result(warm, solve_enumerate(p))
+    assert warm.objective_value <= ps.incumbent.value * (1 + 1e-12)
+
+
+def test_hiGHS_takes_the_start_as_its_incumbent():
+    """With no time to search, HiGHS reports nothing without a start and exactly the start's
+    objective with it: the start is checked and becomes the incumbent."""
+    checked = 0
+    for seed in range(6):
+        _, ps = _pruned(seed)
+        if ps.incumbent is None:
+            continue
+        cold = DesignModel(ps.problem).solve(threads=1, time_limit_s=1e-9)
+        warm = DesignModel(ps.problem).solve(threads=1, time_limit_s=1e-9,
+                                             start=(ps.incumbent.column, ps.incumbent.replicas))
+        assert not cold.feasible
+        assert warm.objective_value == pytest.approx(ps.incumbent.value, rel=1e-9)
+        checked += 1
+    assert checked >= 3
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_wrong_or_infeasible_start_does_not_change_the_answer(seed):
+    """Starts that are not feasible designs: too few replicas, two dies under a one-die product
+    line, a budget the start breaks. HiGHS rejects them and still proves the same optimum."""
+    p, ps = _pruned(seed, budget_factor=1.0 if seed % 2 else None)
+    q = ps.problem
+    ref = solve_enumerate(p)
+    rng = np.random.default_rng(seed)
+    per_w = [np.flatnonzero(q.col_workload == w) for w in range(q.n_workloads)]
+    if not all(len(c) for c in per_w):
+        return
+    random_choice = np.array([rng.choice(c) for c in per_w])
+    starts = [(random_choice, np.zeros(q.n_workloads, dtype=np.int64)),          # serves nothing
+              (random_choice, np.full(q.n_workloads, 10**6, dtype=np.int64))]    # breaks every budget
+    for column, replicas in starts:
+        model = DesignModel(q)
+        assert same_result(model.solve(threads=1, start=(column, replicas)), ref)
+        assert same_result(model.solve(threads=1, start=(column, replicas)), ref)   # and on a re-solve

@@ -25,7 +25,7 @@ from pyomo.contrib.solver.solvers.highs import Highs
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from litedse.errors import SolverError
-from litedse.optimize.designs import design_from_choice
+from litedse.optimize.designs import design_from_choice, evaluate_designs
 from litedse.optimize.problem import CRITERIA, Problem, criterion_value, oversubscription
 from litedse.optimize.prune import check_problem, replica_upper_bounds
 from litedse.optimize.solution import OPTIMAL_GAP, Solution, infeasible_solution
@@ -302,14 +302,69 @@ class DesignModel:
             self._load_s = time.perf_counter() - t0
         return self._opt
 
+    @staticmethod
+    def _set_start(opt, values: list) -> None:
+        """Push pending parameter changes, then hand HiGHS the start (pyomo's HiGHS interface has no
+        warm start of its own: its highspy model and variable map are used directly)."""
+        opt.update()
+        index = opt._pyomo_var_to_solver_var_map
+        pairs = [(index[id(v)], float(val)) for v, val in values if id(v) in index]
+        cols = np.array([i for i, _ in pairs], dtype=np.int32)
+        vals = np.array([v for _, v in pairs], dtype=np.float64)
+        opt._solver_model.setSolution(len(cols), cols, vals)
+
+    def start_values(self, column, replicas) -> list:
+        """Every variable's value in the design that puts workload w on ``column[w]`` with
+        ``replicas[w]`` replicas (totals from the design evaluator): a complete MIP start, as (variable, value) pairs."""
+        p, m = self.problem, self.model
+        column = np.asarray(column, dtype=np.int64)
+        replicas = np.asarray(replicas, dtype=np.int64)
+        ev = evaluate_designs(p, column[None, :], replicas[None, :])
+        chosen = np.zeros(p.n_columns)
+        chosen[column] = 1.0
+        n = np.zeros(p.n_columns)
+        n[column] = replicas
+        packages = np.zeros(p.n_skus)
+        np.add.at(packages, p.col_sku[column], p.col_packages[column] * replicas)
+        dies = set(p.sku_die[p.col_sku[column]].tolist())
+        values = [(m.column_chosen[c], chosen[c]) for c in m.columns]
+        values += [(m.replicas[c], n[c]) for c in m.columns]
+        values += [(m.die_taped_out[d], float(d in dies)) for d in m.dies]
+        values += [(m.packages[s], packages[s]) for s in m.skus]
+        if hasattr(m, "hosts"):
+            hosts = np.ceil(packages / p.sku_packages_per_host)
+            values += [(m.hosts[s], hosts[s]) for s in m.skus]
+        T = fabric.MAX_TIERS
+        for f in m.fabrics:
+            tiers = int(ev["tiers"][0, f])
+            values.append((m.fabric_ports[f], float(ev["endpoints"][0, f])))
+            values.append((m.switches[f], float(ev["switches"][0, f])))
+            for t in range(T):
+                if f * T + t in m.fabric_tier_options:
+                    values.append((m.fabric_tier[f * T + t], float(tiers == t + 1)))
+        values.append((m.racks, float(ev["racks"][0])))
+        values.append((m.capex_usd, float(ev["capex"][0])))
+        values.append((m.it_power_w, float(ev["it_w"][0])))
+        values.append((m.demand_scale, 1.0 if p.objective != "demand_scale" else float(
+            np.min(p.col_throughput[column] * replicas / p.demand))))
+        if hasattr(m, "blast_radius"):
+            values.append((m.blast_radius, float(self._blast_radius[column].sum())))
+        return values
+
     def solve(self, time_limit_s: float | None = None, mip_gap: float | None = None,
-              threads: int | None = None) -> Solution:
-        """Solve (or re-solve) with HiGHS. An infeasible result carries no explanation: the caller
-        asks ``optimize.explain`` with the solver of its choice."""
+              threads: int | None = None, start=None) -> Solution:
+        """Solve (or re-solve) with HiGHS. ``start`` = (column per workload, replicas per workload)
+        of a known design is given to HiGHS as its MIP start: a feasible one becomes HiGHS's first
+        incumbent (with its objective), so the search prunes against it from the root; an
+        infeasible or wrong one is rejected by HiGHS and changes nothing but time. An infeasible
+        result carries no explanation: the caller asks ``optimize.explain`` with the solver of its
+        choice."""
         p = self.problem
         t0 = time.perf_counter()
         threads = process_threads(threads)
         opt = self._solver(threads)
+        if start is not None:
+            self._set_start(opt, self.start_values(*start))
         kwargs = {}
         if time_limit_s is not None:
             kwargs["time_limit"] = float(time_limit_s)
@@ -319,7 +374,14 @@ class DesignModel:
             kwargs["rel_gap"] = 1e-9  # HiGHS defaults to 1e-4; the solver promises a proven optimum
         if threads is not None:
             kwargs["threads"] = int(threads)
-        res = opt.solve(self.model, **kwargs)
+        upd = opt.config.auto_updates
+        try:
+            # a MIP start lives in HiGHS's solution, which any model change clears: the parameter
+            # changes were pushed before it was set (_set_start), so solve must not push them again
+            upd.update_parameters = start is None
+            res = opt.solve(self.model, **kwargs)
+        finally:
+            upd.update_parameters = True
         if res.termination_condition not in _VOUCHED:
             # HiGHS's presolve occasionally fails to recover a primal solution of its reduced model
             # ("solve error" with primal infeasibilities of 1e-6; seen with the host rows): solve the
@@ -414,7 +476,7 @@ def _replica_bound_values(problem: Problem) -> np.ndarray:
 
 
 def solve_milp(problem: Problem, time_limit_s: float | None = None, mip_gap: float | None = None,
-               threads: int | None = None) -> Solution:
+               threads: int | None = None, start=None) -> Solution:
     """Build the MILP of ``problem`` and solve it once. Workloads without any column make the
     instance infeasible before any model is built."""
     t0 = time.perf_counter()
@@ -425,7 +487,7 @@ def solve_milp(problem: Problem, time_limit_s: float | None = None, mip_gap: flo
                 "variables": 0, "constraints": 0, "columns": problem.n_columns}
         return infeasible_solution(problem, info)
     model = DesignModel(problem)
-    sol = model.solve(time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads)
+    sol = model.solve(time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, start=start)
     sol.solver["wall_s"] = time.perf_counter() - t0
     return sol
 
@@ -459,6 +521,7 @@ class ParetoModel(DesignModel):
         super().__init__(replace(problem, budget_usd=min(problem.budget_usd, _ROW_NO_LIMIT),
                                  power_budget_w=min(problem.power_budget_w, _ROW_NO_LIMIT)))
         t0 = time.perf_counter()
+        self._blast_radius = b
         with PauseGC():
             self._add_pareto(primary, secondary, b)
         self.build_s += time.perf_counter() - t0
