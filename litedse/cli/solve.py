@@ -12,14 +12,18 @@ from litedse.cli.common import (FORMAT_OPTION, GAP_OPTION, THREADS_OPTION, TIME_
 # the solve objectives (litedse.optimize.problem.OBJECTIVES; a test keeps the two equal, since
 # importing the optimiser here would slow every command's start)
 OBJECTIVE_CHOICES = ["cost", "power", "tco", "demand_scale"]
+# the solve methods (litedse.solve.METHODS; kept equal by the same test)
+METHOD_CHOICES = ["auto", "milp", "enumerate"]
 
 
 @click.command("solve")
 @click.argument("instance_path", metavar="INSTANCE", type=click.Path(dir_okay=False))
 @click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default=None,
               help="Override the instance's objective.")
-@click.option("--method", type=click.Choice(["milp", "enumerate"]), default="milp", show_default=True,
-              help="milp: Pyomo + HiGHS; enumerate: exhaustive reference over the same columns.")
+@click.option("--method", type=click.Choice(METHOD_CHOICES), default="auto", show_default=True,
+              help="auto: the exhaustive enumerator when few column combinations are left after pruning, else "
+                   "the MILP (the JSON says which and why); milp: Pyomo + HiGHS; enumerate: exhaustive "
+                   "reference over the same columns. All three are exact.")
 @TIME_LIMIT_OPTION
 @GAP_OPTION
 @THREADS_OPTION
@@ -38,6 +42,7 @@ def solve_command(instance_path, objective, method, time_limit_s, mip_gap, threa
       litedse solve instances/llama3-70b-serving.toml
       litedse solve instances/fleet.toml --format json --out fleet.json
       litedse solve instances/llama3-70b-serving.toml --method enumerate
+      litedse solve instances/fleet.toml --method milp
       litedse solve instances/llama3-70b-serving.toml --sku h100 --objective power
     """
     from litedse.inputs.instance import load_instance
