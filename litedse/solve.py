@@ -59,10 +59,12 @@ class SolveResult:
 
 def solve_instance(inst: Instance, *, design_space: dict[str, Any] | None = None, sku: str | None = None,
                    objective: str | None = None, method: str = "auto", time_limit_s: float | None = None,
-                   mip_gap: float | None = None, threads: int | None = None) -> SolveResult:
+                   mip_gap: float | None = None, threads: int | None = None,
+                   memory_budget_gb: float | None = None) -> SolveResult:
     """Optimal design of ``inst`` (restricted to ``design_space`` overrides or to catalog ``sku``).
     ``method``: ``milp``, ``enumerate`` or ``auto`` (``choose_method`` after pruning; the solve
-    JSON says which ran and why)."""
+    JSON says which ran and why). ``memory_budget_gb`` overrides the instance's
+    design_space.memory_budget_gb, the column enumeration's memory budget."""
     if method not in METHODS:
         raise InputError("unknown method", key="method", value=method, expected="one of " + ", ".join(METHODS))
     objective = objective or inst.objective.name
@@ -70,7 +72,10 @@ def solve_instance(inst: Instance, *, design_space: dict[str, Any] | None = None
         raise InputError("maximize demand_scale needs a budget", file=inst.path, key="constraints",
                          expected="budget_usd or power_budget_w")
     t0 = time.perf_counter()
-    built = build(inst, design_space=design_space, sku=sku, objective=objective)
+    if memory_budget_gb is not None and not memory_budget_gb > 0:
+        raise InputError("memory budget must be positive", key="memory_budget_gb", value=memory_budget_gb,
+                         expected="a number of GB > 0")
+    built = build(inst, design_space=design_space, sku=sku, objective=objective, memory_budget_gb=memory_budget_gb)
     t_build = time.perf_counter() - t0
     problem = built.problem
     counts: dict[str, Any] = {"enumerated": built.columns_enumerated, "after_filters": problem.n_columns}

@@ -28,10 +28,14 @@ METHOD_CHOICES = ["auto", "milp", "enumerate"]
 @GAP_OPTION
 @THREADS_OPTION
 @click.option("--sku", default=None, help="Fix the design to a catalog SKU (a100, h100, h200, b200).")
+@click.option("--memory-gb", "memory_budget_gb", type=click.FloatRange(min=0.0, min_open=True), default=None,
+              help="Memory budget of the column enumeration [GB]; sets its chunk size "
+                   "[default: the instance's design_space.memory_budget_gb, 1 GB].")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the JSON document to this file.")
 @FORMAT_OPTION
-def solve_command(instance_path, objective, method, time_limit_s, mip_gap, threads, sku, out_path, fmt):
+def solve_command(instance_path, objective, method, time_limit_s, mip_gap, threads, sku, memory_budget_gb, out_path,
+                  fmt):
     """Find the optimal cluster design for INSTANCE and prove it.
 
     Exit codes: 0 a design was found, 2 bad input, 3 infeasible (the message says which demand or
@@ -42,7 +46,7 @@ def solve_command(instance_path, objective, method, time_limit_s, mip_gap, threa
       litedse solve instances/llama3-70b-serving.toml
       litedse solve instances/fleet.toml --format json --out fleet.json
       litedse solve instances/llama3-70b-serving.toml --method enumerate
-      litedse solve instances/fleet.toml --method milp
+      litedse solve instances/fleet.toml --method milp --memory-gb 0.5
       litedse solve instances/llama3-70b-serving.toml --sku h100 --objective power
     """
     from litedse.inputs.instance import load_instance
@@ -52,7 +56,7 @@ def solve_command(instance_path, objective, method, time_limit_s, mip_gap, threa
     check_out_path(out_path)
     inst = load_instance(instance_path)
     res = solve_instance(inst, sku=sku, objective=objective, method=method, time_limit_s=time_limit_s,
-                         mip_gap=mip_gap, threads=threads)
+                         mip_gap=mip_gap, threads=threads, memory_budget_gb=memory_budget_gb)
     doc = solve_document(res)
     if out_path:
         write_text_atomic(out_path, json_text(doc))

@@ -20,7 +20,7 @@ import pandas as pd
 
 from litedse.columns.skus import SkuSet, sku_set
 from litedse.errors import InputError
-from litedse.inputs.instance import Instance
+from litedse.inputs.instance import SKU_BYTES, Instance
 from litedse.optimize.problem import OBJECTIVES, Problem
 from litedse.optimize.prune import dominance_survivors
 from litedse.tech.economics import FABRICS, energy_usd_per_w, fabric_arrays, price, sku_economics
@@ -28,9 +28,18 @@ from litedse.workload.models import resolve_model
 from litedse.workload.performance import (MAPPING_KEYS, MAX_PACKAGES_PER_REPLICA, candidate_mappings,
                                          demand_tokens_per_s, evaluate_columns)
 
-# mappings per workload may be a few hundred; SKUs a few thousand: evaluate in chunks of this many
-# columns so that memory stays bounded whatever the design space (a 10^7-candidate space in about 2 GB)
-CHUNK_COLUMNS = 1 << 20
+# Columns are evaluated in chunks of (SKU, mapping) pairs so that memory stays bounded whatever the
+# design space. The chunk size follows a memory budget (design_space.memory_budget_gb, solve
+# --memory-gb): measured on the 2-core machine (2026-12-02, ru_maxrss of whole builds of
+# llama3-70b-serving, 1.3M columns, and fleet, 3.0M, at chunks of 2^16 and 2^20) a chunk costs
+# 541 B per column at its peak over a base of about 160 MB (interpreter, imports); the SKU table
+# adds inputs.instance.SKU_BYTES per SKU. Half of what is left goes to the chunk, half stays for the
+# kept columns and the model. Chunks above 2^18 columns were measured slower, not faster (2^20:
+# 3.1 s, 2^18: 2.1 s, 2^16: 1.9 s for 1.3M columns; CPU caches), so 2^18 is the largest used.
+BYTES_PER_CHUNK_COLUMN = 560          # 541 B measured, rounded up
+BASE_BYTES = 160e6
+CHUNK_COLUMNS_MAX = 1 << 18
+CHUNK_COLUMNS_MIN = 1 << 12           # below this, numpy's per-call overhead dominates
 # per-column figures kept for results (the performance model's output names)
 RESULT_KEYS = ("tokens_per_s", "requests_per_s", "iteration_s", "ttft_s", "tpot_s", "memory_gb_per_package",
                "mfu", "achieved_tflops_per_package", "availability")
@@ -56,6 +65,7 @@ class Built:
     problem: Problem
     skus: SkuSet
     workloads: list[WorkloadColumns] = field(default_factory=list)
+    chunk_columns: int = 0                  # (SKU, mapping) columns evaluated per chunk
 
     @property
     def columns_enumerated(self) -> int:
@@ -171,9 +181,22 @@ def _no_column_reason(w, rep: WorkloadColumns, n_skus: int, n_maps: int, skus: S
     return f"{head}: no column meets both SLOs at once ({rep.fits} fit in memory, none within ttft_s and tpot_s)"
 
 
+def chunk_columns_for(memory_budget_gb: float, n_skus: int) -> int:
+    """Columns per chunk within ``memory_budget_gb``: a power of two between CHUNK_COLUMNS_MIN and
+    CHUNK_COLUMNS_MAX (the minimum when the budget is smaller than the base and the SKU table)."""
+    free = float(memory_budget_gb) * 1e9 - BASE_BYTES - n_skus * SKU_BYTES
+    fit = free / 2.0 / BYTES_PER_CHUNK_COLUMN
+    if fit < CHUNK_COLUMNS_MIN:
+        return CHUNK_COLUMNS_MIN
+    return min(CHUNK_COLUMNS_MAX, 1 << int(math.floor(math.log2(fit))))
+
+
 def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str | None = None,
-          objective: str | None = None, chunk_columns: int = CHUNK_COLUMNS) -> Built:
-    """Evaluate, filter and assemble the instance (or one design class of it) into a Problem."""
+          objective: str | None = None, chunk_columns: int | None = None,
+          memory_budget_gb: float | None = None) -> Built:
+    """Evaluate, filter and assemble the instance (or one design class of it) into a Problem.
+    ``chunk_columns`` fixes the chunk size; else it follows ``memory_budget_gb`` (default: the
+    instance's design_space.memory_budget_gb)."""
     objective = objective or inst.objective.name
     if objective not in OBJECTIVES:
         raise InputError("unknown objective", key="objective", value=objective, expected="one of " + ", ".join(OBJECTIVES))
@@ -185,6 +208,9 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
     table = {k: skus.table[k].to_numpy() for k in skus.table.columns}
     n_skus = len(skus.table)
     _check_column_count(inst, n_skus)
+    if chunk_columns is None:
+        budget = inst.design_space.memory_budget_gb if memory_budget_gb is None else memory_budget_gb
+        chunk_columns = chunk_columns_for(budget, n_skus)
     parts, reports = [], []
     for wi in range(len(inst.workloads)):
         cols, rep = _workload_columns(inst, wi, table, n_skus, chunk_columns, skus)
@@ -250,7 +276,7 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
         sku_table=sku_table,
         col_table=col_table,
     )
-    return Built(problem=problem, skus=skus, workloads=reports)
+    return Built(problem=problem, skus=skus, workloads=reports, chunk_columns=chunk_columns)
 
 
 # evaluation rate assumed in the column-count guard's estimate (the low end measured by
