@@ -75,7 +75,8 @@ def solve_instance(inst: Instance, *, design_space: dict[str, Any] | None = None
     if memory_budget_gb is not None and not memory_budget_gb > 0:
         raise InputError("memory budget must be positive", key="memory_budget_gb", value=memory_budget_gb,
                          expected="a number of GB > 0")
-    built = build(inst, design_space=design_space, sku=sku, objective=objective, memory_budget_gb=memory_budget_gb)
+    built = build(inst, design_space=design_space, sku=sku, objective=objective, memory_budget_gb=memory_budget_gb,
+                  least_packages=True)
     t_build = time.perf_counter() - t0
     problem = built.problem
     counts: dict[str, Any] = {"enumerated": built.columns_enumerated, "after_filters": problem.n_columns}

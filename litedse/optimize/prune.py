@@ -129,6 +129,33 @@ def dominance_survivors(groups: np.ndarray, r: np.ndarray, g: np.ndarray) -> np.
     return mask
 
 
+def least_packages_survivors(groups: np.ndarray, r: np.ndarray, g: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """Propositions 2 and 3 in one pass, without sorting the columns: mask of the one column per
+    group that ``prune_columns`` keeps for the min objectives, where ``need`` = g_c n*_c. That
+    column is the lowest-index one among the non-dominated columns of least need, and every
+    column that dominates a column of least need has least need itself (r' >= r and g' <= g give
+    g' n*' <= g n*), so Proposition 2 runs on the few columns of least need only. ``groups``
+    sorted ascending (the column builder's chunks are) is a linear pass; else one stable argsort."""
+    n = len(r)
+    mask = np.zeros(n, dtype=bool)
+    if n == 0:
+        return mask
+    order = None if np.all(groups[1:] >= groups[:-1]) else np.argsort(groups, kind="stable")
+    gs, ns = (groups, need) if order is None else (groups[order], need[order])
+    first = np.ones(n, dtype=bool)
+    first[1:] = gs[1:] != gs[:-1]
+    least = np.minimum.reduceat(ns, np.flatnonzero(first))[np.cumsum(first) - 1]
+    cand = np.flatnonzero(ns == least)
+    cand = np.sort(cand if order is None else order[cand])        # original index order
+    cand = cand[dominance_survivors(groups[cand], r[cand], g[cand])]
+    lowest = np.ones(len(cand), dtype=bool)
+    o = np.lexsort((cand, groups[cand]))
+    cg = groups[cand[o]]
+    lowest[1:] = cg[1:] != cg[:-1]
+    mask[cand[o][lowest]] = True
+    return mask
+
+
 def _sku_workload_groups(p: Problem, cols: np.ndarray, *extra: np.ndarray) -> np.ndarray:
     """Group index of each column in ``cols`` by (SKU, workload[, extra keys])."""
     if not len(cols):
