@@ -207,7 +207,7 @@ def main() -> None:
                     if method == "enumerate":
                         n = combinations_of(res.get("auto", {}).get("solver", {}).get("method_reason", ""))
                         solve_s = res[method]["solver"]["solve_s"]
-                        if n and solve_s > 0.5:
+                        if n and solve_s > 0.05:
                             enum_rate = n / solve_s
                 ref = res.get("auto") or res.get("milp") or res.get("enumerate")
                 s = ref["solver"]

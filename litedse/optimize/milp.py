@@ -300,6 +300,20 @@ class DesignModel:
             self._opt = opt
         return self._opt
 
+    def _consistent(self, res, rel_gap: float) -> bool:
+        """Whether a result HiGHS reports as converged has an objective value, evaluated from its
+        own variable values, within the gap of its dual bound (anything else is not vouched for)."""
+        if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
+            return True
+        if res.objective_bound is None or res.incumbent_objective is None:
+            return True
+        res.solution_loader.load_vars()
+        objective = next(self.model.component_data_objects(pe.Objective, active=True))
+        value = float(pe.value(objective))
+        bound = float(res.objective_bound)
+        tol = (rel_gap + OPTIMAL_GAP) * max(1.0, abs(value))
+        return abs(value - bound) <= tol and abs(value - float(res.incumbent_objective)) <= tol
+
     @staticmethod
     def _set_start(opt, values: list) -> None:
         """Push pending parameter changes, then hand HiGHS the start (pyomo's HiGHS interface has no
@@ -383,6 +397,13 @@ class DesignModel:
             res = opt.solve(self.model, **kwargs)
         finally:
             upd.update_parameters = True
+        if start is not None and not self._consistent(res, kwargs["rel_gap"]):
+            # HiGHS 1.16 can map a MIP start into its presolved space with a wrong objective offset
+            # and then "prove" the start optimal (seen on a Pareto step: start 114,248, true optimum
+            # 48,006, both bounds reported as 28,006). A proven optimum whose own objective is off its
+            # dual bound is not one: forget the start and solve again from scratch
+            opt._solver_model.clearSolver()
+            res = opt.solve(self.model, **kwargs)
         if res.termination_condition not in _VOUCHED:
             # HiGHS's presolve occasionally fails to recover a primal solution of its reduced model
             # ("solve error" with primal infeasibilities of 1e-6; seen with the host rows): solve the
