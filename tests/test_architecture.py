@@ -136,6 +136,13 @@ def test_cli_choice_lists_are_the_criteria_list():
     assert set(OBJECTIVES) <= set(CRITERIA)
 
 
+def test_cli_method_choices_are_the_solve_methods():
+    from litedse.cli.solve import METHOD_CHOICES
+    from litedse.solve import METHODS
+
+    assert list(METHOD_CHOICES) == list(METHODS)
+
+
 def test_every_pruning_rule_of_the_formulation_lives_in_prune():
     from litedse.optimize import prune
 

@@ -281,7 +281,7 @@ def test_time_limit_reaches_the_solver_and_is_a_row(tmp_path, monkeypatch):
     monkeypatch.setattr(litedse.batch.run, "solve_document", lambda res: res.doc)
     good = _small_instance(tmp_path, "good.toml")
     summary = run_batch(plan([str(good)], options={"time_limit_s": 1e-4}), tmp_path / "tl", workers=0, progress=False)
-    assert seen["time_limit_s"] == 1e-4 and seen["threads"] == 1 and seen["method"] == "milp"
+    assert seen["time_limit_s"] == 1e-4 and seen["threads"] == 1 and seen["method"] == "auto"
     assert summary.by_status == {"time_limit": 1} and summary.failed == 1
     row = Store(tmp_path / "tl").read().iloc[0]
     assert row["status"] == "time_limit" and pd.isna(row["objective_value"]) and row["n_designs"] == 0

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from litedse.results.documents import SOLVE_SCHEMA_VERSION
 from litedse.inputs.classes import parse_class_list, resolve_class
 from litedse.results.compare import compare_instance
 from litedse.errors import InputError
@@ -137,7 +138,7 @@ def test_compare_cli_json_csv_table():
     doc = json.loads(res.output)
     assert set(doc["classes"]) == {"lite", "h100"} and doc["baseline"] == "h100"
     for name, c in doc["classes"].items():
-        assert c["schema_version"] == 2 and c["status"] == "optimal" and c["designs"]
+        assert c["schema_version"] == SOLVE_SCHEMA_VERSION and c["status"] == "optimal" and c["designs"]
         assert doc["ratios"][name]["capex_usd"] == pytest.approx(
             c["totals"]["capex_usd"] / doc["classes"]["h100"]["totals"]["capex_usd"])
     csv = runner.invoke(main, ["compare", INSTANCE, "--classes", "lite,h100", "--baseline", "h100",

@@ -213,3 +213,29 @@ def test_blast_radius_column_pruning_against_brute_force():
         assert q.n_columns <= p.n_columns
         for pair in (("cost", "blast_radius"), ("power", "blast_radius")):
             assert same_vectors(brute_front(q, *pair), brute_front(p, *pair))
+
+
+def test_a_wrongly_trusted_mip_start_is_caught():
+    """Issue 17 regression: with warm starts, HiGHS 1.16 mapped the front's least-power end into its
+    presolved space with a wrong objective (28,006 for a design of 114,248) and 'proved' it optimal,
+    so the exact front lost its middle point (48,006 USD, 2,771 W). DesignModel re-solves without
+    the start when a converged result's own objective is off its dual bound."""
+    p = random_problem(np.random.default_rng(1), n_dies=3, skus_per_die=2, n_workloads=1, cols_per_pair=3,
+                       max_designs=1)
+    expected = brute_front(p, "cost", "power")
+    assert len(expected) == 3
+    for warm in (True, False):
+        front = pareto_front(p, "cost", "power", repair_hours=REPAIR_H, threads=1, warm_start=warm)
+        got = np.array([[pt.values["cost"], pt.values["power"]] for pt in front.points])
+        assert same_vectors(got, expected), (warm, got.tolist())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_warm_started_fronts_equal_cold_ones(seed):
+    p = random_problem(np.random.default_rng(40 + seed), n_dies=3, skus_per_die=3, n_workloads=2, cols_per_pair=3,
+                       max_designs=1 + seed % 2)
+    x, y = MIN_PAIRS[seed % len(MIN_PAIRS)]
+    warm = pareto_front(p, x, y, repair_hours=REPAIR_H, threads=1)
+    cold = pareto_front(p, x, y, repair_hours=REPAIR_H, threads=1, warm_start=False)
+    vec = lambda f: np.array([[pt.values[x], pt.values[y]] for pt in f.points]).reshape(-1, 2)  # noqa: E731
+    assert same_vectors(vec(warm), vec(cold))

@@ -260,7 +260,7 @@ def solve_task(task: dict) -> list[dict]:
 def _solve_class(inst, cls: str, opts: dict):
     """Solve ``inst`` restricted to design class ``cls`` (litedse.inputs.classes: preset classes, catalog
     SKUs and the instance's own [classes.<name>] tables); "instance" is the instance as written."""
-    kwargs = dict(method=opts.get("method", "milp"), time_limit_s=opts.get("time_limit_s"),
+    kwargs = dict(method=opts.get("method", "auto"), time_limit_s=opts.get("time_limit_s"),
                   mip_gap=opts.get("mip_gap"), threads=opts.get("threads", 1))
     if cls == DEFAULT_CLASS:
         return solve_instance(inst, **kwargs)

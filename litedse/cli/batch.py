@@ -7,6 +7,7 @@ import sys
 import click
 
 from litedse.cli.common import FORMAT_OPTION, POSITIVE_SECONDS, echo_json
+from litedse.cli.solve import METHOD_CHOICES
 
 
 def _classes(value: str | None) -> list[str] | None:
@@ -30,7 +31,8 @@ def _classes(value: str | None) -> list[str] | None:
 @click.option("--resume", is_flag=True, help="Add only the rows the store lacks (and retry crashed tasks).")
 @click.option("--time-limit", "time_limit_s", type=POSITIVE_SECONDS, default=None,
               help="Solver time limit per solve, seconds.")
-@click.option("--method", type=click.Choice(["milp", "enumerate"]), default="milp", show_default=True)
+@click.option("--method", type=click.Choice(METHOD_CHOICES), default="auto", show_default=True,
+              help="As for solve: auto, milp or enumerate (all exact).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--dry-run", is_flag=True, help="Validate the inputs and print the planned solves; solve nothing.")
 @FORMAT_OPTION

@@ -12,22 +12,30 @@ from litedse.cli.common import (FORMAT_OPTION, GAP_OPTION, THREADS_OPTION, TIME_
 # the solve objectives (litedse.optimize.problem.OBJECTIVES; a test keeps the two equal, since
 # importing the optimiser here would slow every command's start)
 OBJECTIVE_CHOICES = ["cost", "power", "tco", "demand_scale"]
+# the solve methods (litedse.solve.METHODS; kept equal by the same test)
+METHOD_CHOICES = ["auto", "milp", "enumerate"]
 
 
 @click.command("solve")
 @click.argument("instance_path", metavar="INSTANCE", type=click.Path(dir_okay=False))
 @click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default=None,
               help="Override the instance's objective.")
-@click.option("--method", type=click.Choice(["milp", "enumerate"]), default="milp", show_default=True,
-              help="milp: Pyomo + HiGHS; enumerate: exhaustive reference over the same columns.")
+@click.option("--method", type=click.Choice(METHOD_CHOICES), default="auto", show_default=True,
+              help="auto: the exhaustive enumerator when few column combinations are left after pruning, else "
+                   "the MILP (the JSON says which and why); milp: Pyomo + HiGHS; enumerate: exhaustive "
+                   "reference over the same columns. All three are exact.")
 @TIME_LIMIT_OPTION
 @GAP_OPTION
 @THREADS_OPTION
 @click.option("--sku", default=None, help="Fix the design to a catalog SKU (a100, h100, h200, b200).")
+@click.option("--memory-gb", "memory_budget_gb", type=click.FloatRange(min=0.0, min_open=True), default=None,
+              help="Memory budget of the column enumeration [GB]; sets its chunk size "
+                   "[default: the instance's design_space.memory_budget_gb, 1 GB].")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the JSON document to this file.")
 @FORMAT_OPTION
-def solve_command(instance_path, objective, method, time_limit_s, mip_gap, threads, sku, out_path, fmt):
+def solve_command(instance_path, objective, method, time_limit_s, mip_gap, threads, sku, memory_budget_gb, out_path,
+                  fmt):
     """Find the optimal cluster design for INSTANCE and prove it.
 
     Exit codes: 0 a design was found, 2 bad input, 3 infeasible (the message says which demand or
@@ -38,6 +46,7 @@ def solve_command(instance_path, objective, method, time_limit_s, mip_gap, threa
       litedse solve instances/llama3-70b-serving.toml
       litedse solve instances/fleet.toml --format json --out fleet.json
       litedse solve instances/llama3-70b-serving.toml --method enumerate
+      litedse solve instances/fleet.toml --method milp --memory-gb 0.5
       litedse solve instances/llama3-70b-serving.toml --sku h100 --objective power
     """
     from litedse.inputs.instance import load_instance
@@ -47,7 +56,7 @@ def solve_command(instance_path, objective, method, time_limit_s, mip_gap, threa
     check_out_path(out_path)
     inst = load_instance(instance_path)
     res = solve_instance(inst, sku=sku, objective=objective, method=method, time_limit_s=time_limit_s,
-                         mip_gap=mip_gap, threads=threads)
+                         mip_gap=mip_gap, threads=threads, memory_budget_gb=memory_budget_gb)
     doc = solve_document(res)
     if out_path:
         write_text_atomic(out_path, json_text(doc))

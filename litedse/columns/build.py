@@ -20,17 +20,26 @@ import pandas as pd
 
 from litedse.columns.skus import SkuSet, sku_set
 from litedse.errors import InputError
-from litedse.inputs.instance import Instance
-from litedse.optimize.problem import OBJECTIVES, Problem
-from litedse.optimize.prune import dominance_survivors
+from litedse.inputs.instance import SKU_BYTES, Instance
+from litedse.optimize.problem import MIN_OBJECTIVES, OBJECTIVES, Problem
+from litedse.optimize.prune import dominance_survivors, least_packages_survivors
 from litedse.tech.economics import FABRICS, energy_usd_per_w, fabric_arrays, price, sku_economics
 from litedse.workload.models import resolve_model
 from litedse.workload.performance import (MAPPING_KEYS, MAX_PACKAGES_PER_REPLICA, candidate_mappings,
                                          demand_tokens_per_s, evaluate_columns)
 
-# mappings per workload may be a few hundred; SKUs a few thousand: evaluate in chunks of this many
-# columns so that memory stays bounded whatever the design space (a 10^7-candidate space in about 2 GB)
-CHUNK_COLUMNS = 1 << 20
+# Columns are evaluated in chunks of (SKU, mapping) pairs so that memory stays bounded whatever the
+# design space. The chunk size follows a memory budget (design_space.memory_budget_gb, solve
+# --memory-gb): measured on the 2-core machine (2026-12-02, ru_maxrss of whole builds of
+# llama3-70b-serving, 1.3M columns, and fleet, 3.0M, at chunks of 2^16 and 2^20) a chunk costs
+# 541 B per column at its peak over a base of about 160 MB (interpreter, imports); the SKU table
+# adds inputs.instance.SKU_BYTES per SKU. Half of what is left goes to the chunk, half stays for the
+# kept columns and the model. Chunks above 2^18 columns were measured slower, not faster (2^20:
+# 3.1 s, 2^18: 2.1 s, 2^16: 1.9 s for 1.3M columns; CPU caches), so 2^18 is the largest used.
+BYTES_PER_CHUNK_COLUMN = 560          # 541 B measured, rounded up
+BASE_BYTES = 160e6
+CHUNK_COLUMNS_MAX = 1 << 18
+CHUNK_COLUMNS_MIN = 1 << 12           # below this, numpy's per-call overhead dominates
 # per-column figures kept for results (the performance model's output names)
 RESULT_KEYS = ("tokens_per_s", "requests_per_s", "iteration_s", "ttft_s", "tpot_s", "memory_gb_per_package",
                "mfu", "achieved_tflops_per_package", "availability")
@@ -48,6 +57,10 @@ class WorkloadColumns:
     min_overflow_gb: float = math.inf       # closest miss on memory [GB per package]
     best_ttft_s: float = math.inf           # best TTFT among columns that fit memory
     best_tpot_s: float = math.inf           # best TPOT among columns that fit memory
+    usable: int = -1                        # of slo_ok, how many meet demand within m_c (-1: not counted)
+    best_within_limit: float = 0.0          # most throughput a column serves within m_c replicas
+    demand: float = 0.0
+    unit: str = ""
     reason: str = ""                        # why no column is left, when kept == 0
 
 
@@ -56,6 +69,7 @@ class Built:
     problem: Problem
     skus: SkuSet
     workloads: list[WorkloadColumns] = field(default_factory=list)
+    chunk_columns: int = 0                  # (SKU, mapping) columns evaluated per chunk
 
     @property
     def columns_enumerated(self) -> int:
@@ -97,13 +111,17 @@ def demand_of(w) -> tuple[float, str, str]:
 
 
 def _workload_columns(inst: Instance, wi: int, table: dict[str, np.ndarray], n_skus: int,
-                      chunk_columns: int, skus: SkuSet | None = None) -> tuple[dict[str, np.ndarray], WorkloadColumns]:
+                      chunk_columns: int, skus: SkuSet | None = None,
+                      least_packages: bool = False) -> tuple[dict[str, np.ndarray], WorkloadColumns]:
     w = inst.workloads[wi]
     model = resolve_model(w.model, w.name)
     maps = candidate_mappings(w, model, inst.performance, MAX_PACKAGES_PER_REPLICA)
     n_maps = len(maps["tp"])
-    _, _, metric = demand_of(w)
-    report = WorkloadColumns(name=w.name)
+    demand, unit, metric = demand_of(w)
+    # m_c as the Problem will carry it (build: 1 for training, int32 max beside a training workload)
+    any_training = any(x.kind == "training" for x in inst.workloads)
+    max_reps = 1 if w.kind == "training" else (np.iinfo(np.int32).max if any_training else np.inf)
+    report = WorkloadColumns(name=w.name, demand=demand, unit=unit, usable=0 if least_packages else -1)
     kept: list[dict[str, np.ndarray]] = []
     skus_per_chunk = max(1, chunk_columns // max(n_maps, 1))
     for start in range(0, n_skus if n_maps else 0, skus_per_chunk):
@@ -134,9 +152,22 @@ def _workload_columns(inst: Instance, wi: int, table: dict[str, np.ndarray], n_s
         if not len(idx):
             continue
         packages = np.asarray(out["packages"], dtype=np.int64)[idx]
-        # exact dominance inside the chunk (design.md Proposition 2): same SKU, >= r with <= g
-        survive = dominance_survivors(rows[idx], r[idx], packages.astype(float))
+        if least_packages:
+            # min objectives (design.md Propositions 1-3 inside the chunk): per SKU only the usable
+            # column prune_columns would keep, found by a linear pass instead of a sort
+            n_star = np.ceil(demand / r[idx]).astype(np.int64)
+            usable = n_star <= max_reps
+            report.usable += int(usable.sum())
+            report.best_within_limit = max(report.best_within_limit, float(np.max(r[idx]) * max_reps))
+            idx, packages, n_star = idx[usable], packages[usable], n_star[usable]
+            survive = least_packages_survivors(rows[idx], r[idx], packages.astype(float),
+                                               (packages * n_star).astype(float))
+        else:
+            # exact dominance inside the chunk (design.md Proposition 2): same SKU, >= r with <= g
+            survive = dominance_survivors(rows[idx], r[idx], packages.astype(float))
         idx = idx[survive]
+        if not len(idx):
+            continue
         part = {"sku": rows[idx], "throughput": r[idx], "packages": np.asarray(out["packages"], dtype=np.int64)[idx]}
         part.update({k: np.asarray(out.get(k, mapping[k]))[idx] for k in MAPPING_KEYS})  # the batch a stack chose
         part.update({k: np.asarray(out[k], dtype=float)[idx] for k in RESULT_KEYS if k in out})
@@ -168,12 +199,31 @@ def _no_column_reason(w, rep: WorkloadColumns, n_skus: int, n_maps: int, skus: S
         misses.append(f"tpot_s {w.tpot_s:g} s (best {rep.best_tpot_s:.3g} s)")
     if misses:
         return f"{head}: no column that fits in memory meets " + " and ".join(misses)
+    if rep.slo_ok and rep.usable == 0:
+        best = rep.best_within_limit
+        return (f"{head}: best column serves {best:.4g} < demand {rep.demand:.4g} {rep.unit} within its replica "
+                f"limit (short by {100.0 * (1.0 - best / rep.demand):.0f}%)")
     return f"{head}: no column meets both SLOs at once ({rep.fits} fit in memory, none within ttft_s and tpot_s)"
 
 
+def chunk_columns_for(memory_budget_gb: float, n_skus: int) -> int:
+    """Columns per chunk within ``memory_budget_gb``: a power of two between CHUNK_COLUMNS_MIN and
+    CHUNK_COLUMNS_MAX (the minimum when the budget is smaller than the base and the SKU table)."""
+    free = float(memory_budget_gb) * 1e9 - BASE_BYTES - n_skus * SKU_BYTES
+    fit = free / 2.0 / BYTES_PER_CHUNK_COLUMN
+    if fit < CHUNK_COLUMNS_MIN:
+        return CHUNK_COLUMNS_MIN
+    return min(CHUNK_COLUMNS_MAX, 1 << int(math.floor(math.log2(fit))))
+
+
 def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str | None = None,
-          objective: str | None = None, chunk_columns: int = CHUNK_COLUMNS) -> Built:
-    """Evaluate, filter and assemble the instance (or one design class of it) into a Problem."""
+          objective: str | None = None, chunk_columns: int | None = None,
+          memory_budget_gb: float | None = None, least_packages: bool = False) -> Built:
+    """Evaluate, filter and assemble the instance (or one design class of it) into a Problem.
+    ``chunk_columns`` fixes the chunk size; else it follows ``memory_budget_gb`` (default: the
+    instance's design_space.memory_budget_gb). ``least_packages`` (a min objective only) keeps per
+    (SKU, workload) just the column ``optimize.prune.prune_columns`` keeps, already in each chunk;
+    without it every non-dominated column is kept (what fronts with the blast radius need)."""
     objective = objective or inst.objective.name
     if objective not in OBJECTIVES:
         raise InputError("unknown objective", key="objective", value=objective, expected="one of " + ", ".join(OBJECTIVES))
@@ -185,9 +235,13 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
     table = {k: skus.table[k].to_numpy() for k in skus.table.columns}
     n_skus = len(skus.table)
     _check_column_count(inst, n_skus)
+    if chunk_columns is None:
+        budget = inst.design_space.memory_budget_gb if memory_budget_gb is None else memory_budget_gb
+        chunk_columns = chunk_columns_for(budget, n_skus)
     parts, reports = [], []
     for wi in range(len(inst.workloads)):
-        cols, rep = _workload_columns(inst, wi, table, n_skus, chunk_columns, skus)
+        cols, rep = _workload_columns(inst, wi, table, n_skus, chunk_columns, skus,
+                                      least_packages=least_packages and objective in MIN_OBJECTIVES)
         reports.append(rep)
         if cols:
             cols["workload"] = np.full(len(cols["sku"]), wi, dtype=np.int64)
@@ -250,7 +304,7 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
         sku_table=sku_table,
         col_table=col_table,
     )
-    return Built(problem=problem, skus=skus, workloads=reports)
+    return Built(problem=problem, skus=skus, workloads=reports, chunk_columns=chunk_columns)
 
 
 # evaluation rate assumed in the column-count guard's estimate (the low end measured by

@@ -83,6 +83,8 @@ class DesignSpace(StrictModel):
     # evaluates 4-10 million columns per second on the 2-core machine (benchmarks/bench_columns.py),
     # so 4e8 columns take one to two minutes; raise it on purpose to go beyond
     max_columns: PositiveInt = 400_000_000
+    # memory budget of the column enumeration: it sets the chunk size (litedse.columns.build.chunk_columns_for)
+    memory_budget_gb: PositiveFloat = 1.0
 
     def bandwidth_axis(self) -> str | None:
         return next((k for k in BANDWIDTH_AXES if getattr(self, k) is not None), None)

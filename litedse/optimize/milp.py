@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyomo.environ as pe
@@ -25,7 +25,7 @@ from pyomo.contrib.solver.solvers.highs import Highs
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from litedse.errors import SolverError
-from litedse.optimize.designs import design_from_choice
+from litedse.optimize.designs import design_from_choice, evaluate_designs
 from litedse.optimize.problem import CRITERIA, Problem, criterion_value, oversubscription
 from litedse.optimize.prune import check_problem, replica_upper_bounds
 from litedse.optimize.solution import OPTIMAL_GAP, Solution, infeasible_solution
@@ -86,15 +86,20 @@ class DesignModel:
     # model construction: one block of code per row family of design.md
     # ------------------------------------------------------------------------------------------
     def _build(self, p: Problem) -> pe.ConcreteModel:
-        nC, nS, nD, nF, nW, T = p.n_columns, p.n_skus, p.n_dies, p.n_fabrics, p.n_workloads, fabric.MAX_TIERS
+        nC, nW, T = p.n_columns, p.n_workloads, fabric.MAX_TIERS
+        used = model_support(p)
+        sku_ids, die_ids, fab_ids = used.skus.tolist(), used.dies.tolist(), used.fabrics.tolist()
+        tiers = dict(zip(fab_ids, used.tiers.tolist()))
         m = pe.ConcreteModel(name="litedse_design")
-        # index sets: flat integer ranges; the (SKU, mapping) keys live in the Problem's side tables
-        m.dies = pe.RangeSet(0, nD - 1)
-        m.skus = pe.RangeSet(0, nS - 1)
-        m.fabrics = pe.RangeSet(0, nF - 1)
+        # index sets: flat integer ranges for columns and workloads; SKUs, dies and fabrics by their
+        # Problem index, only those some column uses (design.md, Proposition 9)
+        m.dies = pe.Set(initialize=die_ids, ordered=True)
+        m.skus = pe.Set(initialize=sku_ids, ordered=True)
+        m.fabrics = pe.Set(initialize=fab_ids, ordered=True)
         m.workloads = pe.RangeSet(0, nW - 1)
         m.columns = pe.RangeSet(0, nC - 1)
-        m.fabric_tier_options = pe.RangeSet(0, nF * T - 1)   # (f, t) -> f * T + (t - 1)
+        # (f, t) -> f * T + (t - 1), t = 1 .. t_f
+        m.fabric_tier_options = pe.Set(initialize=[f * T + t for f in fab_ids for t in range(tiers[f])], ordered=True)
         col_die = p.sku_die[p.col_sku]
         pairs, pair_of_col = np.unique(np.stack([p.col_workload, col_die], axis=1), axis=0, return_inverse=True)
         pair_of_col = pair_of_col.ravel()
@@ -126,11 +131,11 @@ class DesignModel:
         m.it_power_w = pe.Var(domain=pe.NonNegativeReals)
         x = [m.column_chosen[c] for c in range(nC)]
         n = [m.replicas[c] for c in range(nC)]
-        y = [m.die_taped_out[d] for d in range(nD)]
-        N = [m.packages[s] for s in range(nS)]
-        E = [m.fabric_ports[f] for f in range(nF)]
-        tau = [m.fabric_tier[i] for i in range(nF * T)]
-        S = [m.switches[f] for f in range(nF)]
+        y = {d: m.die_taped_out[d] for d in die_ids}
+        N = {s: m.packages[s] for s in sku_ids}
+        E = {f: m.fabric_ports[f] for f in fab_ids}
+        tau = {f: [m.fabric_tier[f * T + t] for t in range(tiers[f])] for f in fab_ids}
+        S = {f: m.switches[f] for f in fab_ids}
         lam = m.demand_scale
 
         # one_column[w]: sum_{c in C_w} x_c = 1
@@ -170,68 +175,67 @@ class DesignModel:
             for k in range(len(pairs))})
 
         # product_line: sum_d y_d <= K
-        m.product_line = pe.Constraint(expr=(None, _lin([1.0] * nD, y), float(p.max_designs)))
+        m.product_line = pe.Constraint(expr=(None, _lin([1.0] * len(y), list(y.values())), float(p.max_designs)))
 
         # package_count[s]: N_s - sum_{c: s(c) = s} g_c n_c = 0
         g = p.col_packages.astype(float).tolist()
-        sstarts, sorder = _csr(p.col_sku, nS)
+        sstarts, sorder = _csr(p.col_sku, p.n_skus)
         m.package_count = pe.Constraint(m.skus, rule={
             s: (0.0, _lin([1.0] + [-g[c] for c in sorder[sstarts[s]:sstarts[s + 1]]],
                           [N[s]] + [n[c] for c in sorder[sstarts[s]:sstarts[s + 1]]]), 0.0)
-            for s in range(nS)})
+            for s in sku_ids})
 
         # fabric_port_count[f]: E_f - sum_{s: f(s) = f} q_s N_s = 0
         q = p.sku_fabric_ports.astype(float).tolist()
-        fstarts, forder = _csr(p.sku_fabric, nF)
+        on_fabric = {f: [s for s in sku_ids if p.sku_fabric[s] == f and q[s] > 0] for f in fab_ids}
         m.fabric_port_count = pe.Constraint(m.fabrics, rule={
-            f: (0.0, _lin([1.0] + [-q[s] for s in forder[fstarts[f]:fstarts[f + 1]]],
-                          [E[f]] + [N[s] for s in forder[fstarts[f]:fstarts[f + 1]]]), 0.0)
-            for f in range(nF)})
+            f: (0.0, _lin([1.0] + [-q[s] for s in on_fabric[f]], [E[f]] + [N[s] for s in on_fabric[f]]), 0.0)
+            for f in fab_ids})
 
         # one_tier[f]: sum_t tau_{f,t} <= 1;  tier_capacity[f]: E_f - sum_t cap_{f,t} tau_{f,t} <= 0
         R = p.fabric_radix.astype(float).tolist()
         over = oversubscription(p).tolist()
-        cap = [fabric.tree_capacity(R[f], np.arange(1, T + 1), over[f]).tolist() for f in range(nF)]
+        cap = {f: fabric.tree_capacity(R[f], np.arange(1, tiers[f] + 1), over[f]).tolist() for f in fab_ids}
         # k_{f,t}: switch ports per endpoint port of a t-tier tree of fabric f, (o_f + 2t - 2) / o_f
-        k = [fabric.switches_per_port(np.arange(1, T + 1), over[f]).tolist() for f in range(nF)]
+        k = {f: fabric.switches_per_port(np.arange(1, tiers[f] + 1), over[f]).tolist() for f in fab_ids}
         m.one_tier = pe.Constraint(m.fabrics, rule={
-            f: (None, _lin([1.0] * T, tau[f * T:(f + 1) * T]), 1.0) for f in range(nF)})
+            f: (None, _lin([1.0] * tiers[f], tau[f]), 1.0) for f in fab_ids})
         m.tier_capacity = pe.Constraint(m.fabrics, rule={
-            f: (None, _lin([1.0] + [-cap[f][t] for t in range(T)], [E[f]] + tau[f * T:(f + 1) * T]), 0.0)
-            for f in range(nF)})
+            f: (None, _lin([1.0] + [-v for v in cap[f]], [E[f]] + tau[f]), 0.0) for f in fab_ids})
 
         # fabric_switches[(f, t)]: R_f S_f - k_{f,t} E_f - M_{f,t} tau_{f,t} >= -M_{f,t} (k = 2t-1 when
-        # non-blocking, then every coefficient is integral); M_{f,t} = k_{f,t} cap_{f,T} since E_f <= cap_{f,T}
+        # non-blocking, then every coefficient is integral); M_{f,t} = k_{f,t} cap_{f,t_f} since E_f <= cap_{f,t_f}
         def switch_row(i):
             f, t = divmod(i, T)
-            big_m = k[f][t] * cap[f][T - 1]
-            return (-big_m, _lin([R[f], -k[f][t], -big_m], [S[f], E[f], tau[i]]), None)
-        m.fabric_switches = pe.Constraint(m.fabric_tier_options, rule={i: switch_row(i) for i in range(nF * T)})
+            big_m = k[f][t] * cap[f][tiers[f] - 1]
+            return (-big_m, _lin([R[f], -k[f][t], -big_m], [S[f], E[f], tau[f][t]]), None)
+        m.fabric_switches = pe.Constraint(m.fabric_tier_options, rule={i: switch_row(i) for i in m.fabric_tier_options})
 
         # host_count[s]: h_s H_s - N_s >= 0 (each host holds up to h_s packages of one SKU)
         H = []
         if p.sku_packages_per_host is not None:
             m.hosts = pe.Var(m.skus, domain=pe.NonNegativeIntegers)
-            H = [m.hosts[s] for s in range(nS)]
+            H = [m.hosts[s] for s in sku_ids]
             h = p.sku_packages_per_host.astype(float).tolist()
             m.host_count = pe.Constraint(m.skus, rule={
-                s: (0.0, _lin([h[s], -1.0], [H[s], N[s]]), None) for s in range(nS)})
+                s: (0.0, _lin([h[s], -1.0], [m.hosts[s], N[s]]), None) for s in sku_ids})
 
         # it_power_definition: P_IT - sum_s p_s N_s - sum_f (switch_w S_f + port_w E_f) - eta^W sum_s H_s = 0
         pw = p.sku_it_w.astype(float).tolist()
+        Ns, Ss, Es = list(N.values()), list(S.values()), list(E.values())
         m.it_power_definition = pe.Constraint(expr=(0.0, _lin(
-            [1.0] + [-v for v in pw] + [-float(v) for v in p.fabric_switch_w] + [-float(v) for v in p.fabric_port_w]
-            + [-float(p.host_w)] * len(H),
-            [m.it_power_w] + N + S + E + H), 0.0))
+            [1.0] + [-pw[s] for s in sku_ids] + [-float(p.fabric_switch_w[f]) for f in fab_ids]
+            + [-float(p.fabric_port_w[f]) for f in fab_ids] + [-float(p.host_w)] * len(H),
+            [m.it_power_w] + Ns + Ss + Es + H), 0.0))
 
         # capex_definition: CAPEX - sum a_s N_s - switches - ports - racks - [charge_nre] NRE y - eta sum_s H_s = 0
         a = p.sku_capex_usd.astype(float).tolist()
-        nre = p.die_nre_usd.astype(float).tolist() if p.charge_nre else []
+        nre = [-float(p.die_nre_usd[d]) for d in die_ids] if p.charge_nre else []
         m.capex_definition = pe.Constraint(expr=(0.0, _lin(
-            [1.0] + [-v for v in a] + [-float(v) for v in p.fabric_switch_cost_usd]
-            + [-float(v) for v in p.fabric_port_cost_usd] + [-float(p.rack_cost_usd)] + [-v for v in nre]
+            [1.0] + [-a[s] for s in sku_ids] + [-float(p.fabric_switch_cost_usd[f]) for f in fab_ids]
+            + [-float(p.fabric_port_cost_usd[f]) for f in fab_ids] + [-float(p.rack_cost_usd)] + nre
             + [-float(p.host_cost_usd)] * len(H),
-            [m.capex_usd] + N + S + E + [m.racks] + (y if p.charge_nre else []) + H), 0.0))
+            [m.capex_usd] + Ns + Ss + Es + [m.racks] + (list(y.values()) if p.charge_nre else []) + H), 0.0))
 
         # budgets (mutable right-hand sides for epsilon-constraint sweeps)
         m.power_budget = pe.Constraint(expr=float(p.pue) * m.it_power_w <= m.power_budget_w)
@@ -278,7 +282,6 @@ class DesignModel:
 
     def _solver(self, threads):
         if self._opt is None:
-            t0 = time.perf_counter()
             opt = Highs()
             opt.config.raise_exception_on_nonoptimal_result = False
             opt.config.load_solutions = False
@@ -295,17 +298,88 @@ class DesignModel:
                          "update_vars", "update_named_expressions", "update_objective"):
                 setattr(upd, flag, False)
             self._opt = opt
-            self._load_s = time.perf_counter() - t0
         return self._opt
 
+    def _consistent(self, res, rel_gap: float) -> bool:
+        """Whether a result HiGHS reports as converged has an objective value, evaluated from its
+        own variable values, within the gap of its dual bound (anything else is not vouched for)."""
+        if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
+            return True
+        if res.objective_bound is None or res.incumbent_objective is None:
+            return True
+        res.solution_loader.load_vars()
+        objective = next(self.model.component_data_objects(pe.Objective, active=True))
+        value = float(pe.value(objective))
+        bound = float(res.objective_bound)
+        tol = (rel_gap + OPTIMAL_GAP) * max(1.0, abs(value))
+        return abs(value - bound) <= tol and abs(value - float(res.incumbent_objective)) <= tol
+
+    @staticmethod
+    def _set_start(opt, values: list) -> None:
+        """Push pending parameter changes, then hand HiGHS the start (pyomo's HiGHS interface has no
+        warm start of its own: its highspy model and variable map are used directly)."""
+        opt.update()
+        index = opt._pyomo_var_to_solver_var_map
+        pairs = [(index[id(v)], float(val)) for v, val in values if id(v) in index]
+        cols = np.array([i for i, _ in pairs], dtype=np.int32)
+        vals = np.array([v for _, v in pairs], dtype=np.float64)
+        opt._solver_model.setSolution(len(cols), cols, vals)
+
+    def start_values(self, column, replicas) -> list:
+        """Every variable's value in the design that puts workload w on ``column[w]`` with
+        ``replicas[w]`` replicas (totals from the design evaluator): a complete MIP start, as (variable, value) pairs."""
+        p, m = self.problem, self.model
+        column = np.asarray(column, dtype=np.int64)
+        replicas = np.asarray(replicas, dtype=np.int64)
+        ev = evaluate_designs(p, column[None, :], replicas[None, :])
+        chosen = np.zeros(p.n_columns)
+        chosen[column] = 1.0
+        n = np.zeros(p.n_columns)
+        n[column] = replicas
+        packages = np.zeros(p.n_skus)
+        np.add.at(packages, p.col_sku[column], p.col_packages[column] * replicas)
+        dies = set(p.sku_die[p.col_sku[column]].tolist())
+        values = [(m.column_chosen[c], chosen[c]) for c in m.columns]
+        values += [(m.replicas[c], n[c]) for c in m.columns]
+        values += [(m.die_taped_out[d], float(d in dies)) for d in m.dies]
+        values += [(m.packages[s], packages[s]) for s in m.skus]
+        if hasattr(m, "hosts"):
+            hosts = np.ceil(packages / p.sku_packages_per_host)
+            values += [(m.hosts[s], hosts[s]) for s in m.skus]
+        T = fabric.MAX_TIERS
+        for f in m.fabrics:
+            tiers = int(ev["tiers"][0, f])
+            values.append((m.fabric_ports[f], float(ev["endpoints"][0, f])))
+            values.append((m.switches[f], float(ev["switches"][0, f])))
+            for t in range(T):
+                if f * T + t in m.fabric_tier_options:
+                    values.append((m.fabric_tier[f * T + t], float(tiers == t + 1)))
+        values.append((m.racks, float(ev["racks"][0])))
+        values.append((m.capex_usd, float(ev["capex"][0])))
+        values.append((m.it_power_w, float(ev["it_w"][0])))
+        values.append((m.demand_scale, 1.0 if p.objective != "demand_scale" else float(
+            np.min(p.col_throughput[column] * replicas / p.demand))))
+        if hasattr(m, "blast_radius"):
+            values.append((m.blast_radius, float(self._blast_radius[column].sum())))
+        return values
+
     def solve(self, time_limit_s: float | None = None, mip_gap: float | None = None,
-              threads: int | None = None) -> Solution:
-        """Solve (or re-solve) with HiGHS. An infeasible result carries no explanation: the caller
-        asks ``optimize.explain`` with the solver of its choice."""
+              threads: int | None = None, start=None) -> Solution:
+        """Solve (or re-solve) with HiGHS. ``start`` = (column per workload, replicas per workload)
+        of a known design is given to HiGHS as its MIP start: a feasible one becomes HiGHS's first
+        incumbent (with its objective), so the search prunes against it from the root; an
+        infeasible or wrong one is rejected by HiGHS and changes nothing but time. An infeasible
+        result carries no explanation: the caller asks ``optimize.explain`` with the solver of its
+        choice."""
         p = self.problem
-        t0 = time.perf_counter()
+        t_load = time.perf_counter()
         threads = process_threads(threads)
         opt = self._solver(threads)
+        if start is not None:
+            self._set_start(opt, self.start_values(*start))
+        # model load (first solve only) and the start are model construction, charged to build_s
+        t0 = time.perf_counter()
+        self._load_s = t0 - t_load
         kwargs = {}
         if time_limit_s is not None:
             kwargs["time_limit"] = float(time_limit_s)
@@ -315,7 +389,21 @@ class DesignModel:
             kwargs["rel_gap"] = 1e-9  # HiGHS defaults to 1e-4; the solver promises a proven optimum
         if threads is not None:
             kwargs["threads"] = int(threads)
-        res = opt.solve(self.model, **kwargs)
+        upd = opt.config.auto_updates
+        try:
+            # a MIP start lives in HiGHS's solution, which any model change clears: the parameter
+            # changes were pushed before it was set (_set_start), so solve must not push them again
+            upd.update_parameters = start is None
+            res = opt.solve(self.model, **kwargs)
+        finally:
+            upd.update_parameters = True
+        if start is not None and not self._consistent(res, kwargs["rel_gap"]):
+            # HiGHS 1.16 can map a MIP start into its presolved space with a wrong objective offset
+            # and then "prove" the start optimal (seen on a Pareto step: start 114,248, true optimum
+            # 48,006, both bounds reported as 28,006). A proven optimum whose own objective is off its
+            # dual bound is not one: forget the start and solve again from scratch
+            opt._solver_model.clearSolver()
+            res = opt.solve(self.model, **kwargs)
         if res.termination_condition not in _VOUCHED:
             # HiGHS's presolve occasionally fails to recover a primal solution of its reduced model
             # ("solve error" with primal infeasibilities of 1e-6; seen with the host rows): solve the
@@ -366,6 +454,42 @@ class DesignModel:
                                   demand_scale=lam if p.objective == "demand_scale" else None, solver=info)
 
 
+@dataclass(frozen=True)
+class ModelSupport:
+    """The SKUs, dies and fabrics the MILP of a Problem has variables for, and t_f, the tier
+    options of each such fabric (design.md, Proposition 9)."""
+
+    skus: np.ndarray      # SKUs with a column
+    dies: np.ndarray      # their die designs
+    fabrics: np.ndarray   # fabrics on which some of those SKUs has ports (q_s > 0)
+    tiers: np.ndarray     # t_f per fabric of ``fabrics``: tier options 1 .. t_f
+
+
+def model_support(problem: Problem) -> ModelSupport:
+    """Proposition 9: only SKUs with a column, their dies and the fabrics they have ports on need
+    variables, and fabric f needs no more tiers than the fewest whose tree holds
+    E^max_f = sum_w max_{c in C_w, f(s(c)) = f} q_s g_c U_c ports (every tier up to T_max under
+    demand_scale, whose U_c a budget sweep changes)."""
+    p = problem
+    T = fabric.MAX_TIERS
+    skus = np.unique(p.col_sku)
+    dies = np.unique(p.sku_die[skus])
+    ports = p.sku_fabric_ports[p.col_sku].astype(float)
+    col_fabric = p.sku_fabric[p.col_sku]
+    fabrics = np.unique(col_fabric[ports > 0])
+    tiers = np.full(len(fabrics), T, dtype=np.int64)
+    if p.objective != "demand_scale" and len(fabrics):
+        per_column = ports * p.col_packages * replica_upper_bounds(p)
+        most = np.zeros((p.n_workloads, p.n_fabrics))
+        np.maximum.at(most, (p.col_workload, col_fabric), per_column)
+        e_max = most.sum(axis=0)[fabrics]
+        cap = fabric.tree_capacity(p.fabric_radix[fabrics][:, None], np.arange(1, T + 1)[None, :],
+                                   oversubscription(p)[fabrics][:, None])
+        fits = cap >= e_max[:, None]
+        tiers = np.where(fits.any(axis=1), np.argmax(fits, axis=1) + 1, T)
+    return ModelSupport(skus=skus, dies=dies, fabrics=fabrics, tiers=tiers)
+
+
 def _replica_bound_values(problem: Problem) -> np.ndarray:
     """U_c as row coefficients. A bound of 0 is written as 0.5 (n_c integer, so n_c <= 0.5 x_c still
     forces n_c = 0) because HiGHS drops zero coefficients and then refuses to update them."""
@@ -374,7 +498,7 @@ def _replica_bound_values(problem: Problem) -> np.ndarray:
 
 
 def solve_milp(problem: Problem, time_limit_s: float | None = None, mip_gap: float | None = None,
-               threads: int | None = None) -> Solution:
+               threads: int | None = None, start=None) -> Solution:
     """Build the MILP of ``problem`` and solve it once. Workloads without any column make the
     instance infeasible before any model is built."""
     t0 = time.perf_counter()
@@ -385,7 +509,7 @@ def solve_milp(problem: Problem, time_limit_s: float | None = None, mip_gap: flo
                 "variables": 0, "constraints": 0, "columns": problem.n_columns}
         return infeasible_solution(problem, info)
     model = DesignModel(problem)
-    sol = model.solve(time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads)
+    sol = model.solve(time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, start=start)
     sol.solver["wall_s"] = time.perf_counter() - t0
     return sol
 
@@ -419,6 +543,7 @@ class ParetoModel(DesignModel):
         super().__init__(replace(problem, budget_usd=min(problem.budget_usd, _ROW_NO_LIMIT),
                                  power_budget_w=min(problem.power_budget_w, _ROW_NO_LIMIT)))
         t0 = time.perf_counter()
+        self._blast_radius = b
         with PauseGC():
             self._add_pareto(primary, secondary, b)
         self.build_s += time.perf_counter() - t0

@@ -26,8 +26,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from litedse.optimize.milp import ParetoModel
-from litedse.optimize.problem import CRITERIA, Problem, blast_radius_per_column, criterion_value
-from litedse.optimize.prune import front_ends_prune, incumbent_prune, subset_columns
+from litedse.optimize.problem import CRITERIA, MIN_OBJECTIVES, Problem, blast_radius_per_column, criterion_value
+from litedse.optimize.prune import front_ends_prune, incumbent_prune, single_die_incumbent_design, subset_columns
 from litedse.optimize.solution import Solution
 
 # resolution of exact mode: two values of a criterion closer than this are the same point
@@ -97,13 +97,16 @@ def _pareto_problem(problem: Problem, x: str, y: str) -> Problem:
 def pareto_front(problem: Problem, x: str, y: str, *, repair_hours: float, points: int | None = None,
                  max_points: int = MAX_POINTS,
                  time_limit_s: float | None = None, threads: int | None = None,
-                 bound_prune: bool = True) -> ParetoFront:
+                 bound_prune: bool = True, warm_start: bool = True) -> ParetoFront:
     """The non-dominated designs of ``problem`` for criteria ``x`` and ``y`` (each in CRITERIA).
 
     ``points=None``: the exact front (at most ``max_points`` points, best-x end first; ``complete``
     says whether it was reached). ``points=N``: AUGMECON2 grid of N epsilon values with bypass.
     ``bound_prune``: after the payoff table, sweep a model without the SKUs that cannot reach the
-    front (Proposition 7; min criteria only). The points' columns always index ``problem``.
+    front (Proposition 7; min criteria only). ``warm_start``: give HiGHS a known feasible design
+    as MIP start at every solve (the first stage's optimum for the second stage; the end of the
+    front with the least y for each next bound; the single-die incumbent for the first solve).
+    The points' columns always index ``problem``.
     """
     if x not in CRITERIA or y not in CRITERIA or x == y:
         raise ValueError(f"x and y must be two different criteria of {sorted(CRITERIA)}, got {x!r}, {y!r}")
@@ -130,28 +133,39 @@ def pareto_front(problem: Problem, x: str, y: str, *, repair_hours: float, point
         else:
             pm.set_pareto_bound(name, 0.0 if not math.isfinite(v) else -v)
 
-    def solve() -> Solution:
+    def solve(start: Solution | None = None) -> Solution:
         front.solves += 1
-        sol = pm.solve(time_limit_s=time_limit_s, threads=threads)
+        sol = pm.solve(time_limit_s=time_limit_s, threads=threads, start=mip_start(start))
         if remap is not None and sol.feasible:
             # same SKUs and fabrics, fewer columns: only the column indices differ
             sol.column = remap[sol.column]
         return sol
 
-    def lex(first: str, second: str, eps_second: float) -> Solution | None:
-        """min first s.t. second <= eps_second, then min second s.t. first <= its optimum."""
+    def mip_start(sol: Solution | None):
+        """A design of ``p`` as a start of the current model (None if its columns were pruned)."""
+        if not warm_start or sol is None or not sol.feasible:
+            return None
+        cols = sol.column if remap is None else np.searchsorted(remap, sol.column)
+        if remap is not None and (np.any(cols >= len(remap)) or np.any(remap[np.minimum(cols, len(remap) - 1)]
+                                                                     != sol.column)):
+            return None
+        return cols, sol.replicas
+
+    def lex(first: str, second: str, eps_second: float, start: Solution | None = None) -> Solution | None:
+        """min first s.t. second <= eps_second, then min second s.t. first <= its optimum;
+        ``start``: a design known to satisfy second <= eps_second."""
         s1, s2 = _sign(first), _sign(second)
         bound(second, s2, eps_second)
         bound(first, s1, none)
         pm.set_pareto_weights(*((1.0, 0.0) if first == x else (0.0, 1.0)))
-        sol1 = solve()
+        sol1 = solve(start)
         if not sol1.feasible:
             return None
         m1 = metrics(p, sol1, repair_hours)
         v1 = s1 * m1[first]
         bound(first, s1, v1 + 0.1 * _step(v1))
         pm.set_pareto_weights(*((0.0, 1.0) if first == x else (1.0, 0.0)))
-        sol2 = solve()
+        sol2 = solve(sol1)                      # sol1 meets both bounds of the second stage
         bound(first, s1, none)
         if not sol2.feasible:   # only a tolerance artefact: sol1 itself satisfies the bound
             return sol1
@@ -167,7 +181,7 @@ def pareto_front(problem: Problem, x: str, y: str, *, repair_hours: float, point
                                         solution=sol, design=design_label(p, sol)))
         return sy * vals[y]
 
-    first = lex(x, y, none)
+    first = lex(x, y, none, start=_incumbent(p, x) if warm_start else None)
     if first is None:
         front.status = "infeasible"
         front.wall_s = time.perf_counter() - t0
@@ -178,7 +192,7 @@ def pareto_front(problem: Problem, x: str, y: str, *, repair_hours: float, point
         # Proposition 7: every non-dominated design has x <= x(A) and y <= y(B), where B = lex(x, y)
         # and A = lex(y, x) are the two ends of the front; SKUs whose lower bound exceeds either
         # end cannot appear on the front, and the sweep runs on the smaller model
-        other = lex(y, x, none)
+        other = lex(y, x, none, start=_incumbent(p, y) if warm_start else None)
         mb, ma = metrics(p, first, repair_hours), metrics(p, other, repair_hours)
         keep = front_ends_prune(p, x, y, ma[x], mb[y], repair_hours)
         if remap is not None:
@@ -196,14 +210,15 @@ def pareto_front(problem: Problem, x: str, y: str, *, repair_hours: float, point
                 front.complete = False
                 break
             eps = vy - _step(vy)
-            sol = lex(x, y, eps)
+            # the front's least-y end meets every bound down to its own y: a start for each step
+            sol = lex(x, y, eps, start=other)
             if sol is None:
                 break
             vy_new = sy * metrics(p, sol, repair_hours)[y]
             if vy_new > eps + 0.5 * _step(vy):
                 # the solver accepted the bound within its tolerance: widen the step once more
                 eps = vy - 100.0 * _step(vy)
-                sol = lex(x, y, eps)
+                sol = lex(x, y, eps, start=other)
                 if sol is None:
                     break
                 vy_new = sy * metrics(p, sol, repair_hours)[y]
@@ -212,13 +227,13 @@ def pareto_front(problem: Problem, x: str, y: str, *, repair_hours: float, point
             vy = add(sol, eps)
     else:
         if other is None:
-            other = lex(y, x, none)
+            other = lex(y, x, none, start=_incumbent(p, y) if warm_start else None)
         vy_min = sy * metrics(p, other, repair_hours)[y]
         vy_max = vy
         grid = np.linspace(vy_max, vy_min, points)[1:]
         k = 0
         while k < len(grid):
-            sol = lex(x, y, float(grid[k]) + 0.1 * _step(float(grid[k])))
+            sol = lex(x, y, float(grid[k]) + 0.1 * _step(float(grid[k])), start=other)
             if sol is None:
                 break
             vy_new = sy * metrics(p, sol, repair_hours)[y]
@@ -231,6 +246,17 @@ def pareto_front(problem: Problem, x: str, y: str, *, repair_hours: float, point
     front.points = _non_dominated(front.points, x, y)
     front.wall_s = time.perf_counter() - t0
     return front
+
+
+def _incumbent(problem: Problem, criterion: str) -> Solution | None:
+    """The single-die incumbent for a min criterion (Proposition 5's V) as a Solution-like start,
+    or None (demand_scale, blast radius, or no feasible single-die design)."""
+    if criterion not in MIN_OBJECTIVES or problem.objective == "demand_scale":
+        return None
+    inc = single_die_incumbent_design(replace(problem, objective=criterion))
+    if not np.isfinite(inc.value):
+        return None
+    return Solution(status="feasible", objective_name=criterion, column=inc.column, replicas=inc.replicas)
 
 
 def _non_dominated(points: list[ParetoPoint], x: str, y: str) -> list[ParetoPoint]:

@@ -110,6 +110,7 @@ class PruneResult:
     problem: Problem           # the pruned Problem (columns subset, everything else unchanged)
     kept: np.ndarray           # original index of each kept column
     counts: dict               # columns: before, unusable, dominated, not_min_packages, kept
+    incumbent: "Incumbent | None" = None  # a known feasible design of ``problem`` (prune_skus only)
 
 
 def dominance_survivors(groups: np.ndarray, r: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -125,6 +126,33 @@ def dominance_survivors(groups: np.ndarray, r: np.ndarray, g: np.ndarray) -> np.
     survive_sorted = best_before.isna().to_numpy() | (r_sorted > best_before.fillna(-np.inf).to_numpy())
     mask = np.zeros(len(r), dtype=bool)
     mask[order] = survive_sorted
+    return mask
+
+
+def least_packages_survivors(groups: np.ndarray, r: np.ndarray, g: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """Propositions 2 and 3 in one pass, without sorting the columns: mask of the one column per
+    group that ``prune_columns`` keeps for the min objectives, where ``need`` = g_c n*_c. That
+    column is the lowest-index one among the non-dominated columns of least need, and every
+    column that dominates a column of least need has least need itself (r' >= r and g' <= g give
+    g' n*' <= g n*), so Proposition 2 runs on the few columns of least need only. ``groups``
+    sorted ascending (the column builder's chunks are) is a linear pass; else one stable argsort."""
+    n = len(r)
+    mask = np.zeros(n, dtype=bool)
+    if n == 0:
+        return mask
+    order = None if np.all(groups[1:] >= groups[:-1]) else np.argsort(groups, kind="stable")
+    gs, ns = (groups, need) if order is None else (groups[order], need[order])
+    first = np.ones(n, dtype=bool)
+    first[1:] = gs[1:] != gs[:-1]
+    least = np.minimum.reduceat(ns, np.flatnonzero(first))[np.cumsum(first) - 1]
+    cand = np.flatnonzero(ns == least)
+    cand = np.sort(cand if order is None else order[cand])        # original index order
+    cand = cand[dominance_survivors(groups[cand], r[cand], g[cand])]
+    lowest = np.ones(len(cand), dtype=bool)
+    o = np.lexsort((cand, groups[cand]))
+    cg = groups[cand[o]]
+    lowest[1:] = cg[1:] != cg[:-1]
+    mask[cand[o][lowest]] = True
     return mask
 
 
@@ -240,46 +268,72 @@ def best_columns_per_sku(problem: Problem, value: np.ndarray) -> np.ndarray:
     return best[np.all(best >= 0, axis=1)]
 
 
-def single_die_incumbent(problem: Problem) -> float:
-    """Objective of the best feasible design that uses one die design for every workload, each
-    workload on its cheapest column of that die (inf if none is feasible). A known feasible value."""
+@dataclass(frozen=True)
+class Incumbent:
+    """A known feasible design: one column and its replica count per workload, and its objective."""
+
+    value: float               # objective (inf: no feasible design was found)
+    column: np.ndarray         # chosen column per workload (empty when value is inf)
+    replicas: np.ndarray       # n*_c of each chosen column
+
+
+def single_die_incumbent_design(problem: Problem) -> Incumbent:
+    """The best feasible design that uses one die design for every workload, each workload on its
+    cheapest column of that die (Proposition 5's V, and the MILP's start)."""
     p = problem
+    none = Incumbent(np.inf, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     usable = usable_columns(p)
+    if not usable.any() or p.n_workloads == 0:
+        return none
     n_star = min_replicas(p)
-    col_metric = criterion_per_column(p, p.objective)
+    col_metric = np.where(usable, criterion_per_column(p, p.objective), np.inf)
     col_die = p.sku_die[p.col_sku]
-    rows = []
-    for d in np.unique(col_die[usable]):      # one row per die design (few), not per column
-        pick = []
-        for w in range(p.n_workloads):
-            mine = np.flatnonzero(usable & (col_die == d) & (p.col_workload == w))
-            if not len(mine):
-                break
-            pick.append(mine[np.argmin(col_metric[mine])])
-        else:
-            rows.append(pick)
-    if not rows:
-        return np.inf
-    C = np.array(rows, dtype=np.int64)
+    # per (die, workload): the usable column of least contribution (ties: lowest index), by one sort
+    dies = np.unique(col_die[usable])
+    order = np.lexsort((np.arange(p.n_columns), col_metric, p.col_workload, col_die))
+    order = order[usable[order]]
+    key = col_die[order] * p.n_workloads + p.col_workload[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    best = np.full((p.n_dies, p.n_workloads), -1, dtype=np.int64)
+    best[col_die[order[first]], p.col_workload[order[first]]] = order[first]
+    C = best[dies]
+    C = C[np.all(C >= 0, axis=1)]
+    if not len(C):
+        return none
     ev = evaluate_designs(p, C, n_star[C])
-    return float(np.min(np.where(ev["ok"], objective_of(p, ev), np.inf)))
+    val = np.where(ev["ok"], objective_of(p, ev), np.inf)
+    i = int(np.argmin(val))
+    if not np.isfinite(val[i]):
+        return none
+    return Incumbent(float(val[i]), C[i], n_star[C[i]])
+
+
+def single_die_incumbent(problem: Problem) -> float:
+    """Objective of ``single_die_incumbent_design`` (inf if none is feasible): a known feasible value."""
+    return single_die_incumbent_design(problem).value
 
 
 def prune_skus(problem: Problem) -> PruneResult:
     """Proposition 5: drop the columns of every SKU s whose lower bound LB_s exceeds a known
     feasible objective V (``single_die_incumbent``). Strict inequality keeps every SKU of the
-    incumbent, so the optimum survives."""
+    incumbent, so the optimum survives, and so does the incumbent: ``PruneResult.incumbent`` is
+    it in the pruned Problem's column indices."""
     p = problem
     n0 = p.n_columns
     if p.objective not in MIN_OBJECTIVES or p.n_columns == 0 or p.n_workloads == 0:
         return PruneResult(problem=p, kept=np.arange(n0), counts={"columns": n0, "skus_dropped": 0, "kept": n0})
-    incumbent = single_die_incumbent(p)
+    incumbent = single_die_incumbent_design(p)
     lb_s = sku_lower_bounds(p, p.objective)
-    drop = lb_s > incumbent * (1.0 + 1e-12)
+    drop = lb_s > incumbent.value * (1.0 + 1e-12)
     cols = np.flatnonzero(~drop[p.col_sku])
+    start = None
+    if np.isfinite(incumbent.value):
+        start = replace(incumbent, column=np.searchsorted(cols, incumbent.column))
     return PruneResult(problem=subset_columns(p, cols), kept=cols,
                        counts={"columns": n0, "skus_dropped": int(np.sum(drop & np.isfinite(lb_s))),
-                               "kept": int(len(cols)), "incumbent": incumbent})
+                               "kept": int(len(cols)), "incumbent": incumbent.value},
+                       incumbent=start)
 
 
 def incumbent_prune(problem: Problem, x: str, y: str, repair_hours: float) -> np.ndarray:

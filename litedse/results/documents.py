@@ -15,7 +15,8 @@ from litedse.solve import SolveResult
 from litedse.tech.sku import DESIGN_AXES
 from litedse.workload.performance import MAPPING_KEYS
 
-SOLVE_SCHEMA_VERSION = 2       # 2: objective.sense, topology and hosts in designs, totals and breakdown
+SOLVE_SCHEMA_VERSION = 3       # 2: objective.sense, topology and hosts in designs, totals and breakdown;
+                               # 3: solver.method_requested and solver.method_reason (--method auto)
 PARETO_SCHEMA_VERSION = 1
 SENSITIVITY_SCHEMA_VERSION = 1  # README "Sensitivity JSON schema"
 UNCERTAINTY_SCHEMA_VERSION = 1  # README "Uncertainty JSON schema"
@@ -29,8 +30,8 @@ DESIGN_METRICS = ("unit_cost_usd", "tdp_w", "peak_tflops_bf16", "peak_tflops_fp8
                   "dies_per_wafer", "failures_per_year", "shoreline_mm", "shoreline_used_mm", "packages_per_host",
                   "host_cost_usd", "scaleout_gbps", "scaleout_gbps_per_host", "network_cost_usd",
                   "scaleout_gbps_per_tflops")
-SOLVER_KEYS = ("name", "version", "method", "wall_s", "build_s", "solve_s", "columns_enumerated", "columns_kept",
-               "variables", "constraints")
+SOLVER_KEYS = ("name", "version", "method", "method_requested", "method_reason", "wall_s", "build_s", "solve_s",
+               "columns_enumerated", "columns_kept", "variables", "constraints")
 WORKLOAD_FIGURES = ("ttft_s", "tpot_s", "tokens_per_s", "requests_per_s", "iteration_s", "memory_gb_per_package",
                     "mfu", "availability")
 
