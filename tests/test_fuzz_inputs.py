@@ -46,7 +46,12 @@ BAD_VALUES = st.one_of(
 def _set(data: dict, path: tuple, value) -> None:
     node = data
     for part in path[:-1]:
-        node = node[part] if isinstance(part, int) else node.setdefault(part, {})
+        if isinstance(part, int):
+            node = node[part]
+            continue
+        if not isinstance(node.get(part), (dict, list)):    # an earlier change set a bad value here: a table again
+            node[part] = {}
+        node = node[part]
     if value is None and isinstance(node, dict):
         node.pop(path[-1], None)
     else:
