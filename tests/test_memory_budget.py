@@ -125,3 +125,5 @@ def test_a_training_job_too_slow_for_one_replica_says_so():
     res = solve_instance(instance_from_dict(data), threads=1)
     assert res.solution.status == "infeasible"
     assert "within its replica limit" in res.solution.explanation, res.solution.explanation
+    # the time budget's shortfall in days: 3e11 tokens at the best column's rate, against 0.01 days
+    assert "days > time_budget_days 0.01" in res.solution.explanation, res.solution.explanation

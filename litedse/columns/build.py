@@ -24,6 +24,7 @@ from litedse.inputs.instance import SKU_BYTES, Instance
 from litedse.optimize.problem import MIN_OBJECTIVES, OBJECTIVES, Problem
 from litedse.optimize.prune import dominance_survivors, least_packages_survivors
 from litedse.tech.economics import FABRICS, energy_usd_per_w, fabric_arrays, price, sku_economics
+from litedse.units import SECONDS_PER_DAY
 from litedse.workload.models import resolve_model
 from litedse.workload.performance import (MAPPING_KEYS, MAX_PACKAGES_PER_REPLICA, candidate_mappings,
                                          demand_tokens_per_s, evaluate_columns)
@@ -201,8 +202,12 @@ def _no_column_reason(w, rep: WorkloadColumns, n_skus: int, n_maps: int, skus: S
         return f"{head}: no column that fits in memory meets " + " and ".join(misses)
     if rep.slo_ok and rep.usable == 0:
         best = rep.best_within_limit
-        return (f"{head}: best column serves {best:.4g} < demand {rep.demand:.4g} {rep.unit} within its replica "
+        text = (f"{head}: best column serves {best:.4g} < demand {rep.demand:.4g} {rep.unit} within its replica "
                 f"limit (short by {100.0 * (1.0 - best / rep.demand):.0f}%)")
+        if w.kind == "training" and w.train_tokens and w.time_budget_days and best > 0:
+            days = float(w.train_tokens) / best / SECONDS_PER_DAY
+            text += f": its {w.train_tokens:.4g} tokens take {days:.3g} days > time_budget_days {w.time_budget_days:g}"
+        return text
     return f"{head}: no column meets both SLOs at once ({rep.fits} fit in memory, none within ttft_s and tpot_s)"
 
 
