@@ -378,11 +378,16 @@ def _largest_meeting_slos(hw, m, workload: WorkloadSpec, figures, batch: np.ndar
     if not len(miss):
         return out
     h, mm = hw.take(miss), {k: v[miss] for k, v in m.items()}
-    g_one = slack(h, mm, np.ones(len(miss)))
-    hi, g_hi = np.where(g_one > 0, 1.0, b[miss]), g_top[miss]
-    lo, g_lo = np.where(g_one > 0, 0.0, 1.0), g_one            # not even one sequence: the answer is 0
-    # first candidate: the chord between the bracket's ends
-    candidate = np.floor(lo + (-g_lo) * (hi - lo) / np.maximum(g_hi - g_lo, 1e-300))
+    # the slack one sequence below the top: where the slack is linear over the last stretch, the
+    # line through these two points crosses zero at the answer
+    top = b[miss]
+    below = np.maximum(top - 1.0, 1.0)
+    g_below = slack(h, mm, below)
+    met = (g_below <= 0) & (top > 1)
+    lo, g_lo = np.where(met, below, 0.0), np.where(met, g_below, -np.inf)     # 0 sequences always "meet"
+    hi, g_hi = np.where(met | (top <= 1), top, below), np.where(met | (top <= 1), g_top[miss], g_below)
+    slope = np.where(top > 1, g_top[miss] - g_below, 0.0)
+    candidate = np.where(slope > 0, np.floor(top - g_top[miss] / np.maximum(slope, 1e-300)), np.floor(top / 2.0))
     halve = np.zeros(len(miss), dtype=bool)
     while True:
         active = np.flatnonzero(hi - lo > 1)
