@@ -204,6 +204,10 @@ def test_study_report_ratios_winners_and_failures(tmp_path):
     assert len(images) == 3            # two ratio plots (one per swept parameter) + the winner map
     assert all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" and len(i) > 1000 for i in images)
     assert "demand exceeds the power budget by 12%" in html_text
+    # the reports' one stylesheet, the verdict first, and every wide table in a box that scrolls
+    assert "td.num { text-align: right;" in html_text and html_text.count('<div class="scroll">') >= 4
+    body = html_text[html_text.index("<body>"):]
+    assert body.index('id="headline"') < body.index("<table") and "is cheaper than" in body
     assert "demand exceeds the power budget by 12%" in (tmp_path / "r" / "study.md").read_text()
     assert len(list((tmp_path / "r" / "figures").glob("*.svg"))) == 3
 

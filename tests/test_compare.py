@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from litedse.results.documents import SOLVE_SCHEMA_VERSION
 from litedse.inputs.classes import parse_class_list, resolve_class
 from litedse.results.compare import compare_instance
+from litedse.results.documents import SOLVE_SCHEMA_VERSION
 from litedse.errors import InputError
 from litedse.inputs.instance import instance_from_dict, read_instance_toml
 from litedse.solve import solve_instance
@@ -135,7 +136,7 @@ def test_compare_cli_json_csv_table():
     res = runner.invoke(main, ["compare", INSTANCE, "--classes", "lite,h100", "--baseline", "h100",
                                "--format", "json", "--threads", "1"])
     assert res.exit_code == 0, res.output
-    doc = json.loads(res.output)
+    doc = json.loads(res.stdout)
     assert set(doc["classes"]) == {"lite", "h100"} and doc["baseline"] == "h100"
     for name, c in doc["classes"].items():
         assert c["schema_version"] == SOLVE_SCHEMA_VERSION and c["status"] == "optimal" and c["designs"]
@@ -143,7 +144,7 @@ def test_compare_cli_json_csv_table():
             c["totals"]["capex_usd"] / doc["classes"]["h100"]["totals"]["capex_usd"])
     csv = runner.invoke(main, ["compare", INSTANCE, "--classes", "lite,h100", "--baseline", "h100",
                                "--format", "csv", "--threads", "1"])
-    df = pd.read_csv(io.StringIO(csv.output))
+    df = pd.read_csv(io.StringIO(csv.stdout))
     assert list(df["class"]) == ["lite", "h100"]
     assert df.set_index("class").loc["lite", "capex_usd"] == pytest.approx(doc["classes"]["lite"]["totals"]["capex_usd"])
     bad = runner.invoke(main, ["compare", INSTANCE, "--classes", "lite,nope"])
@@ -159,7 +160,7 @@ def test_pareto_cli_table_is_the_plot(tmp_path):
                                     "--plot", str(plot), "--threads", "1", "--format", "json"])
     assert res.exit_code == 0, res.output
     df = pd.read_csv(out)
-    doc = json.loads(res.output)
+    doc = json.loads(res.stdout)
     assert len(df) == sum(len(c["points"]) for c in doc["classes"].values()) >= 2
     assert plot.read_text().lstrip().startswith(("<?xml", "<svg"))
     for name, c in doc["classes"].items():

@@ -7,6 +7,7 @@ reordering of a sum may move the last digit)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from litedse.cli import main
+from litedse.results.documents import SOLVE_SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden" / "solve"
@@ -25,6 +27,9 @@ TIMING_KEYS = {"wall_s", "build_s", "solve_s"}
 SOLVE_ARGS = lambda path: ["solve", str(path), "--format", "json", "--threads", "1"]  # noqa: E731
 # keys a later change added to the document on purpose; the golden files predate them
 ADDED_KEYS = {("objective", "sense")}
+# where and when a document was made (litedse version, hashes, date; README "Provenance"), and the
+# schema version its addition bumped: not results (the schema version is checked on its own below)
+PROVENANCE_KEYS = {("", "provenance"), ("", "schema_version")}
 
 
 def golden_name(path: Path) -> str:
@@ -38,7 +43,7 @@ def differences(expected, actual, where: str = "") -> list[str]:
         out = []
         for key in sorted(set(expected) | set(actual)):
             path = f"{where}.{key}" if where else key
-            if key in TIMING_KEYS or (where, key) in ADDED_KEYS:
+            if key in TIMING_KEYS or (where, key) in ADDED_KEYS | PROVENANCE_KEYS:
                 continue
             if key not in expected or key not in actual:
                 out.append(f"{path}: only in {'actual' if key in actual else 'golden'}")
@@ -75,6 +80,8 @@ def test_solve_json_matches_the_committed_output(path):
     expected = json.loads((GOLDEN / f"{golden_name(path)}.json").read_text())
     diffs = differences(expected, actual)
     assert not diffs, "\n".join(diffs[:20])
+    assert expected["schema_version"] <= actual["schema_version"] == SOLVE_SCHEMA_VERSION
+    assert actual["provenance"]["instance_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 if __name__ == "__main__":

@@ -108,10 +108,27 @@ def test_hand_report_renders(tmp_path):
 def test_pareto_plot_points_are_the_table_rows():
     df = hand_data().pareto
     fig = plots.pareto_figure(df, "cost", "power")
-    marked = [ln for ln in fig.axes[0].get_lines() if ln.get_marker() == "o"]
-    got = sorted((float(x), float(y)) for ln in marked for x, y in zip(*ln.get_data()))
-    want = sorted(zip(df["cost"].astype(float), df["power"].astype(float)))
+    ax = fig.axes[0]
+    marked = [ln for ln in ax.get_lines() if ln.get_marker() not in (None, "None", "")]
+    # one marker per class, each its own, and every point of every class drawn ($M and MW)
+    assert len({ln.get_marker() for ln in marked}) == len(marked) == df["class"].nunique()
+    got = sorted((round(float(x) * 1e6), round(float(y) * 1e6)) for ln in marked for x, y in zip(*ln.get_data()))
+    want = sorted(zip(df["cost"].astype(int), df["power"].astype(int)))
     assert got == want
+    assert ax.get_xlabel() == "capital cost [$M]" and ax.get_ylabel() == "facility power [MW]"
+    fig.canvas.draw()                          # plain tick labels: no offset, no 1e6 multiplier
+    assert ax.xaxis.get_offset_text().get_text() == "" and ax.yaxis.get_offset_text().get_text() == ""
+    plots.plt.close(fig)
+
+
+def test_a_class_under_another_stays_visible():
+    # monolithic and free often find the same design: the same point twice
+    df = pd.DataFrame({"class": ["monolithic", "free"], "cost": [3.6e6, 3.6e6], "power": [8.7e5, 8.7e5]})
+    fig = plots.pareto_figure(df, "cost", "power")
+    first, second = [ln for ln in fig.axes[0].get_lines() if ln.get_marker() not in (None, "None", "")]
+    # the later class is drawn on top, smaller, and the earlier one hollow: both outlines show
+    assert second.get_zorder() > first.get_zorder() and second.get_markersize() < first.get_markersize()
+    assert first.get_markerfacecolor() == "none" and first.get_marker() != second.get_marker()
     plots.plt.close(fig)
 
 
@@ -197,11 +214,74 @@ def test_report_opens_with_the_verdict_tornado_and_probability(tmp_path):
     assert data.verdict == want
     page = (out / "index.html").read_text()
     body = page.split("</h1>", 1)[1]
-    assert body.lstrip().startswith(f'<p id="verdict"><strong>{want.replace("<", "&lt;")}</strong></p>')
-    assert body.index('id="verdict"') < body.index("<h2>") < body.index('id="fig-tornado"') < body.index('id="fig-uncertainty"')
+    # issue 15's layout: the verdict, the breakdowns, then the tornado and the probability, then the tables
+    assert f'<p class="headline" id="headline">{want.replace("<", "&lt;")}</p>' in body
+    assert (body.index('id="headline"') < body.index('id="fig-breakdown"') < body.index('id="fig-tornado"')
+            < body.index('id="fig-uncertainty"') < body.index("<h2>Comparison"))
     md = (out / "report.md").read_text()
     assert md.split("\n")[2] == f"**{want}**"
     assert "figures/tornado.png" in md and "figures/uncertainty.png" in md
     doc = json.loads((out / "report.json").read_text())
     assert doc["verdict"] == want and doc["uncertainty"]["p_a_wins"] == p
     assert doc["sensitivity"]["parameters"][0]["break_even"] == pytest.approx(15.0, rel=1e-6)
+
+
+def test_the_page_opens_with_the_headline_and_the_breakdowns(tmp_path):
+    data = hand_data()
+    data.headline = "monolithic is cheaper: lite costs 1.25x as much as monolithic"
+    write_report(data, tmp_path)
+    page = (tmp_path / "index.html").read_text()
+    body = page[page.index("<body>"):]
+    # the headline sentence, then the side-by-side breakdown chart, before any table
+    assert body.index(data.headline) < body.index('id="fig-breakdown"') < body.index("<table")
+    # numbers right-aligned (class num), text left; money and power in their formats
+    assert '<td class="num" data-col="lite" data-value="2500000.0">$2.50M</td>' in page
+    assert "td.num { text-align: right;" in page and "<style>" in page      # the one stylesheet, inlined
+    md = (tmp_path / "report.md").read_text()
+    assert md.splitlines()[2] == f"**{data.headline}**"
+
+
+def test_class_thresholds_are_filled_in():
+    from litedse.inputs.classes import resolve_class
+    from litedse.inputs.instance import load_instance
+    from litedse.results.report import assumption_table, class_table
+
+    inst = load_instance("instances/llama3-70b-serving.toml")
+    classes = {n: resolve_class(inst, n) for n in ("lite", "monolithic")}
+    table = assumption_table(inst, classes).set_index(["section", "key"])["value"]
+    assert table[("class lite", "die_area_mm2_max")] == "<= 300 (keeps 100, 150, 200, 250, 300)"
+    assert table[("class monolithic", "die_area_mm2_min")] == ">= 600 (keeps 600, 650, 700, 750, 800)"
+    assert (table != "").all()
+    rules = class_table(classes).set_index("class")["design space"]
+    assert rules["lite"].startswith("die_area_mm2 <= 300") and 'interconnect = ["cpo"]' in rules["lite"]
+
+
+def test_the_templates_are_package_data():
+    import tomllib
+    from pathlib import Path
+
+    from litedse.results import pages
+
+    root = Path(__file__).resolve().parent.parent
+    data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["litedse"]
+    assert "results/templates/*" in data
+    folder = root / "litedse" / "results" / "templates"
+    assert {p.name for p in folder.iterdir()} == {"report.html.j2", "report.md.j2", "study.html.j2", "study.md.j2", "style.css"}
+    assert "td.num" in pages.stylesheet()
+
+
+@pytest.mark.skipif(not __import__("shutil").which("chromium"), reason="no headless chromium on this machine")
+def test_a_real_browser_draws_the_report(tmp_path):
+    import subprocess
+
+    import matplotlib.image
+
+    write_report(hand_data(), tmp_path)
+    shot = tmp_path / "shot.png"
+    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    "--window-size=1200,900", f"--screenshot={shot}", (tmp_path / "index.html").as_uri()],
+                   capture_output=True, timeout=120, check=True)
+    pixels = matplotlib.image.imread(shot)
+    assert pixels.shape[:2] == (900, 1200)
+    # not a blank page: the headline's tinted box, text and the embedded chart put many colours on it
+    assert pixels.reshape(-1, pixels.shape[-1]).std(axis=0).max() > 0.05

@@ -2,7 +2,8 @@
 
 ``write_study_report(store_path, out_dir)`` writes into ``out_dir``:
 
-* ``study.html`` (self-contained: figures embedded as base64 PNG) and ``study.md`` (figures linked);
+* ``study.html`` (self-contained: figures embedded as base64 PNG) and ``study.md`` (figures linked),
+  from the jinja2 templates ``study.html.j2`` / ``study.md.j2`` with the reports' one stylesheet;
 * ``figures/ratio_<param>.png|.svg``: Lite / monolithic ratio of capex and of facility power
   against each swept parameter (one line per combination of the other parameters);
 * ``figures/winner_<a>__<b>.png|.svg``: the class with the best objective at every point of two
@@ -18,7 +19,6 @@ The ratio compares the rows of the same instance key: class ``lite`` over class 
 from __future__ import annotations
 
 import base64
-import html
 import re
 from pathlib import Path
 
@@ -27,7 +27,9 @@ import pandas as pd
 
 from litedse.batch.store import SWEEP_PREFIX, Store
 from litedse.results import plots
-from litedse.results.tables import format_number, html_table, markdown_table
+from litedse.results.pages import render as render_page
+from litedse.results.pages import stylesheet
+from litedse.results.tables import format_number, format_ratio, html_table, markdown_table
 
 SOLVED = ("optimal", "feasible", "time_limit")
 
@@ -82,10 +84,6 @@ def winners(rows: pd.DataFrame) -> pd.DataFrame:
 def _label(col: str) -> str:
     """A store column's key path (``sweep:`` prefix dropped): axis labels and table headers."""
     return col[len(SWEEP_PREFIX):] if col.startswith(SWEEP_PREFIX) else col
-
-
-def _md(frame: pd.DataFrame) -> str:
-    return markdown_table(frame) + "\n"
 
 
 def _display(frame: pd.DataFrame) -> pd.DataFrame:
@@ -152,37 +150,29 @@ def write_study_report(store_path, out_dir, *, lite_class: str = "lite", ref_cla
     if have_ratios:
         cr, pr = ratios["cost_ratio"].dropna(), ratios["power_ratio"].dropna()
         verdict = (f"{lite_class} is cheaper than {ref_class} at {(cr < 1).sum()} of {len(cr)} points "
-                   f"(capex ratio {cr.min():.3f} to {cr.max():.3f}); it draws less facility power at "
-                   f"{(pr < 1).sum()} of {len(pr)} (power ratio {pr.min():.3f} to {pr.max():.3f}).")
+                   f"(capex ratio {format_ratio(cr.min())} to {format_ratio(cr.max())}); it draws less facility "
+                   f"power at {(pr < 1).sum()} of {len(pr)} (power ratio {format_ratio(pr.min())} to "
+                   f"{format_ratio(pr.max())}).")
     else:
         verdict = f"No point has solved rows of both {lite_class} and {ref_class}: no ratios."
 
-    md = [f"# {title}\n", summary + "\n", verdict + "\n", "## Swept parameters\n", _md(swept),
-          "## Rows by class and status\n", _md(status),
-          f"## {lite_class} / {ref_class} ratios\n", _md(ratio_view)]
-    htm = [f"<h1>{html.escape(title)}</h1>", f"<p>{html.escape(summary)}</p>", f"<p>{html.escape(verdict)}</p>",
-           "<h2>Swept parameters</h2>", html_table(swept), "<h2>Rows by class and status</h2>", html_table(status),
-           f"<h2>{html.escape(lite_class)} / {html.escape(ref_class)} ratios</h2>", html_table(ratio_view)]
+    sections = [("Swept parameters", swept), ("Rows by class and status", status),
+                (f"{lite_class} / {ref_class} ratios", ratio_view)]
     if len(win) and sweeps:
-        md += ["## Winning class per point\n", _md(_display(points.drop(columns="key")))]
-        htm += ["<h2>Winning class per point</h2>", html_table(_display(points.drop(columns="key")))]
-    md.append("## Figures\n")
-    htm.append("<h2>Figures</h2>")
-    for caption, paths in figures:
-        rel = paths["png"].relative_to(out).as_posix()
-        md.append(f"![{caption}]({rel})\n\n[SVG]({paths['svg'].relative_to(out).as_posix()})\n")
-        data = base64.b64encode(paths["png"].read_bytes()).decode()
-        htm.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
-                   f"<figcaption>{html.escape(caption)}</figcaption></figure>")
-    if not figures:
-        md.append("(no figure: the study needs solved rows of both classes and a varying parameter)\n")
-        htm.append("<p>(no figure)</p>")
-    md += ["## Failures\n", _md(failures)]
-    htm += ["<h2>Failures</h2>", html_table(failures)]
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse;"
-             "font-size:13px}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}img{max-width:100%}")
-    (out / "study.md").write_text("\n".join(md))
-    (out / "study.html").write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
-                                    f"</title><style>{style}</style></head><body>{''.join(htm)}</body></html>")
+        # sorted by the swept parameters, so that where the winner changes reads down the table
+        sections.append(("Winning class per point",
+                         _display(points.drop(columns="key").sort_values(sweeps, kind="stable"))))
+    for kind, render in (("html", html_table), ("markdown", markdown_table)):
+        context = {"title": title, "verdict": verdict, "summary": summary, "style": stylesheet(),
+                   "sections": [{"title": t, "table": render(df)} for t, df in sections],
+                   "failures": render(failures),
+                   "figures": [{"caption": caption, "png": paths["png"].relative_to(out).as_posix(),
+                                "svg": paths["svg"].relative_to(out).as_posix(),
+                                "b64": base64.b64encode(paths["png"].read_bytes()).decode()}
+                               for caption, paths in figures]}
+        if kind == "html":
+            (out / "study.html").write_text(render_page("study.html.j2", context))
+        else:
+            (out / "study.md").write_text(render_page("study.md.j2", context, html=False))
     return {"html": out / "study.html", "markdown": out / "study.md", "figures": figures, "ratios": ratios,
             "winners": points, "failures": failures}

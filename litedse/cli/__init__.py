@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from litedse import __version__
+from litedse.version import __version__
 from litedse.cli.check import check_command
 from litedse.cli.sku import sku_command
 from litedse.cli.evaluate import evaluate_command
@@ -22,6 +22,8 @@ from litedse.cli.report import report_command
 from litedse.cli.batch import batch_command
 from litedse.cli.sensitivity import sensitivity_command
 from litedse.cli.uncertainty import uncertainty_command
+from litedse.cli.app import app_command
+from litedse.cli.progress import verbosity_options
 from litedse.errors import LitedseError
 
 
@@ -50,6 +52,7 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="litedse")
+@verbosity_options
 def main():
     """litedse: should AI clusters be built from many small Lite-GPUs or a few big GPUs?
 
@@ -58,10 +61,14 @@ def main():
       litedse check instances/llama3-70b-serving.toml
       litedse sku h100
       litedse sku --die-area 203.5 --hbm-stacks 2 --links 8 --interconnect cpo --format json
+      litedse -q report instances/fleet.toml --out fleet-report/
+
+    Long commands show their progress on stderr (a bar on a terminal, plain lines otherwise);
+    -q silences it, -v adds every step and the timings of each phase.
     """
 
 
 for _command in (check_command, sku_command, evaluate_command, calibrate_command, solve_command, compare_command,
                  pareto_command, report_command, batch_command, sensitivity_command,
-                 uncertainty_command):
+                 uncertainty_command, app_command):
     main.add_command(_command)

@@ -8,6 +8,7 @@ import click
 
 from litedse.cli.common import FORMAT_OPTION, POSITIVE_SECONDS, echo_json
 from litedse.cli.solve import METHOD_CHOICES
+from litedse.cli.progress import verbosity, verbosity_options
 
 
 def _classes(value: str | None) -> list[str] | None:
@@ -36,6 +37,7 @@ def _classes(value: str | None) -> list[str] | None:
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--dry-run", is_flag=True, help="Validate the inputs and print the planned solves; solve nothing.")
 @FORMAT_OPTION
+@verbosity_options
 def batch_command(inputs, store, classes, workers, scheduler, resume, time_limit_s, method, no_progress, dry_run,
                   fmt):
     """Solve every instance file, glob match and study point in INPUTS, one Dask task per
@@ -73,7 +75,7 @@ def batch_command(inputs, store, classes, workers, scheduler, resume, time_limit
         return
     try:
         summary = run_batch(tasks, store, workers=workers, scheduler=scheduler, resume=resume,
-                            progress=not no_progress)
+                            progress=not no_progress and verbosity() != "quiet")
     except KeyboardInterrupt:
         # every finished row is already on disk; say how to finish instead of printing a traceback
         click.echo(f"interrupted; the rows written so far are kept in {store}. Finish with: litedse batch "

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
-from litedse.cli.common import FORMAT_OPTION, echo_card, echo_json
+from litedse.cli.common import FORMAT_OPTION, SET_OPTION, echo_card, echo_json, load_instance
 
 
 @click.command("check")
 @click.argument("instance_path", metavar="INSTANCE", type=click.Path(dir_okay=False))
+@SET_OPTION
 @FORMAT_OPTION
-def check_command(instance_path, fmt):
+def check_command(instance_path, assignments, fmt):
     """Validate INSTANCE and print it with every preset value resolved.
 
     Exit code 0 when valid, 2 with a one-line message naming the file, the key and what was
@@ -20,13 +21,13 @@ def check_command(instance_path, fmt):
     Examples:
       litedse check instances/llama3-70b-serving.toml
       litedse check instances/fleet.toml --format json
+      litedse check instances/llama3-70b-serving.toml --set workload.0.demand_requests_per_s=500
     """
-    from litedse.inputs.instance import load_instance
+    from litedse.results.provenance import provenance
 
-    inst = load_instance(instance_path)
-    resolved = inst.resolved()
+    inst = load_instance(instance_path, assignments)
     if fmt == "json":
-        echo_json(resolved)
+        echo_json({**inst.resolved(), "provenance": provenance(inst)})
         return
     ds = inst.design_space
     echo_card({

@@ -11,7 +11,7 @@ import click
 
 from litedse.errors import InputError
 from litedse.jsonable import jsonable
-from litedse.results.tables import format_number
+from litedse.results.tables import format_field, format_number
 
 FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
                              show_default=True, help="Human table or JSON.")
@@ -35,6 +35,29 @@ TIME_LIMIT_OPTION = click.option("--time-limit", "time_limit_s", type=POSITIVE_S
 GAP_OPTION = click.option("--gap", "mip_gap", type=FiniteFloatRange(0, 1, max_open=True), default=None,
                           help="Relative MIP gap to stop at, in [0, 1); above the default the status is "
                                "'feasible', not 'optimal' [default: proven optimum].")
+
+
+SET_OPTION = click.option("--set", "assignments", multiple=True, metavar="KEY.PATH=VALUE",
+                          help="Override an instance value by key path, as study files do (repeatable), e.g. "
+                               "--set technology.hbm.hbm3e-12hi.cost_usd_per_gb=10 --set workload.0.demand_requests_per_s=500.")
+
+
+def load_instance(path: str, assignments=()):
+    """``litedse.load(path)``, with the ``--set`` assignments applied by ``Instance.with_overrides``."""
+    import litedse
+    from litedse.inputs.overrides import parse_assignment
+
+    inst = litedse.load(path)
+    if not assignments:
+        return inst
+    overrides = {}
+    for text in assignments:
+        try:
+            key, value = parse_assignment(text)
+        except ValueError as err:
+            raise InputError(str(err), key="--set", value=text) from None
+        overrides[key] = value
+    return inst.with_overrides(overrides)
 
 
 def check_out_path(path: str | None, key: str = "--out") -> None:
@@ -101,13 +124,20 @@ def echo_json(obj) -> None:
     click.echo(json_text(obj))
 
 
-def format_value(value) -> str:
-    """A number as the terminal tables print it (scientific from 1e7, integers ungrouped)."""
-    return format_number(value, missing=None, sci_at=1e7, group_ints=False)
+def format_value(value, name: str = "") -> str:
+    """A value as every terminal table prints it: in the format of the unit its field ``name``
+    carries (``_usd`` money, ``_w`` power), else 4 significant digits, thousands grouped."""
+    return format_field(name, value) if name else format_number(value, missing=None)
 
 
 def echo_card(rows: dict) -> None:
-    """Two-column key/value table."""
+    """Two-column key/value table: keys left, values right-aligned."""
     width = max(len(k) for k in rows) if rows else 0
-    for key, value in rows.items():
-        click.echo(f"{key:<{width}}  {format_value(value)}")
+    texts = {k: format_value(v, k) for k, v in rows.items()}
+    vwidth = max((len(t) for t in texts.values()), default=0)
+    for key, text in texts.items():
+        click.echo(f"{key:<{width}}  {text:>{vwidth}}" if _numeric(rows[key]) else f"{key:<{width}}  {text}")
+
+
+def _numeric(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from litedse.cli.common import FORMAT_OPTION, echo_card, echo_json, format_value, sku_design, sku_options
+from litedse.cli.common import FORMAT_OPTION, SET_OPTION, echo_card, echo_json, format_value, load_instance, sku_options
 
 
 @click.command("evaluate")
@@ -21,9 +21,10 @@ from litedse.cli.common import FORMAT_OPTION, echo_card, echo_json, format_value
 @click.option("--recompute", type=click.Choice(["full", "selective", "none"]), default=None,
               help="Activation recompute for training workloads [the workload's].")
 @click.option("--explain", is_flag=True, help="Also print every assumption and efficiency with its value and source.")
+@SET_OPTION
 @FORMAT_OPTION
 def evaluate_command(instance_path, sku_name, design_options, tp, pp, dp, ep, batch, microbatch, recompute, explain,
-                     fmt):
+                     assignments, fmt):
     """Evaluate INSTANCE's workloads on one fixed SKU.
 
     Mapping values that are omitted are chosen: the feasible mapping (fits in HBM, meets the SLOs)
@@ -39,29 +40,22 @@ def evaluate_command(instance_path, sku_name, design_options, tp, pp, dp, ep, ba
       litedse evaluate instances/llama3-70b-serving.toml --die-area 400 --hbm-stacks 4 \\
                        --links 8 --interconnect cpo --explain
     """
-    from litedse.inputs.instance import load_instance
-    from litedse.tech.sku import evaluate_skus, infeasible_reasons
-    from litedse.workload.evaluate import evaluate_instance, explain_rows
-    from litedse.workload.performance import MAPPING_KEYS
+    import litedse
+    from litedse.errors import InputError
+    from litedse.results.documents import evaluate_document
 
-    inst = load_instance(instance_path)
-    params = design_options
-    design = sku_design(sku_name, params)
-    table = evaluate_skus(design, inst.technology)
-    fixed = {k: v for k, v in zip(MAPPING_KEYS, (tp, pp, dp, ep, batch, microbatch)) if v is not None}
-    results = evaluate_instance(inst, table, fixed, recompute)
-    sku_info = {"name": sku_name or "custom", **{k: table[k][0].item() for k in (
-        "peak_tflops_bf16", "peak_tflops_fp8", "hbm_capacity_gb", "hbm_bandwidth_gb_s", "scaleup_bandwidth_gb_s",
-        "scaleup_domain_packages", "scaleout_bandwidth_gb_s", "unit_cost_usd", "tdp_w")},
-        "feasible": bool(table["feasible"][0]),
-        "infeasible_reasons": infeasible_reasons(int(table["infeasible_mask"][0]))}
-    stack_name = inst.performance.get("serving_stack")
-    doc = {"instance": inst.name, "serving_stack": stack_name, "sku": sku_info, "workloads": results}
-    if explain:
-        doc["assumptions"] = explain_rows(inst)
+    inst = load_instance(instance_path, assignments)
+    given = {k: v for k, v in design_options.items() if v is not None}
+    if sku_name and given:
+        raise InputError("give a catalog name or design parameters, not both", key="sku", value=sku_name)
+    df = litedse.evaluate(inst, sku_name or design_options, recompute=recompute, explain=explain, tp=tp, pp=pp, dp=dp,
+                          ep=ep, batch=batch, microbatch=microbatch)
+    sku_info, results = df.attrs["sku"], df.attrs["workloads"]
+    doc = evaluate_document(inst, sku_info, results, df.attrs.get("assumptions"))
     if fmt == "json":
         echo_json(doc)
         return
+    stack_name = doc["serving_stack"]
     if stack_name:
         click.echo(f"serving stack {stack_name}: {inst.performance['stack']['description']}")
     click.echo(f"instance {inst.name} on SKU {sku_info['name']}"

@@ -6,10 +6,12 @@ import sys
 
 import click
 
-from litedse.cli.common import THREADS_OPTION, check_out_path, echo_json, format_value
+from litedse.cli.progress import ProgressPrinter, verbosity_options
+from litedse.cli.common import SET_OPTION, THREADS_OPTION, check_out_path, echo_json, format_value, load_instance
 
 # the Pareto criteria (litedse.optimize.problem.CRITERIA; a test keeps the two equal)
 CRITERIA = ["cost", "power", "tco", "demand_scale", "blast_radius"]
+CRITERION_UNITS = {"cost": "usd", "power": "w", "tco": "usd"}   # their table format (the others: plain numbers)
 
 
 @click.command("pareto")
@@ -25,8 +27,10 @@ CRITERIA = ["cost", "power", "tco", "demand_scale", "blast_radius"]
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Write the plot (.png or .svg).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None, help="Write the table as CSV.")
 @THREADS_OPTION
+@SET_OPTION
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
-def pareto_command(instance_path, x, y, class_list, points, max_points, plot_path, out_path, threads, fmt):
+@verbosity_options
+def pareto_command(instance_path, x, y, class_list, points, max_points, plot_path, out_path, threads, assignments, fmt):
     """Exact Pareto fronts of INSTANCE for two criteria, one per design class.
 
     Criteria: cost (capex USD), power (facility W), tco (USD), demand_scale (maximised; needs a
@@ -40,12 +44,12 @@ def pareto_command(instance_path, x, y, class_list, points, max_points, plot_pat
       litedse pareto instances/llama3-70b-serving.toml --x cost --y power --plot front.png
       litedse pareto instances/llama3-70b-serving.toml --x cost --y blast_radius --classes lite,monolithic --points 10
     """
+    import litedse
     from litedse.errors import InputError
-    from litedse.inputs.classes import parse_class_list
-    from litedse.inputs.instance import load_instance
-    from litedse.results.documents import PARETO_SCHEMA_VERSION, front_document
-    from litedse.results.fronts import fronts_table, pareto_instance
+    from litedse.results.documents import pareto_document
+    from litedse.cli.render import echo_table
     from litedse.results.plots import plot_pareto
+    from litedse.results.tables import format_quantity
 
     if x == y:
         raise InputError("--x and --y must differ", key="--y", value=y)
@@ -55,30 +59,30 @@ def pareto_command(instance_path, x, y, class_list, points, max_points, plot_pat
         raise InputError("plot file must end in .png or .svg", key="--plot", value=plot_path)
     check_out_path(out_path)
     check_out_path(plot_path, "--plot")
-    inst = load_instance(instance_path)
-    names = parse_class_list(class_list, inst)
-    fronts = pareto_instance(inst, x, y, names, points=points, max_points=max_points, threads=threads)
-    df = fronts_table(fronts)
+    inst = load_instance(instance_path, assignments)
+    with ProgressPrinter("pareto") as printer:
+        df = litedse.pareto(inst, x, y, class_list, points=points, max_points=max_points, threads=threads,
+                            progress=printer)
+        fronts = df.attrs["fronts"]
+        printer.timings({f"{name} front": f["wall_s"] for name, f in fronts.items()})
     if plot_path:
         plot_pareto(df, x, y, plot_path, title=f"{inst.name}: {x} vs {y}")
     if out_path:
         df.to_csv(out_path, index=False)
     if fmt == "json":
-        echo_json({"schema_version": PARETO_SCHEMA_VERSION, "instance": inst.name, "x": x, "y": y,
-                   "classes": {n: front_document(f) for n, (f, _) in fronts.items()},
-                   "table": df.to_dict(orient="records")})
+        echo_json(pareto_document(inst, x, y, fronts, df))
     elif fmt == "csv":
         click.echo(df.to_csv(index=False), nl=False)
     else:
-        for n, (f, _) in fronts.items():
-            state = f"{len(f.points)} points, {f.solves} solves, {f.wall_s:.1f} s" + ("" if f.complete else ", truncated")
-            click.echo(f"{n}: {f.status}, {state}" + (f" ({f.explanation})" if f.explanation else ""))
+        for n, f in fronts.items():
+            state = f"{len(f['points'])} points, {f['solves']} solves, {f['wall_s']:.1f} s" + ("" if f["complete"] else ", truncated")
+            click.echo(f"{n}: {f['status']}, {state}" + (f" ({f['explanation']})" if f["explanation"] else ""))
         if len(df):
             cols = ["class", x, y, "die_area_mm2", "dies_per_package", "hbm_stacks", "links", "interconnect", "packages"]
             cols = [c for c in cols if c in df.columns]
-            click.echo("")
-            click.echo("  ".join(f"{c:>14}" for c in cols))
-            for _, row in df.iterrows():
-                click.echo("  ".join(f"{format_value(row[c]):>14}" for c in cols))
-    if all(f.status == "infeasible" for f, _ in fronts.values()):
+            units = {c: CRITERION_UNITS.get(c) for c in cols}
+            echo_table([(c, "left" if c in ("class", "interconnect") else "right") for c in cols],
+                       [[format_quantity(row[c], units[c]) if units[c] else format_value(row[c]) for c in cols]
+                        for _, row in df.iterrows()])
+    if all(f["status"] == "infeasible" for f in fronts.values()):
         sys.exit(3)

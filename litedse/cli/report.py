@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 import click
 
-from litedse.cli.common import THREADS_OPTION
+from litedse.cli.common import SET_OPTION, THREADS_OPTION, load_instance
+from litedse.cli.progress import ProgressPrinter, verbosity_options
 
 
 @click.command("report")
@@ -17,6 +19,9 @@ from litedse.cli.common import THREADS_OPTION
 @click.option("--y", "y", default="power", show_default=True, help="Pareto secondary criterion.")
 @click.option("--points", type=click.IntRange(min=2), default=None, help="AUGMECON2 grid points [default: exact fronts].")
 @click.option("--no-die-curve", is_flag=True, help="Skip the die-area curve (one solve per die-area value).")
+@click.option("--no-pareto", is_flag=True, help="Skip the Pareto fronts (each a sweep of MILP solves).")
+@click.option("--pareto-classes", default=None,
+              help="Classes whose Pareto fronts are drawn [default: every compared class with a design].")
 @click.option("--verdict-classes", default=None, metavar="A,B",
               help="The pair the verdict sentence, tornado and probability compare [default: lite and the baseline].")
 @click.option("--params", "params", multiple=True, metavar="KEY",
@@ -28,8 +33,10 @@ from litedse.cli.common import THREADS_OPTION
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the samples.")
 @click.option("--workers", type=click.IntRange(min=0), default=None, help="Worker processes for --samples [one per core].")
 @THREADS_OPTION
-def report_command(target, out_dir, class_list, x, y, points, no_die_curve, verdict_classes, params, no_sensitivity,
-                   samples, seed, workers, threads):
+@SET_OPTION
+@verbosity_options
+def report_command(target, out_dir, class_list, x, y, points, no_die_curve, no_pareto, pareto_classes, verdict_classes,
+                   params, no_sensitivity, samples, seed, workers, threads, assignments):
     """Write OUT/index.html (self-contained), OUT/report.md, OUT/report.json, figures and tables.
 
     INSTANCE: compare table, design cards, cost and power breakdowns, Pareto fronts, die-area curve
@@ -39,44 +46,37 @@ def report_command(target, out_dir, class_list, x, y, points, no_die_curve, verd
     Examples:
       litedse report instances/llama3-70b-serving.toml --out report/
       litedse report instances/paper/llama3-70b.toml --verdict-classes lite,h100 --samples 64 --out report/
+      litedse report instances/fleet.toml --out fleet/ --no-pareto --no-die-curve   (about a minute)
       litedse report results/study-store --out study-report/
     """
+    import litedse
     from litedse.errors import InputError
 
     if os.path.isdir(target):
+        if assignments:
+            raise InputError("--set applies to an instance, not to a results store", key="--set", value=assignments[0])
         from litedse.batch.report import write_study_report
 
         write_study_report(target, out_dir)
         click.echo(f"study report written to {out_dir}")
         return
-    from litedse.inputs.classes import parse_class_list
-    from litedse.inputs.instance import load_instance
-    from litedse.optimize.problem import CRITERIA
-    from litedse.inputs.classes import BASELINE
-    from litedse.results.report import SENSITIVITY_METRIC, default_pair, report_data, write_report
+    from litedse.cli.pareto import CRITERIA
 
-    for opt, val in (("--x", x), ("--y", y)):
+    for opt, val in (("--x", x), ("--y", y)):   # before loading: a typo costs no solve
         if val not in CRITERIA:
             raise InputError("unknown criterion", key=opt, value=val, expected="one of " + ", ".join(CRITERIA))
     if x == y:
         raise InputError("--x and --y must differ", key="--y", value=y)
-    inst = load_instance(target)
-    names = parse_class_list(class_list, inst)
-    pair = tuple(parse_class_list(verdict_classes, inst)) if verdict_classes else default_pair(names, BASELINE)
+    inst = load_instance(target, assignments)
     keys = [k.strip() for p in params for k in p.split(",") if k.strip()]
-    if no_sensitivity:
-        keys = []
-    elif keys == ["all"]:
-        keys = list(inst.uncertainty)
-    elif not keys:
-        keys = None  # the report's short list
-    run = None
-    metric = SENSITIVITY_METRIC.get(inst.objective.name)
-    if samples and pair and metric and not no_sensitivity:
-        from litedse.batch.uncertainty import run_uncertainty
-
-        run = run_uncertainty(inst, pair, samples, seed=seed, metric=metric, workers=workers)
-    data = report_data(inst, names, pareto_axes=(x, y), pareto_points=points, die_curve=not no_die_curve,
-                       threads=threads, sensitivity_classes=pair, sensitivity_params=keys, uncertainty=run)
-    paths = write_report(data, out_dir)
+    keys = [] if no_sensitivity else (keys or None)      # None: the report's short list of prices
+    with ProgressPrinter("report") as printer:
+        paths = litedse.report(inst, out_dir, class_list, x=x, y=y, points=points, die_curve=not no_die_curve,
+                               fronts=not no_pareto, pareto_classes=pareto_classes, verdict_classes=verdict_classes,
+                               params=keys, samples=samples, seed=seed, workers=workers, threads=threads,
+                               progress=printer)
+        meta = json.loads(paths["json"].read_text())["meta"]
+        printer.timings({"compare": meta.get("compare_s"), "pareto": meta.get("pareto_s"),
+                         "die-area curve": meta.get("die_curve_s"), "tornado": meta.get("sensitivity_s"),
+                         "total": meta.get("wall_s")})
     click.echo(f"{paths['html']}\n{paths['markdown']}\n{paths['json']}")

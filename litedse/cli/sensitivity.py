@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from litedse.cli.common import THREADS_OPTION, check_out_path, json_text, write_text_atomic
+from litedse.cli.progress import ProgressPrinter, verbosity_options
 
 FORMATS = click.Choice(["table", "json", "csv"])
 METRIC_CHOICES = ("capex", "tco", "power")
@@ -24,6 +25,7 @@ METRIC_CHOICES = ("capex", "tco", "power")
               help="Write the tornado figure (.png or .svg).")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None, help="Also write the output to this file.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@verbosity_options
 def sensitivity_command(instance_path, class_list, metric, params, threads, plot_path, out_path, fmt):
     """For each uncertain parameter of INSTANCE: the ratio A/B of the two classes' optimal metric
     at both ends of its range (others at defaults), sorted by swing, and the break-even value
@@ -52,7 +54,9 @@ def sensitivity_command(instance_path, class_list, metric, params, threads, plot
     inst = load_instance(instance_path)
     names = parse_class_list(class_list, inst)
     keys = [k.strip() for p in params for k in p.split(",") if k.strip()] or None
-    frame = sensitivity(inst, names, metric=metric, params=keys, threads=threads)
+    with ProgressPrinter("sensitivity") as printer, printer.phase(
+            f"{' / '.join(names)} over {len(keys) if keys else len(inst.uncertainty)} assumptions"):
+        frame = sensitivity(inst, names, metric=metric, params=keys, threads=threads)
     if fmt == "json":
         text = json_text(sensitivity_document(frame)) + "\n"
     elif fmt == "csv":

@@ -6,8 +6,9 @@ import sys
 
 import click
 
-from litedse.cli.common import (FORMAT_OPTION, GAP_OPTION, THREADS_OPTION, TIME_LIMIT_OPTION, check_out_path, echo_json,
-                                format_value, json_text, write_text_atomic)
+from litedse.cli.progress import ProgressPrinter, verbosity_options
+from litedse.cli.common import (FORMAT_OPTION, GAP_OPTION, SET_OPTION, THREADS_OPTION, TIME_LIMIT_OPTION, check_out_path,
+                                load_instance, write_text_atomic)
 
 # the solve objectives (litedse.optimize.problem.OBJECTIVES; a test keeps the two equal, since
 # importing the optimiser here would slow every command's start)
@@ -31,11 +32,16 @@ METHOD_CHOICES = ["auto", "milp", "enumerate"]
 @click.option("--memory-gb", "memory_budget_gb", type=click.FloatRange(min=0.0, min_open=True), default=None,
               help="Memory budget of the column enumeration [GB]; sets its chunk size "
                    "[default: the instance's design_space.memory_budget_gb, 1 GB].")
+@click.option("--class", "design_class", default=None,
+              help="Restrict the design space to a design class (lite, monolithic, free, a catalog SKU, or an "
+                   "instance [classes.<name>]).")
+@SET_OPTION
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the JSON document to this file.")
 @FORMAT_OPTION
-def solve_command(instance_path, objective, method, time_limit_s, mip_gap, threads, sku, memory_budget_gb, out_path,
-                  fmt):
+@verbosity_options
+def solve_command(instance_path, objective, method, time_limit_s, mip_gap, threads, sku, memory_budget_gb, design_class,
+                  assignments, out_path, fmt):
     """Find the optimal cluster design for INSTANCE and prove it.
 
     Exit codes: 0 a design was found, 2 bad input, 3 infeasible (the message says which demand or
@@ -48,20 +54,27 @@ def solve_command(instance_path, objective, method, time_limit_s, mip_gap, threa
       litedse solve instances/llama3-70b-serving.toml --method enumerate
       litedse solve instances/fleet.toml --method milp --memory-gb 0.5
       litedse solve instances/llama3-70b-serving.toml --sku h100 --objective power
+      litedse solve instances/llama3-70b-serving.toml --class lite --set technology.hbm.hbm3e-12hi.cost_usd_per_gb=10
     """
-    from litedse.inputs.instance import load_instance
-    from litedse.results.documents import solve_document
-    from litedse.solve import solve_instance
+    import litedse
 
     check_out_path(out_path)
-    inst = load_instance(instance_path)
-    res = solve_instance(inst, sku=sku, objective=objective, method=method, time_limit_s=time_limit_s,
-                         mip_gap=mip_gap, threads=threads, memory_budget_gb=memory_budget_gb)
-    doc = solve_document(res)
+    inst = load_instance(instance_path, assignments)
+    with ProgressPrinter("solve") as printer:
+        with printer.phase(f"solving {inst.name}"):
+            sol = litedse.solve(inst, objective=objective, design_class=design_class, method=method,
+                                time_limit_s=time_limit_s, mip_gap=mip_gap, threads=threads, sku=sku,
+                                memory_budget_gb=memory_budget_gb)
+        doc = sol.document
+        times = sol.result.timings
+        # the document's solver build_s counts the columns and the pruning too
+        model_s = (doc["solver"]["build_s"] or 0.0) - times.get("columns_s", 0.0) - times.get("prune_s", 0.0)
+        printer.timings({"columns": times.get("columns_s"), "prune": times.get("prune_s"), "model build": model_s,
+                         "solver": doc["solver"]["solve_s"], "total": times.get("wall_s")})
     if out_path:
-        write_text_atomic(out_path, json_text(doc))
+        write_text_atomic(out_path, sol.to_json())
     if fmt == "json":
-        echo_json(doc)
+        click.echo(sol.to_json())
     else:
         _print_table(doc)
     if doc["status"] == "infeasible":
@@ -73,33 +86,43 @@ def solve_command(instance_path, objective, method, time_limit_s, mip_gap, threa
 
 
 def _print_table(doc: dict) -> None:
+    """A sentence with the optimum, then the designs, the workloads, the totals, what binds and
+    what the solver did."""
+    from litedse.cli.render import console, table
+    from litedse.results.tables import format_field, format_number, format_power, format_usd
+
     obj = doc["objective"]
-    click.echo(f"{doc['instance']}: {doc['status']}"
-               + (f", {obj['name']} = {format_value(obj['value'])} {obj['unit']} (gap {doc['gap']:.1e})"
-                  if doc["designs"] else ""))
     if not doc["designs"]:
+        click.echo(f"{doc['instance']}: {doc['status']}")
         return
-    click.echo("")
-    click.echo(f"{'design':<7}{'die mm2':>8}{'dies':>5}{'HBM':>5} {'gen':<11}{'links':>6} {'ic':<11}{'topology':<9}"
-               f"{'clock':>6}{'packages':>9}{'$/pkg':>9}{'TDP W':>7}{'BF16 TF':>9}")
-    for i, d in enumerate(doc["designs"]):
-        click.echo(f"{i:<7}{d['die_area_mm2']:>8g}{d['dies_per_package']:>5}{d['hbm_stacks']:>5} {d['hbm']:<11}"
-                   f"{d['links']:>6} {d['interconnect']:<11}{d['topology']:<9}{d['clock']:>6g}{d['packages']:>9,}"
-                   f"{d['unit_cost_usd']:>9,.0f}{d['tdp_w']:>7,.0f}{d['peak_tflops_bf16']:>9,.0f}")
-    click.echo("")
-    click.echo(f"{'workload':<22}{'design':>7}{'tp':>4}{'pp':>4}{'dp':>4}{'ep':>4}{'batch':>6}{'replicas':>9}"
-               f"{'packages':>9}{'throughput':>13}{'demand':>13} {'unit':<11}{'TTFT s':>8}{'TPOT ms':>8}")
+    t = doc["totals"]
+    used = "; ".join(f"{d['packages']:,} packages of {d['dies_per_package']}x{d['die_area_mm2']:g} mm^2, "
+                     f"{d['hbm_stacks']} HBM, {d['links']} links, {d['interconnect']} at "
+                     f"{format_usd(d['unit_cost_usd'])}" for d in doc["designs"])
+    click.echo(f"{doc['instance']}: {doc['status']}, {obj['name']} {format_field(obj['name'] + '_' + obj['unit'], obj['value'])}"
+               f" (gap {doc['gap']:.1e}): {used}")
+    out = console()
+    out.print(table([("design", "left"), ("die mm^2", "right"), ("dies", "right"), ("HBM", "right"), ("gen", "left"),
+                     ("links", "right"), ("ic", "left"), ("topology", "left"), ("clock", "right"),
+                     ("packages", "right"), ("$/package", "right"), ("TDP", "right"), ("BF16 TFLOP/s", "right")],
+                    [[str(i), f"{d['die_area_mm2']:g}", str(d["dies_per_package"]), str(d["hbm_stacks"]), d["hbm"],
+                      str(d["links"]), d["interconnect"], d["topology"], f"{d['clock']:g}", f"{d['packages']:,}",
+                      format_usd(d["unit_cost_usd"]), format_power(d["tdp_w"]), format_number(d["peak_tflops_bf16"])]
+                     for i, d in enumerate(doc["designs"])]))
+    rows = []
     for w in doc["workloads"]:
         m = w["mapping"]
-        ttft = "-" if w["ttft_s"] is None else f"{w['ttft_s']:.3f}"
-        tpot = "-" if w["tpot_s"] is None else f"{w['tpot_s'] * 1e3:.1f}"
-        click.echo(f"{w['name']:<22}{w['design']:>7}{m.get('tp', 1):>4}{m.get('pp', 1):>4}{m.get('dp', 1):>4}"
-                   f"{m.get('ep', 1):>4}{m.get('batch', 0):>6}{w['replicas']:>9,}{w['packages']:>9,}"
-                   f"{w['throughput']:>13,.1f}{w['demand']:>13,.1f} {w['unit']:<11}{ttft:>8}{tpot:>8}")
-    t = doc["totals"]
-    click.echo("")
-    click.echo(f"capex ${t['capex_usd']:,.0f} | IT power {t['it_power_w'] / 1e3:,.1f} kW | facility "
-               f"{t['facility_power_w'] / 1e3:,.1f} kW | TCO ${t['tco_usd']:,.0f} | {t['packages']:,} packages | "
+        rows.append([w["name"], str(w["design"]), *(str(m.get(k, 1)) for k in ("tp", "pp", "dp", "ep")),
+                     str(m.get("batch", 0)), f"{w['replicas']:,}", f"{w['packages']:,}", f"{w['throughput']:,.1f}",
+                     f"{w['demand']:,.1f}", w["unit"],
+                     "-" if w["ttft_s"] is None else f"{w['ttft_s']:.3f}",
+                     "-" if w["tpot_s"] is None else f"{w['tpot_s'] * 1e3:.1f}"])
+    out.print(table([("workload", "left"), ("design", "right"), ("tp", "right"), ("pp", "right"), ("dp", "right"),
+                     ("ep", "right"), ("batch", "right"), ("replicas", "right"), ("packages", "right"),
+                     ("throughput", "right"), ("demand", "right"), ("unit", "left"), ("TTFT s", "right"),
+                     ("TPOT ms", "right")], rows))
+    click.echo(f"capex {format_usd(t['capex_usd'])} | IT power {format_power(t['it_power_w'])} | facility "
+               f"{format_power(t['facility_power_w'])} | TCO {format_usd(t['tco_usd'])} | {t['packages']:,} packages | "
                f"{t['switches']:,} switches | {t['racks']} racks")
     click.echo("binding: " + (", ".join(doc["binding_constraints"]) or "none"))
     s = doc["solver"]

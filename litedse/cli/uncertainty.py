@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from litedse.cli.common import check_out_path, json_text, write_text_atomic
+from litedse.cli.progress import verbosity, verbosity_options
 from litedse.cli.sensitivity import METRIC_CHOICES
 
 
@@ -34,6 +35,7 @@ from litedse.cli.sensitivity import METRIC_CHOICES
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None, help="Also write the output to this file.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True)
+@verbosity_options
 def uncertainty_command(instance_path, class_list, n, seed, sampler, metric, params, workers, scheduler, store, resume,
                         plot_dir, no_progress, out_path, fmt):
     """Sample every uncertain parameter of INSTANCE at once (each by its declared range and
@@ -64,7 +66,7 @@ def uncertainty_command(instance_path, class_list, n, seed, sampler, metric, par
     keys = [k.strip() for p in params for k in p.split(",") if k.strip()] or None
     try:
         run = run_uncertainty(inst, names, n, seed=seed, metric=metric, params=keys, sampler=sampler, store=store, resume=resume,
-                              workers=workers, scheduler=scheduler, progress=not no_progress)
+                              workers=workers, scheduler=scheduler, progress=not no_progress and verbosity() != "quiet")
     except KeyboardInterrupt:
         hint = " Finish with the same command and --resume." if store else ""
         click.echo(f"interrupted; the solves written so far are kept in {store or 'a temporary store (lost)'}.{hint}",

@@ -32,6 +32,7 @@ class DesignClass:
     design_space: dict[str, Any] = field(default_factory=dict)   # axis -> explicit list of values
     max_designs: int | None = None
     sources: dict[str, str] = field(default_factory=dict)        # key -> source ("instance file" if overridden)
+    bounds: dict[str, float] = field(default_factory=dict)       # filter key (e.g. die_area_mm2_max) -> bound
 
     def solve_kwargs(self) -> dict[str, Any]:
         if self.sku is not None:
@@ -106,6 +107,7 @@ def resolve_class(inst: Instance, name: str) -> DesignClass:
                                      expected=f"a bound that keeps one of {vals}")
                 chosen[axis] = kept
                 axes[axis] = kept
+                cls.bounds[key] = bound
     cls.design_space = chosen
     return cls
 

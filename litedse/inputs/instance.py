@@ -21,6 +21,7 @@ Every error is an ``InputError`` naming the file, the key path, the value and wh
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -39,6 +40,7 @@ from litedse.errors import InputError
 from litedse.inputs.uncertainty import resolve_uncertainty
 from litedse.inputs.design_space import (AXES, BANDWIDTH_AXES, EXTRA_AXES, arange, check_links_given_once,
                                          expand_design_space, is_int, is_number)
+from litedse.inputs.overrides import set_key_path
 from litedse.optimize.problem import MIN_OBJECTIVES
 from litedse.tech.sku import TOPOLOGIES
 from litedse.workload.lengths import LengthMix
@@ -178,8 +180,12 @@ _SCHEMA_AT = {
 # ----------------------------------------------------------------------------------------------
 # the resolved instance
 # ----------------------------------------------------------------------------------------------
-@dataclass
+@dataclass(frozen=True)
 class Instance:
+    """A resolved, validated instance. Frozen: derive a changed one with ``with_overrides``, which
+    deep-copies, so no instance ever shares a mutable table with another (treat the value trees
+    as read-only)."""
+
     name: str
     path: str | None
     technology_preset: str
@@ -196,6 +202,24 @@ class Instance:
     description: str = ""
     # key path -> Range of every uncertain parameter (preset ranges and the instance's [uncertainty])
     uncertainty: dict[str, presets.Range] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict, repr=False)   # the TOML table as read, before resolution
+    overrides: dict[str, Any] = field(default_factory=dict)          # key path -> value applied on top of the file
+
+    def with_overrides(self, overrides: dict[str, Any]) -> "Instance":
+        """A new validated instance: this one's file table with ``overrides`` ({"key.path": value},
+        key paths as study files write them, e.g. ``technology.hbm.hbm3e-12hi.cost_usd_per_gb``
+        or ``workload.0.demand_requests_per_s``) set on a deep copy. This instance is untouched.
+        A bad key path or value is an InputError naming the file and the key."""
+        if not isinstance(overrides, dict):
+            raise InputError("overrides must be a table", file=self.path, expected='{"key.path": value, ...}')
+        data = copy.deepcopy(self.data)
+        for path, value in overrides.items():
+            try:
+                set_key_path(data, path, value)
+            except ValueError as err:
+                raise InputError(f"invalid key path: {err}", file=self.path, key=str(path)) from None
+        inst = instance_from_dict(data, source=self.path or "<dict>")
+        return dataclasses.replace(inst, overrides={**self.overrides, **copy.deepcopy(overrides)})
 
     def resolved(self) -> dict[str, Any]:
         """The whole instance as plain JSON-able data (what ``litedse check`` prints)."""
@@ -238,16 +262,22 @@ def read_instance_toml(path: str | Path) -> dict[str, Any]:
         raise InputError("not a UTF-8 text file", file=str(path)) from None
 
 
-def load_instance(path: str | Path) -> Instance:
-    """Read, resolve and validate an instance file."""
+def load(path: str | Path) -> Instance:
+    """Read, resolve and validate the instance file at ``path`` (TOML, README "Instance format"):
+    ``litedse.load``. Returns a frozen ``Instance``; ``inst.with_overrides({"key.path": value})``
+    gives a changed copy. A bad file, key or value is an InputError naming them."""
     data = read_instance_toml(path)
     return instance_from_dict(data, source=str(path))
+
+
+load_instance = load   # the name the package uses inside
 
 
 def instance_from_dict(data: dict[str, Any], source: str = "<dict>") -> Instance:
     """Resolve and validate an instance given as a TOML-like dict (``source`` names it in errors)."""
     if not isinstance(data, dict):
         raise InputError("an instance must be a table", file=source)
+    as_read = copy.deepcopy(data)
     data = copy.deepcopy(data)
     _check_unknown(data, (), source)
     if "design_space" in data:
@@ -276,7 +306,7 @@ def instance_from_dict(data: dict[str, Any], source: str = "<dict>") -> Instance
                     performance_preset=perf_name, performance=perf, performance_sources=perf_src,
                     design_space=spec.design_space, workloads=workloads, objective=spec.objective,
                     constraints=spec.constraints, classes=classes, description=spec.description or "",
-                    uncertainty=uncertainty)
+                    uncertainty=uncertainty, data=as_read)
 
 
 # ----------------------------------------------------------------------------------------------

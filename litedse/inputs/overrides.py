@@ -4,6 +4,7 @@ tables (``workload.0`` is the first ``[[workload]]``), as study files and overri
 from __future__ import annotations
 
 import copy
+import tomllib
 from typing import Any
 
 
@@ -14,7 +15,9 @@ def parse_key_path(path: str) -> list[str | int]:
 
 
 def set_key_path(data: dict, path: str, value: Any) -> None:
-    """Set ``value`` at ``path`` in a TOML-like dict, creating missing tables (not array entries)."""
+    """Set a copy of ``value`` at ``path`` in a TOML-like dict, in place, creating missing tables
+    (not array entries). Callers that must keep ``data`` set paths on a deep copy
+    (``Instance.with_overrides``)."""
     parts = parse_key_path(path)
     node: Any = data
     for i, part in enumerate(parts):
@@ -26,7 +29,7 @@ def set_key_path(data: dict, path: str, value: Any) -> None:
             if not 0 <= part < len(node):
                 raise ValueError(f"{where}: index out of range (the array has {len(node)} entries)")
             if last:
-                node[part] = value
+                node[part] = copy.deepcopy(value)
             else:
                 node = node[part]
             continue
@@ -40,3 +43,19 @@ def set_key_path(data: dict, path: str, value: Any) -> None:
                     raise ValueError(f"{where}: no such array in the base instance")
                 node[part] = {}
             node = node[part]
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """``"key.path=value"`` (the CLI's ``--set``) -> (key path, value). The value is read as a TOML
+    value (``15``, ``1.5e3``, ``true``, ``[1, 2]``, ``"cpo"``); anything else is the string as given
+    (``--set technology.pricing.basis=market``)."""
+    key, sep, raw = text.partition("=")
+    key, raw = key.strip(), raw.strip()
+    if not sep or not key or not raw:
+        raise ValueError("expected KEY.PATH=VALUE, e.g. technology.interconnect.cpo.cost_usd_per_link=150")
+    parse_key_path(key)
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key, value

@@ -20,9 +20,11 @@ from litedse.inputs.classes import BASELINE, DEFAULT_CLASSES, DesignClass, resol
 from litedse.inputs.instance import Instance
 from litedse.results.documents import solve_document
 from litedse.results.metrics import METRICS, breakdowns, class_metrics, repair_hours_of
+from litedse.results.provenance import provenance
+from litedse.results.tables import format_ratio
 from litedse.solve import SolveResult, solve_instance
 
-COMPARE_SCHEMA_VERSION = 1
+COMPARE_SCHEMA_VERSION = 2     # 2: provenance (of the run, and in each class's solve document)
 
 
 @dataclass
@@ -88,13 +90,16 @@ class Comparison:
                         for name, cr in self.classes.items()},
             "ratios": self.ratios(),
             "metrics": [{"key": k, "label": lab, "unit": u} for k, lab, u in METRICS],
+            "verdict": headline(self),
+            "provenance": provenance(self.instance),
         }
 
 
 def compare_instance(inst, classes: list[str] | None = None, *, objective: str | None = None,
                      baseline: str = BASELINE, time_limit_s: float | None = None,
-                     threads: int | None = None) -> Comparison:
-    """One optimal solve per class of ``inst`` (default: lite, monolithic, free)."""
+                     threads: int | None = None, progress=None) -> Comparison:
+    """One optimal solve per class of ``inst`` (default: lite, monolithic, free); ``progress(done,
+    total, what)`` is called after each class's solve."""
     t0 = time.perf_counter()
     names = list(classes or DEFAULT_CLASSES)
     if baseline not in names:
@@ -102,12 +107,56 @@ def compare_instance(inst, classes: list[str] | None = None, *, objective: str |
                          expected="one of " + ", ".join(names))
     rh = repair_hours_of(inst)
     out: dict[str, ClassResult] = {}
-    for name in names:
+    for i, name in enumerate(names):
+        if progress is not None:
+            progress(i, len(names), f"solving {name}")
         cls = resolve_class(inst, name)
         res = solve_instance(inst, objective=objective, time_limit_s=time_limit_s, threads=threads,
                              **cls.solve_kwargs())
         cost, power = breakdowns(res)
         out[name] = ClassResult(cls=cls, result=res, doc=solve_document(res), metrics=class_metrics(res, rh),
                                 cost_breakdown=cost, power_breakdown=power)
+        if progress is not None:
+            progress(i + 1, len(names), f"{name} solved ({res.solution.status})")
     return Comparison(instance=inst, classes=out, baseline=baseline, wall_s=time.perf_counter() - t0,
                       repair_hours=rh)
+
+
+LITE = "lite"
+# how the headline words the winner of each objective: (what the winner does, verb of lite)
+_HEADLINE_WORDS = {"cost": ("is cheaper", "costs"), "tco": ("is cheaper over its lifetime (TCO)", "costs"),
+                   "power": ("draws less power", "draws"), "demand_scale": ("serves more demand", "serves")}
+
+
+def best_class(comp: Comparison) -> str | None:
+    """The class with the best objective (the first of a tie), None if no class has a design."""
+    feas = {n: cr for n, cr in comp.classes.items() if cr.feasible}
+    if not feas:
+        return None
+    sense = -1 if next(iter(feas.values())).doc["objective"]["sense"] == "max" else 1
+    return min(feas, key=lambda n: sense * feas[n].metrics["objective"])
+
+
+def headline(comp: Comparison) -> str:
+    """The verdict in one sentence, on the objective: e.g. "monolithic is cheaper: lite costs
+    2.59x as much". Lite against the baseline when both have a design, else which classes have one."""
+    feas = {n: cr for n, cr in comp.classes.items() if cr.feasible}
+    if not feas:
+        return "no class has a feasible design"
+    obj = next(iter(feas.values())).doc["objective"]
+    predicate, verb = _HEADLINE_WORDS.get(obj["name"], ("is better", "scores"))
+    base = comp.baseline
+    if LITE in feas and base in feas and base != LITE:
+        a, b = feas[LITE].metrics["objective"], feas[base].metrics["objective"]
+        if not b:
+            return f"{base} has a zero {obj['name']}; no ratio"
+        r = a / b
+        if math.isclose(r, 1.0, rel_tol=1e-6):
+            return f"{LITE} and {base} tie on {obj['name']}"
+        lite_wins = r < 1 if obj["sense"] == "min" else r > 1
+        winner = LITE if lite_wins else base
+        return f"{winner} {predicate}: {LITE} {verb} {format_ratio(r)} " + (
+            "the demand scale of " + base if obj["sense"] == "max" else f"as much as {base}")
+    missing = [n for n in (LITE, base) if n in comp.classes and n not in feas]
+    text = f"{best_class(comp)} is best on {obj['name']}"
+    return text + (f"; {' and '.join(missing)} infeasible" if missing else "")

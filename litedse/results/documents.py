@@ -10,14 +10,17 @@ import numpy as np
 from litedse.jsonable import jsonable
 from litedse.optimize.pareto import ParetoFront
 from litedse.optimize.problem import CRITERIA
+from litedse.inputs.instance import Instance
 from litedse.results.metrics import breakdowns
+from litedse.results.provenance import provenance
 from litedse.solve import SolveResult
 from litedse.tech.sku import DESIGN_AXES
 from litedse.workload.performance import MAPPING_KEYS
 
-SOLVE_SCHEMA_VERSION = 3       # 2: objective.sense, topology and hosts in designs, totals and breakdown;
-                               # 3: solver.method_requested and solver.method_reason (--method auto)
-PARETO_SCHEMA_VERSION = 1
+SOLVE_SCHEMA_VERSION = 4       # 2: objective.sense, topology and hosts in designs, totals and breakdown;
+                               # 3: solver.method_requested and solver.method_reason (--method auto); 4: provenance
+PARETO_SCHEMA_VERSION = 2      # 2: provenance
+EVALUATE_SCHEMA_VERSION = 1
 SENSITIVITY_SCHEMA_VERSION = 1  # README "Sensitivity JSON schema"
 UNCERTAINTY_SCHEMA_VERSION = 1  # README "Uncertainty JSON schema"
 # per parameter of the sensitivity document, in this order (the issue's keys first)
@@ -49,6 +52,7 @@ def solve_document(res: SolveResult) -> dict[str, Any]:
         "designs": [], "workloads": [], "totals": {}, "breakdown": None, "binding_constraints": list(s.binding),
         "explanation": s.explanation or None,
         "solver": {k: jsonable(s.solver.get(k)) for k in SOLVER_KEYS},
+        "provenance": provenance(res.instance),
     }
     if not s.feasible:
         return doc
@@ -137,3 +141,20 @@ def front_document(front: ParetoFront) -> dict[str, Any]:
             "points": [{"values": pt.values, "epsilon": pt.epsilon, "design": pt.design,
                         "columns": pt.solution.column.tolist(), "replicas": pt.solution.replicas.tolist(),
                         "packages": int(np.sum(pt.solution.packages))} for pt in front.points]}
+
+
+def pareto_document(inst: Instance, x: str, y: str, fronts: dict[str, dict], table) -> dict[str, Any]:
+    """``litedse pareto --format json``: each class's front (``front_document``) and the table of
+    every point (``litedse.pareto``'s DataFrame)."""
+    return {"schema_version": PARETO_SCHEMA_VERSION, "instance": inst.name, "x": x, "y": y, "classes": fronts,
+            "table": jsonable(table.to_dict(orient="records")), "provenance": provenance(inst)}
+
+
+def evaluate_document(inst: Instance, sku: dict, workloads: list[dict], assumptions: list | None = None) -> dict:
+    """``litedse evaluate --format json``: the SKU's figures and each workload's evaluation."""
+    doc = {"schema_version": EVALUATE_SCHEMA_VERSION, "instance": inst.name,
+           "serving_stack": inst.performance.get("serving_stack"), "sku": sku, "workloads": workloads}
+    if assumptions is not None:
+        doc["assumptions"] = assumptions
+    doc["provenance"] = provenance(inst)
+    return doc

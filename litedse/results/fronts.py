@@ -42,22 +42,33 @@ def instance_problem(inst: Instance, x: str, y: str, cls: DesignClass | None = N
 
 def pareto_instance(inst: Instance, x: str, y: str, classes: list[str] | None = None, *, points: int | None = None,
                     max_points: int = MAX_POINTS, threads: int | None = None,
-                    time_limit_s: float | None = None) -> dict[str, tuple[ParetoFront, Problem]]:
-    """One front per design class of ``inst`` (default: lite and monolithic): class -> (front, Problem)."""
+                    time_limit_s: float | None = None, progress=None) -> dict[str, tuple[ParetoFront, Problem]]:
+    """One front per design class of ``inst`` (default: lite and monolithic): class -> (front, Problem).
+    ``progress(done, total, what)`` is called after each class's front."""
     rh = repair_hours_of(inst)
+    names = list(classes or DEFAULT_FRONT_CLASSES)
     out = {}
-    for name in classes or DEFAULT_FRONT_CLASSES:
-        p = instance_problem(inst, x, y, resolve_class(inst, name))
-        if p.n_columns == 0 or any(not np.any(p.col_workload == w) for w in range(p.n_workloads)):
-            out[name] = (ParetoFront(x=x, y=y, status="infeasible",
-                                     explanation="some workload has no feasible column in this class"), p)
-            continue
-        front = pareto_front(p, x, y, points=points, repair_hours=rh, max_points=max_points,
-                             threads=threads, time_limit_s=time_limit_s)
-        if front.status == "infeasible":
-            front.explanation = explain(p)
+    for i, name in enumerate(names):
+        if progress is not None:
+            progress(i, len(names), f"computing the {name} Pareto front ("
+                     + ("exact: one MILP solve per point" if points is None else f"a grid of {points} points") + ")")
+        front, p = _class_front(inst, x, y, resolve_class(inst, name), rh, points=points, max_points=max_points,
+                                threads=threads, time_limit_s=time_limit_s)
         out[name] = (front, p)
+        if progress is not None:
+            progress(i + 1, len(names), f"{name} front: {len(front.points)} points, {front.solves} solves")
     return out
+
+
+def _class_front(inst: Instance, x: str, y: str, cls: DesignClass, repair_hours: float, **options):
+    p = instance_problem(inst, x, y, cls)
+    if p.n_columns == 0 or any(not np.any(p.col_workload == w) for w in range(p.n_workloads)):
+        return ParetoFront(x=x, y=y, status="infeasible",
+                           explanation="some workload has no feasible column in this class"), p
+    front = pareto_front(p, x, y, repair_hours=repair_hours, **options)
+    if front.status == "infeasible":
+        front.explanation = explain(p)
+    return front, p
 
 
 def front_table(front: ParetoFront, problem: Problem | None = None) -> pd.DataFrame:

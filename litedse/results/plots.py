@@ -57,22 +57,57 @@ def figure_bytes(fig, fmt: str = "png") -> bytes:
     return buf.getvalue()
 
 
+# each class its own marker, drawn larger and hollow first so that a later class's points on top of
+# an earlier one's (monolithic under free, when both find the same design) stay visible
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+# axis scales by criterion unit: money in $M and power in MW, never with an offset
+AXIS_SCALES = {"usd": (1e6, "$M"), "w": (1e6, "MW")}
+
+
+def axis_scale(criterion: str) -> tuple[float, str]:
+    """(divisor, axis label) of a criterion: capital cost [$M], facility power [MW], ..."""
+    c = CRITERIA.get(criterion)
+    if c is not None and c.unit in AXIS_SCALES:
+        div, unit = AXIS_SCALES[c.unit]
+        return div, c.label.rsplit(" [", 1)[0] + f" [{unit}]"
+    return 1.0, c.label if c is not None else criterion
+
+
+def _plain_axes(ax) -> None:
+    """Tick labels as plain numbers: no 1e7 multiplier, no offset."""
+    for axis in (ax.xaxis, ax.yaxis):
+        fmt = axis.get_major_formatter()
+        if hasattr(fmt, "set_useOffset"):
+            fmt.set_useOffset(False)
+            fmt.set_scientific(False)
+
+
 def pareto_figure(frame: pd.DataFrame, x: str, y: str, title: str = ""):
-    """Fronts of several classes on one axes. ``frame``: columns class, x, y (criterion names) and
-    optionally die_area_mm2 (each point is labelled with its die area)."""
+    """Fronts of several classes on one axes, money in $M and power in MW. ``frame``: columns
+    class, x, y (criterion names) and optionally die_area_mm2 (each point is labelled with its die
+    area). Every class has its own marker; classes are drawn largest first, so coinciding points of
+    two classes show as a small marker inside a large one."""
     fig, ax = plt.subplots(figsize=(7.0, 4.6))
     order = list(dict.fromkeys(frame["class"])) if len(frame) else []
-    for name in order:
+    (xd, xlabel), (yd, ylabel) = axis_scale(x), axis_scale(y)
+    labelled = set()       # a point two classes share gets its die-area label once
+    for i, name in enumerate(order):
         sub = frame[frame["class"] == name].sort_values(x)
-        ax.step(sub[x], sub[y], where="post", color=class_color(name, order), alpha=0.35, linewidth=1)
-        ax.plot(sub[x], sub[y], "o", color=class_color(name, order), label=f"{name} ({len(sub)} points)")
+        color = class_color(name, order)
+        xs, ys = sub[x].to_numpy(float) / xd, sub[y].to_numpy(float) / yd
+        ax.step(xs, ys, where="post", color=color, alpha=0.35, linewidth=1)
+        ax.plot(xs, ys, MARKERS[i % len(MARKERS)], markersize=11 - 2.5 * min(i, 3), markerfacecolor="none",
+                markeredgewidth=1.6, color=color, label=f"{name} ({len(sub)} points)", zorder=3 + i)
         if "die_area_mm2" in sub.columns:
-            for xv, yv, a in zip(sub[x], sub[y], sub["die_area_mm2"]):
-                ax.annotate(f"{a:g}", (xv, yv), textcoords="offset points", xytext=(4, 4), fontsize=7)
-    ax.set_xlabel(CRITERIA[x].label if x in CRITERIA else x)
-    ax.set_ylabel(CRITERIA[y].label if y in CRITERIA else y)
+            for xv, yv, a in zip(xs, ys, sub["die_area_mm2"]):
+                if (round(xv, 9), round(yv, 9), a) not in labelled:
+                    labelled.add((round(xv, 9), round(yv, 9), a))
+                    ax.annotate(f"{a:g}", (xv, yv), textcoords="offset points", xytext=(5, 5), fontsize=7, color=color)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_title(title or f"Pareto fronts: {x} vs {y} (labels: die area mm$^2$)")
     ax.grid(True, alpha=0.3)
+    _plain_axes(ax)
     if order:
         ax.legend()
     return fig
@@ -82,24 +117,37 @@ def plot_pareto(frame: pd.DataFrame, x: str, y: str, path, title: str = "") -> P
     return save_figure(pareto_figure(frame, x, y, title), path)
 
 
-def breakdown_figure(parts: pd.DataFrame, unit: str, title: str):
-    """Stacked bars: one bar per class (rows of ``parts``), one segment per component (columns)."""
+def _visible_parts(parts: pd.DataFrame) -> pd.DataFrame:
     parts = parts.fillna(0.0)
     if len(parts):
         # components that are zero up to rounding (e.g. the NRE remainder when NRE is not charged)
         scale = float(parts.abs().to_numpy().sum(axis=1).max()) or 1.0
         parts = parts.loc[:, (parts.abs() > 1e-9 * scale).any(axis=0)]
-    fig, ax = plt.subplots(figsize=(7.0, 4.2))
+    return parts
+
+
+def _stacked(ax, parts: pd.DataFrame, divisor: float, unit: str, title: str) -> None:
     bottom = np.zeros(len(parts))
-    cmap = plt.get_cmap("tab10")
+    cmap = plt.get_cmap("tab20")
     for i, comp in enumerate(parts.columns):
-        vals = parts[comp].to_numpy(float)
-        ax.bar(parts.index.astype(str), vals, bottom=bottom, label=comp.replace("_", " "), color=cmap(i % 10))
+        vals = parts[comp].to_numpy(float) / divisor
+        ax.bar(parts.index.astype(str), vals, bottom=bottom, label=comp.replace("_", " "), color=cmap(i % 20))
         bottom += vals
+    for j, total in enumerate(bottom):
+        ax.annotate(f"{total:,.2f}", (j, total), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=8)
     ax.set_ylabel(unit)
     ax.set_title(title)
     ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(fontsize=8, bbox_to_anchor=(1.02, 1.0), loc="upper left")
+    _plain_axes(ax)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, frameon=False)
+
+
+def breakdowns_figure(cost: pd.DataFrame, power: pd.DataFrame):
+    """Capital cost [$M] and facility power [MW] by component side by side, one bar per class."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11.0, 4.8))
+    _stacked(left, _visible_parts(cost), 1e6, "$M", "Capital cost by component")
+    _stacked(right, _visible_parts(power), 1e6, "MW", "Facility power by component")
+    fig.tight_layout()
     return fig
 
 
@@ -129,6 +177,7 @@ def die_area_figure(curve: pd.DataFrame, lite_max_mm2: float | None, mono_min_mm
     ax.set_ylabel(ylabel)
     ax.set_title("Die-area curve")
     ax.grid(True, alpha=0.3)
+    _plain_axes(ax)
     ax.legend(fontsize=8)
     return fig
 

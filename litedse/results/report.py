@@ -10,7 +10,6 @@ curve, assumption table) into a ``ReportData`` of plain data frames; ``write_rep
 from __future__ import annotations
 
 import base64
-import html
 import json
 import math
 import time
@@ -22,16 +21,24 @@ import pandas as pd
 
 from litedse.inputs.instance import Instance
 from litedse.jsonable import jsonable
-from litedse.results import plots
-from litedse.results.compare import Comparison, compare_instance
+from litedse.results import pages, plots
+from litedse.inputs.classes import DEFAULT_CLASSES
+from litedse.results.compare import Comparison, compare_instance, headline
 from litedse.results.fronts import fronts_table, pareto_instance
 from litedse.results.metrics import METRICS, design_text
-from litedse.results.sensitivity import display_frame, sensitivity, verdict_sentence
 from litedse.results.documents import sensitivity_document
-from litedse.results.tables import format_number, html_table, markdown_table
+from litedse.results.provenance import provenance, provenance_line
+from litedse.results.sensitivity import display_frame, sensitivity, verdict_sentence
+from litedse.results.tables import (format_field, format_number, format_power, format_quantity, format_ratio,
+                                    format_usd, html_table, markdown_table)
 from litedse.solve import solve_instance
 
-FIGURES = ("tornado", "uncertainty", "cost_breakdown", "power_breakdown", "pareto", "die_area")
+FIGURES = ("breakdown", "tornado", "uncertainty", "pareto", "die_area")
+CAPTIONS = {"breakdown": "Capital cost [$M] and facility power [MW] by component",
+            "pareto": "Pareto fronts ({} vs {})",
+            "die_area": "Die-area curve: optimal capex per unit throughput with the die area fixed"}
+# the figures the page opens with, after the verdict: what decides it, then what would flip it
+TOP_FIGURES = ("breakdown", "tornado", "uncertainty")
 # the report's tornado: the assumptions the issue and the paper study single out (the full list of
 # about 100 takes minutes on the main job; `litedse sensitivity` examines them all)
 REPORT_PARAMETERS = ("technology.host.cost_usd", "technology.interconnect.cpo.cost_usd_per_link",
@@ -60,9 +67,11 @@ class ReportData:
     mono_min_mm2: float | None = None
     baseline: str = "monolithic"
     meta: dict[str, Any] = field(default_factory=dict)
-    verdict: str = ""                                  # the one-sentence verdict the report opens with
+    verdict: str = ""                                  # the sensitivity verdict (winner, margin, what flips it)
     sensitivity: pd.DataFrame | None = None           # results.sensitivity frame (attrs: classes, ratio...)
     uncertainty: Any = None                           # batch.uncertainty.UncertaintyRun, if one was made
+    headline: str = ""                                # the comparison's verdict in one sentence
+    classes: pd.DataFrame | None = None               # class, description, design space, source
 
 
 # ----------------------------------------------------------------------------------------------
@@ -88,10 +97,41 @@ def assumption_table(inst: Instance, classes: dict | None = None) -> pd.DataFram
     rows += [{"section": "performance", **r} for r in _flatten(inst.performance, inst.performance_sources)]
     for name, cls in (classes or {}).items():
         for key, src in cls.sources.items():
-            value = cls.design_space.get(key, cls.sku if key == "sku" else None)
-            rows.append({"section": f"class {name}", "key": key, "value": json.dumps(value) if value is not None else "",
-                         "source": src})
+            rows.append({"section": f"class {name}", "key": key, "value": class_value_text(cls, key), "source": src})
     return pd.DataFrame(rows, columns=["section", "key", "value", "source"])
+
+
+def class_value_text(cls, key: str) -> str:
+    """What a class's preset key says, in words: a threshold with the axis values it keeps
+    (``<= 300 (keeps 100, 150, ..., 300)``), an axis's values, the SKU or the description."""
+    if key in cls.bounds:
+        axis = key[:-4]
+        kept = cls.design_space.get(axis, [])
+        shown = ", ".join(f"{v:g}" if isinstance(v, (int, float)) else str(v) for v in kept)
+        return f"{'<=' if key.endswith('_max') else '>='} {cls.bounds[key]:g} (keeps {shown})"
+    if key in cls.design_space:
+        return json.dumps(cls.design_space[key])
+    if key == "sku":
+        return str(cls.sku)
+    if key == "max_designs":
+        return str(cls.max_designs)
+    if key == "description":
+        return cls.description
+    return ""
+
+
+def class_table(classes: dict) -> pd.DataFrame:
+    """One row per compared class: what it is and how it restricts the design space."""
+    rows = []
+    for name, cls in classes.items():
+        rule = "; ".join(f"{k.replace('_max', '').replace('_min', '')} {class_value_text(cls, k)}" for k in cls.bounds)
+        fixed = "; ".join(f"{k} = {json.dumps(v)}" for k, v in cls.design_space.items()
+                          if f"{k}_max" not in cls.bounds and f"{k}_min" not in cls.bounds)
+        rows.append({"class": name, "description": cls.description or "",
+                     "design space": cls.sku and f"catalog SKU {cls.sku}" or "; ".join(p for p in (rule, fixed) if p)
+                     or "the instance's, unrestricted",
+                     "source": "; ".join(sorted(set(cls.sources.values())))})
+    return pd.DataFrame(rows, columns=["class", "description", "design space", "source"])
 
 
 def design_card(cr) -> dict[str, Any]:
@@ -118,11 +158,16 @@ def design_card(cr) -> dict[str, Any]:
     return card
 
 
-def die_area_curve(inst: Instance, objective: str | None = None, threads: int | None = None) -> pd.DataFrame:
+def die_area_curve(inst: Instance, objective: str | None = None, threads: int | None = None,
+                   progress=None) -> pd.DataFrame:
     """Optimal capex (or the instance objective) per unit of throughput with the die area fixed at
-    each grid value of the instance, everything else free."""
+    each grid value of the instance, everything else free. ``progress(done, total, what)`` after
+    each solve."""
     rows = []
-    for area in inst.design_space.die_area_mm2:
+    areas = list(inst.design_space.die_area_mm2)
+    for i, area in enumerate(areas):
+        if progress is not None:
+            progress(i, len(areas), f"solving at die area {area:g} mm^2")
         res = solve_instance(inst, design_space={"die_area_mm2": [area]}, objective=objective, threads=threads)
         s, p = res.solution, res.problem
         if s.feasible:
@@ -134,20 +179,39 @@ def die_area_curve(inst: Instance, objective: str | None = None, threads: int | 
         else:
             rows.append({"die_area_mm2": float(area), "value": math.nan, "capex_usd": math.nan,
                          "facility_power_w": math.nan, "throughput": math.nan, "design": "", "status": s.status})
+        if progress is not None:
+            progress(i + 1, len(areas), f"die area {area:g} mm^2 solved ({s.status})")
     return pd.DataFrame(rows)
 
 
 def report_data(inst: Instance, classes: list[str] | None = None, *, pareto_axes: tuple[str, str] = ("cost", "power"),
                 pareto_points: int | None = None, pareto_classes: list[str] | None = None, die_curve: bool = True,
                 threads: int | None = None, sensitivity_classes: tuple[str, str] | None = None,
-                sensitivity_params: list[str] | None = None, uncertainty=None) -> ReportData:
+                sensitivity_params: list[str] | None = None, uncertainty=None, progress=None) -> ReportData:
     """The report of ``inst``: the comparison of ``classes``, Pareto fronts, die-area curve, and
     the tornado of ``sensitivity_classes`` (default: lite against the baseline) over
     ``sensitivity_params`` (default ``report_parameters``; an empty list: none). ``uncertainty``:
     an ``UncertaintyRun`` of the same pair (litedse.batch.uncertainty), whose probability the
-    verdict sentence then quotes."""
+    verdict sentence then quotes. ``progress(done, total, what)`` counts the steps together (one
+    solve per class, one front per class, one solve per die area, the tornado); ``meta`` times
+    each phase."""
     t0 = time.perf_counter()
-    comp = compare_instance(inst, classes, threads=threads)
+    names_asked = list(classes or DEFAULT_CLASSES)
+    n_fronts = len(pareto_classes or names_asked) if pareto_axes else 0
+    n_areas_total = len(inst.design_space.die_area_mm2) if die_curve else 0
+    total = len(names_asked) + n_fronts + n_areas_total + 1      # + 1: the tornado
+
+    def stage(offset):
+        if progress is None:
+            return None
+        return lambda done, _n, what: progress(offset + done, total, what)
+
+    if progress is not None:
+        n_areas = len(inst.design_space.die_area_mm2) if die_curve else 0
+        progress(0, total, f"planned: {len(names_asked)} class solves, {n_fronts} Pareto fronts ("
+                 + ("exact: one MILP solve per point, up to 200 points each" if pareto_points is None
+                    else f"{pareto_points} grid points each") + f"), {n_areas} die-area solves")
+    comp = compare_instance(inst, names_asked, threads=threads, progress=stage(0))
     t_compare = time.perf_counter() - t0
     names = list(comp.classes)
     table = pd.DataFrame({n: {k: comp.classes[n].metrics.get(k) for k, _, _ in METRICS} for n in names})
@@ -159,17 +223,24 @@ def report_data(inst: Instance, classes: list[str] | None = None, *, pareto_axes
     t1 = time.perf_counter()
     if pareto_axes:
         front_classes = [n for n in (pareto_classes or names) if n in comp.classes and comp.classes[n].feasible]
-        fronts = pareto_instance(inst, *pareto_axes, classes=front_classes, points=pareto_points, threads=threads)
+        fronts = pareto_instance(inst, *pareto_axes, classes=front_classes, points=pareto_points, threads=threads,
+                                 progress=stage(len(names_asked)))
         fronts_df = fronts_table(fronts)
     t_pareto = time.perf_counter() - t1
-    curve = die_area_curve(inst, threads=threads) if die_curve else None
+    curve = die_area_curve(inst, threads=threads, progress=stage(len(names_asked) + n_fronts)) if die_curve else None
+    t_curve = time.perf_counter() - t1 - t_pareto
     t2 = time.perf_counter()
     tornado = None
     pair = sensitivity_classes or default_pair(names, comp.baseline)
     metric = SENSITIVITY_METRIC.get(inst.objective.name)
     if pair and metric and all(comp.classes[c].feasible for c in pair if c in comp.classes):
         keys = report_parameters(inst) if sensitivity_params is None else list(sensitivity_params)
+        if keys and progress is not None:
+            progress(total - 1, total, f"tornado of {pair[0]} / {pair[1]} over {len(keys)} assumptions "
+                                       "(two solves per end of each range, more to find a break-even)")
         tornado = sensitivity(inst, pair, metric=metric, params=keys, threads=threads) if keys else None
+    if progress is not None:
+        progress(total, total, "tornado done" if tornado is not None else "no tornado")
     t_sens = time.perf_counter() - t2
     cls = {n: comp.classes[n].cls for n in names}
     lite = _bound(cls.get("lite"), "die_area_mm2", max)
@@ -177,15 +248,15 @@ def report_data(inst: Instance, classes: list[str] | None = None, *, pareto_axes
     prob = uncertainty.summary["p_a_wins"] if uncertainty is not None else None
     sentence = verdict_sentence(tornado, prob) if tornado is not None else ""
     return ReportData(
-        title=f"litedse report: {inst.name}", summary=verdict(comp), comparison=table, ratios=ratios,
-        verdict=sentence, sensitivity=tornado, uncertainty=uncertainty,
+        title=f"litedse report: {inst.name}", summary=verdict(comp), headline=headline(comp), classes=class_table(cls),
+        comparison=table, ratios=ratios, verdict=sentence, sensitivity=tornado, uncertainty=uncertainty,
         cards={n: design_card(comp.classes[n]) for n in names}, cost_breakdown=cost, power_breakdown=power,
-        assumptions=assumption_table(inst, cls), pareto=fronts_df, pareto_axes=tuple(pareto_axes),
+        assumptions=assumption_table(inst, cls), pareto=fronts_df, pareto_axes=tuple(pareto_axes or ("cost", "power")),
         die_curve=curve, lite_max_mm2=lite, mono_min_mm2=mono, baseline=comp.baseline,
         meta={"instance": inst.name, "description": inst.description, "instance_key": inst.key(),
-              "compare_s": t_compare, "pareto_s": t_pareto, "sensitivity_s": t_sens,
+              "compare_s": t_compare, "pareto_s": t_pareto, "die_curve_s": t_curve, "sensitivity_s": t_sens,
               "wall_s": time.perf_counter() - t0,
-              "compare": jsonable(comp.to_dict())})
+              "compare": jsonable(comp.to_dict()), "provenance": provenance(inst)})
 
 
 def report_parameters(inst: Instance) -> list[str]:
@@ -217,16 +288,17 @@ def verdict(comp: Comparison) -> list[str]:
     obj = next(iter(feas.values())).doc["objective"]
     sense = -1 if obj["sense"] == "max" else 1
     best = min(feas, key=lambda n: sense * feas[n].metrics["objective"])
-    out.append(f"Best {obj['name']}: {best} ({feas[best].metrics['design']}), {obj['name']} = "
-               f"{format_number(feas[best].metrics['objective'])} {obj['unit']}.")
+    out.append(f"Best {obj['name']}: {best} ({feas[best].metrics['design']}), "
+               f"{format_quantity(feas[best].metrics['objective'], obj['unit'])}.")
     r = comp.ratios()
     for n in feas:
         if n == comp.baseline or comp.baseline not in feas:
             continue
         rr = r[n]
-        out.append(f"{n} / {comp.baseline}: capex x{format_number(rr['capex_usd'])}, facility power x{format_number(rr['facility_power_w'])}, "
-                   f"TCO x{format_number(rr['tco_usd'])}, packages x{format_number(rr['packages'])}, logic silicon x{format_number(rr['silicon_area_mm2'])}, "
-                   f"expected capacity lost x{format_number(rr['expected_capacity_lost'])}.")
+        out.append(f"{n} against {comp.baseline}: capex {format_ratio(rr['capex_usd'])}, facility power "
+                   f"{format_ratio(rr['facility_power_w'])}, TCO {format_ratio(rr['tco_usd'])}, packages "
+                   f"{format_ratio(rr['packages'])}, logic silicon {format_ratio(rr['silicon_area_mm2'])}, "
+                   f"expected capacity lost {format_ratio(rr['expected_capacity_lost'])}.")
     for n, cr in comp.classes.items():
         if not cr.feasible:
             out.append(f"{n}: infeasible ({(cr.doc.get('explanation') or '').splitlines()[0] if cr.doc.get('explanation') else ''}).")
@@ -245,14 +317,12 @@ def _frame_records(df: pd.DataFrame | None, index_name: str | None = None) -> li
 
 
 def _figures(data: ReportData) -> dict[str, Any]:
-    figs = {}
+    figs = {"breakdown": plots.breakdowns_figure(data.cost_breakdown, data.power_breakdown)}
     if data.sensitivity is not None and len(data.sensitivity):
         figs["tornado"] = plots.tornado_figure(data.sensitivity)
     if data.uncertainty is not None:
         u = data.uncertainty
         figs["uncertainty"] = plots.ratio_histogram_figure(u.samples, u.classes, u.metric)
-    figs["cost_breakdown"] = plots.breakdown_figure(data.cost_breakdown, "USD", "Capital cost by component")
-    figs["power_breakdown"] = plots.breakdown_figure(data.power_breakdown, "W", "Facility power by component")
     if data.pareto is not None:
         x, y = data.pareto_axes
         figs["pareto"] = plots.pareto_figure(data.pareto, x, y)
@@ -261,8 +331,49 @@ def _figures(data: ReportData) -> dict[str, Any]:
     return figs
 
 
+# ---- cell formats: every number in the format of its unit ------------------------------------------
+_METRIC_UNIT = {k: u for k, _, u in METRICS}
+_CRITERION_UNIT = {"cost": "usd", "power": "w", "tco": "usd"}
+
+
+def _objective_unit(data: ReportData) -> str:
+    classes = (data.meta.get("compare") or {}).get("classes") or {}
+    return next((c["objective"]["unit"] for c in classes.values() if c.get("objective")), "")
+
+
+def _metric_fmt(objective_unit: str):
+    def fmt(metric, _col, value):
+        return format_quantity(value, objective_unit if metric == "objective" else _METRIC_UNIT.get(metric, ""))
+    return fmt
+
+
+def _ratio_fmt(_row, _col, value):
+    return format_ratio(value) if isinstance(value, (int, float)) else format_number(value)
+
+
+def _usd_fmt(_row, _col, value):
+    return format_usd(value) if isinstance(value, (int, float)) else format_number(value)
+
+
+def _w_fmt(_row, _col, value):
+    return format_power(value) if isinstance(value, (int, float)) else format_number(value)
+
+
+def _card_fmt(label, _col, value):
+    unit = "usd" if str(label).endswith(" USD") else "w" if str(label).endswith(" W") else None
+    return format_quantity(value, unit) if unit and isinstance(value, (int, float)) else format_number(value)
+
+
+def _column_fmt(_row, col, value):
+    unit = _CRITERION_UNIT.get(str(col))
+    if unit and isinstance(value, (int, float)):
+        return format_quantity(value, unit)
+    return format_field(str(col), value)
+
+
 def write_report(data: ReportData, out_dir) -> dict[str, Path]:
-    """Write index.html, report.md, report.json, figures/<name>.png|.svg and tables/*.csv."""
+    """Write index.html, report.md, report.json, figures/<name>.png|.svg and tables/*.csv. The
+    pages are jinja2 templates (litedse/results/templates/) with one stylesheet."""
     out = Path(out_dir)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     (out / "tables").mkdir(parents=True, exist_ok=True)
@@ -275,11 +386,14 @@ def write_report(data: ReportData, out_dir) -> dict[str, Path]:
             (out / "figures" / f"{name}.{fmt}").write_bytes(blob)
             if fmt == "png":
                 png[name] = blob
-    metric_label = {k: f"{lab} [{u}]" if u else lab for k, lab, u in METRICS}
+    # money and power carry their unit in the cell ($4.50M, 848 kW); other metrics in the label
+    metric_label = {k: f"{lab} [{u}]" if u and u.lower() not in ("usd", "w") else lab for k, lab, u in METRICS}
     comparison = data.comparison.copy()
     ratios = data.ratios.copy()
     tables = {"comparison": comparison, "ratios": ratios, "cost_breakdown": data.cost_breakdown,
               "power_breakdown": data.power_breakdown, "assumptions": data.assumptions}
+    if data.classes is not None:
+        tables["classes"] = data.classes
     if data.pareto is not None:
         tables["pareto"] = data.pareto
     if data.die_curve is not None:
@@ -289,12 +403,13 @@ def write_report(data: ReportData, out_dir) -> dict[str, Path]:
     for name, df in tables.items():
         df.to_csv(out / "tables" / f"{name}.csv", index=name in ("comparison", "ratios", "cost_breakdown", "power_breakdown"))
     doc = {
-        "title": data.title, "verdict": data.verdict, "summary": data.summary, "baseline": data.baseline,
+        "title": data.title, "verdict": data.verdict, "headline": data.headline, "summary": data.summary,
+        "baseline": data.baseline,
         "sensitivity": sensitivity_document(data.sensitivity) if data.sensitivity is not None else None,
         "uncertainty": _uncertainty_summary(data.uncertainty),
         "pareto_axes": list(data.pareto_axes), "lite_max_mm2": data.lite_max_mm2, "mono_min_mm2": data.mono_min_mm2,
         "comparison": _frame_records(comparison, "metric"), "ratios": _frame_records(ratios, "metric"),
-        "cards": jsonable(data.cards),
+        "cards": jsonable(data.cards), "classes": _frame_records(data.classes),
         "cost_breakdown": _frame_records(data.cost_breakdown, "class"),
         "power_breakdown": _frame_records(data.power_breakdown, "class"),
         "pareto": _frame_records(data.pareto), "die_area_curve": _frame_records(data.die_curve),
@@ -308,67 +423,63 @@ def write_report(data: ReportData, out_dir) -> dict[str, Path]:
         d.index = [metric_label.get(i, i) for i in d.index]
         return d
 
-    # --- HTML ---------------------------------------------------------------------------------
-    parts = [f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{html.escape(data.title)}</title>",
-             "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;}table{border-collapse:collapse;"
-             "margin:1em 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 7px;text-align:right}"
-             "th{background:#f4f4f4}img{max-width:100%}</style></head><body>",
-             f"<h1>{html.escape(data.title)}</h1>"]
-    if data.meta.get("description"):
-        parts.append(f"<p>{html.escape(str(data.meta['description']))}</p>")
-    if data.verdict:
-        parts.append(f"<p id=\"verdict\"><strong>{html.escape(data.verdict)}</strong></p>")
-    parts.append("<h2>Verdict</h2><ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in data.summary) + "</ul>")
-    parts.append("<h2>Comparison</h2>" + html_table(labelled(comparison), "comparison", "metric"))
-    parts.append(f"<h2>Ratios to {html.escape(data.baseline)}</h2>" + html_table(labelled(ratios), "ratios", "metric"))
-    parts.append("<h2>Design cards</h2>")
-    for name, card in data.cards.items():
-        parts.append(f"<h3>{html.escape(name)}</h3>" + html_table(pd.DataFrame({"value": card}), f"card-{name}", "field"))
-    captions = {"tornado": _tornado_caption(data), "uncertainty": _uncertainty_caption(data),
-                "cost_breakdown": "Capital cost by component", "power_breakdown": "Facility power by component",
-                "pareto": "Pareto fronts ({} vs {})".format(*data.pareto_axes) if len(data.pareto_axes) == 2 else "",
-                "die_area": "Die-area curve: optimal capex per unit throughput with the die area fixed"}
-    for name in FIGURES:
-        if name in png:
-            b64 = base64.b64encode(png[name]).decode()
-            parts.append(f"<h2>{captions[name]}</h2><figure id=\"fig-{name}\"><img alt=\"{name}\" "
-                         f"src=\"data:image/png;base64,{b64}\"><figcaption>{captions[name]}</figcaption></figure>")
-            if name == "tornado":
-                parts.append(html_table(display_frame(data.sensitivity), "sensitivity"))
-            if name == "pareto":
-                parts.append(html_table(data.pareto, "pareto"))
-            if name == "die_area":
-                parts.append(html_table(data.die_curve, "die_area_curve"))
-    parts.append("<h2>Assumptions and sources</h2>" + html_table(data.assumptions, "assumptions"))
-    parts.append("</body></html>")
-    (out / "index.html").write_text("\n".join(parts))
-    paths["html"] = out / "index.html"
+    label_key = {metric_label[k]: k for k in metric_label}
+    metric_fmt = _metric_fmt(_objective_unit(data))
 
-    # --- Markdown -----------------------------------------------------------------------------
-    md = [f"# {data.title}", ""]
-    if data.meta.get("description"):
-        md += [str(data.meta["description"]), ""]
-    if data.verdict:
-        md += [f"**{data.verdict}**", ""]
-    md += ["## Verdict", ""] + [f"- {s}" for s in data.summary] + [""]
-    md += ["## Comparison", "", markdown_table(labelled(comparison), "metric"), ""]
-    md += [f"## Ratios to {data.baseline}", "", markdown_table(labelled(ratios), "metric"), ""]
-    md += ["## Design cards", ""]
-    for name, card in data.cards.items():
-        md += [f"### {name}", "", markdown_table(pd.DataFrame({"value": card}), "field"), ""]
-    for name in FIGURES:
-        if name in png:
-            md += [f"## {captions[name]}", "", f"![{name}](figures/{name}.png)", ""]
-            if name == "tornado":
-                md += [markdown_table(display_frame(data.sensitivity)), ""]
-            if name == "pareto":
-                md += [markdown_table(data.pareto), ""]
-            if name == "die_area":
-                md += [markdown_table(data.die_curve), ""]
-    md += ["## Assumptions and sources", "", markdown_table(data.assumptions), ""]
-    (out / "report.md").write_text("\n".join(md))
-    paths["markdown"] = out / "report.md"
+    def by_label(label, col, value):   # the displayed tables carry labels; the formats go by metric key
+        return metric_fmt(label_key.get(label, label), col, value)
+
+    captions = {k: v.format(*data.pareto_axes) if k == "pareto" else v for k, v in CAPTIONS.items()}
+    captions.update(tornado=_tornado_caption(data), uncertainty=_uncertainty_caption(data))
+    point_tables = {"pareto": data.pareto, "die_area": data.die_curve,
+                    "tornado": display_frame(data.sensitivity) if data.sensitivity is not None else None}
+    table_ids = {"die_area": "die_area_curve", "tornado": "sensitivity"}
+    provenance_text = provenance_line(data.meta["provenance"]) if data.meta.get("provenance") else ""
+    context = {"title": data.title, "description": data.meta.get("description") or "",
+               # the sensitivity verdict (winner, margin, what flips it) when there is one, else the comparison's
+               "headline": data.verdict or data.headline or (data.summary[0] if data.summary else ""),
+               "summary": ([data.headline] if data.verdict and data.headline else []) + data.summary,
+               "baseline": data.baseline, "provenance": provenance_text, "n_assumptions": len(data.assumptions)}
+    empty_classes = pd.DataFrame(columns=["class", "description", "design space", "source"])
+    for kind, render in (("html", html_table), ("markdown", markdown_table)):
+        ids = (lambda name: {"table_id": name}) if kind == "html" else (lambda name: {})
+        ctx = dict(context)
+        ctx["tables"] = {
+            "comparison": render(labelled(comparison), index_label="metric", fmt=by_label, **ids("comparison")),
+            "ratios": render(labelled(ratios), index_label="metric", fmt=_ratio_fmt, **ids("ratios")),
+            "cost_breakdown": render(_transposed(data.cost_breakdown), index_label="component", fmt=_usd_fmt,
+                                     **ids("cost_breakdown")),
+            "power_breakdown": render(_transposed(data.power_breakdown), index_label="component", fmt=_w_fmt,
+                                      **ids("power_breakdown")),
+            "classes": render(data.classes if data.classes is not None else empty_classes, **ids("classes")),
+            "assumptions": render(data.assumptions, **ids("assumptions")),
+        }
+        ctx["cards"] = [{"name": name, "table": render(pd.DataFrame({"value": card}), index_label="field", fmt=_card_fmt,
+                                                         **ids(f"card-{name}"))}
+                        for name, card in data.cards.items()]
+        ctx["figures"] = [{"name": name, "caption": captions[name], "b64": base64.b64encode(png[name]).decode(),
+                           "top": name in TOP_FIGURES,
+                           "table": render(point_tables[name], fmt=_column_fmt,
+                                           **ids(table_ids.get(name, name)))
+                           if point_tables.get(name) is not None else ""}
+                          for name in FIGURES if name in png]
+        if kind == "html":
+            ctx["style"] = pages.stylesheet()
+            (out / "index.html").write_text(pages.render("report.html.j2", ctx))
+            paths["html"] = out / "index.html"
+        else:
+            (out / "report.md").write_text(pages.render("report.md.j2", ctx, html=False))
+            paths["markdown"] = out / "report.md"
     return paths
+
+
+def _transposed(parts: pd.DataFrame) -> pd.DataFrame:
+    """A breakdown (rows: classes, columns: components) as components by classes, with a total."""
+    if parts is None or parts.empty:
+        return pd.DataFrame()
+    t = parts.T
+    t.loc["total"] = t.sum(axis=0)
+    return t
 
 
 def _tornado_caption(data: ReportData) -> str:
