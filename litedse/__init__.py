@@ -24,13 +24,14 @@ from types import ModuleType
 from litedse.version import __version__
 
 __all__ = ["__version__", "load", "Instance", "solve", "Solution", "compare", "Comparison", "pareto", "evaluate",
-           "report", "InputError", "InfeasibleError", "InternalError", "SolverError", "LitedseError"]
+           "sensitivity", "uncertainty", "report", "InputError", "InfeasibleError", "InternalError", "SolverError", "LitedseError"]
 
 # public name -> module that defines it (``load`` is the instance reader itself, so that reading an
 # instance, as ``litedse check`` does, does not import the solver stack)
 _SOURCES = {
     "load": "litedse.inputs.instance", "solve": "litedse.api", "Solution": "litedse.api", "compare": "litedse.api",
     "Comparison": "litedse.api", "pareto": "litedse.api", "evaluate": "litedse.api", "report": "litedse.api",
+    "sensitivity": "litedse.api", "uncertainty": "litedse.api",
     "Instance": "litedse.inputs.instance",
     "InputError": "litedse.errors", "InfeasibleError": "litedse.errors", "InternalError": "litedse.errors",
     "SolverError": "litedse.errors", "LitedseError": "litedse.errors",

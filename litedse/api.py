@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from litedse.batch.uncertainty import run_uncertainty
+from litedse.batch.uncertainty import UncertaintyRun, run_uncertainty
 from litedse.errors import InputError
 from litedse.inputs.classes import BASELINE, parse_class_list, resolve_class
 from litedse.inputs.instance import Instance
@@ -35,6 +35,7 @@ from litedse.results.documents import front_document, solve_document
 from litedse.results.fronts import fronts_table, pareto_instance
 from litedse.results.metrics import METRICS
 from litedse.results.report import SENSITIVITY_METRIC, default_pair, report_data, write_report
+from litedse.results.sensitivity import sensitivity as _sensitivity
 from litedse.solve import SolveResult, solve_instance
 from litedse.tech.sku import design_from_options, evaluate_skus, infeasible_reasons
 from litedse.workload.evaluate import evaluate_instance, explain_rows
@@ -287,6 +288,35 @@ def evaluate(inst: Instance, sku: str | dict, *, recompute: str | None = None, e
     if explain:
         df.attrs["assumptions"] = explain_rows(inst)
     return df
+
+
+# ---- the verdict's reasons ---------------------------------------------------------------------------
+
+def sensitivity(inst: Instance, classes: list[str] | str, *, metric: str = "capex", params: list[str] | None = None,
+                threads: int | None = None) -> pd.DataFrame:
+    """The tornado of two design classes ``classes`` (A, B): one row per uncertain parameter (all
+    of ``inst.uncertainty``, or ``params``, key paths as an instance overrides them) with the ratio
+    A/B of their optimal ``metric`` (capex [USD], tco [USD] or power [W]) at both ends of the
+    parameter's range (every other parameter at its default), sorted by swing, and the break-even
+    value where the winner flips (NaN if it does not inside the range), certified by solves 2%
+    below and above it. ``attrs``: instance, classes, metric, unit, ratio and winner at the
+    defaults, values per class, solves, wall_s (README "litedse sensitivity")."""
+    return _sensitivity(inst, _class_names(classes, inst), metric=metric, params=params, threads=threads)
+
+
+def uncertainty(inst: Instance, classes: list[str] | str, samples: int, *, seed: int = 0, metric: str = "capex",
+                params: list[str] | None = None, sampler: str = "sobol", store: str | None = None,
+                resume: bool = False, workers: int | None = None, scheduler: str | None = None,
+                progress: bool = False) -> UncertaintyRun:
+    """``samples`` quasi-random draws (``sampler`` sobol or lhs, seed ``seed``) of every uncertain
+    parameter at once (or of ``params``), each solved for both ``classes`` (A, B) through the batch
+    layer into the resumable store ``store`` (``resume`` finishes an interrupted run; ``workers``
+    local processes or a Dask ``scheduler`` address). The result's ``summary`` holds P(A beats B),
+    quantiles of the ratio A/B of ``metric`` and the Spearman rank correlation of each parameter
+    with it; ``samples`` is the DataFrame of every draw and ratio (README "litedse uncertainty")."""
+    return run_uncertainty(inst, _class_names(classes, inst), samples, seed=seed, metric=metric, params=params,
+                           sampler=sampler, store=store, resume=resume, workers=workers, scheduler=scheduler,
+                           progress=progress)
 
 
 # ---- report ----------------------------------------------------------------------------------------

@@ -49,7 +49,8 @@ def uncertainty_command(instance_path, class_list, n, seed, sampler, metric, par
       litedse uncertainty instances/llama3-70b-serving.toml --samples 256 --store runs/unc --workers 2
       litedse uncertainty instances/llama3-70b-serving.toml --samples 256 --store runs/unc --resume
     """
-    from litedse.batch.uncertainty import attribution_frame, probability_sentence, run_uncertainty
+    from litedse.api import uncertainty
+    from litedse.batch.uncertainty import attribution_frame, probability_sentence
     from litedse.errors import InputError
     from litedse.inputs.classes import parse_class_list
     from litedse.inputs.instance import load_instance
@@ -65,7 +66,7 @@ def uncertainty_command(instance_path, class_list, n, seed, sampler, metric, par
     names = parse_class_list(class_list, inst)
     keys = [k.strip() for p in params for k in p.split(",") if k.strip()] or None
     try:
-        run = run_uncertainty(inst, names, n, seed=seed, metric=metric, params=keys, sampler=sampler, store=store, resume=resume,
+        run = uncertainty(inst, names, n, seed=seed, metric=metric, params=keys, sampler=sampler, store=store, resume=resume,
                               workers=workers, scheduler=scheduler, progress=not no_progress and verbosity() != "quiet")
     except KeyboardInterrupt:
         hint = " Finish with the same command and --resume." if store else ""
