@@ -19,13 +19,13 @@ SMALL = "instances/paper/llama3-70b.toml"
 
 
 def test_chunk_size_from_the_budget_by_hand():
-    # 1 GB, 1,000 SKUs: (1e9 - 160e6 - 1.3e6) / 2 / 560 = 748,839 columns -> capped at 2^18
-    assert chunk_columns_for(1.0, 1000) == CHUNK_COLUMNS_MAX == 1 << 18
-    # 0.3 GB: (3e8 - 1.6e8 - 1.3e6) / 2 / 560 = 123,839 -> the power of two below, 2^16
-    assert (0.3e9 - BASE_BYTES - 1000 * SKU_BYTES) / 2 / BYTES_PER_CHUNK_COLUMN == pytest.approx(123_839, abs=1)
-    assert chunk_columns_for(0.3, 1000) == 1 << 16
+    # 1 GB, 1,000 SKUs: (1e9 - 300e6 - 1.3e6) / 2 / 900 = 388,167 columns -> capped at 2^16
+    assert (1e9 - BASE_BYTES - 1000 * SKU_BYTES) / 2 / BYTES_PER_CHUNK_COLUMN == pytest.approx(388_167, abs=1)
+    assert chunk_columns_for(1.0, 1000) == CHUNK_COLUMNS_MAX == 1 << 16
+    # 0.4 GB: (4e8 - 3e8 - 1.3e6) / 2 / 900 = 54,833 -> the power of two below, 2^15
+    assert chunk_columns_for(0.4, 1000) == 1 << 15
     # a budget below the base, or a SKU table that eats it: the smallest chunk, never zero
-    assert chunk_columns_for(0.1, 1000) == CHUNK_COLUMNS_MIN
+    assert chunk_columns_for(0.3, 1000) == CHUNK_COLUMNS_MIN
     assert chunk_columns_for(1.0, 2_000_000) == CHUNK_COLUMNS_MIN
     # more memory never gives a smaller chunk
     sizes = [chunk_columns_for(gb, 5000) for gb in np.linspace(0.05, 4.0, 40)]

@@ -31,15 +31,17 @@ from litedse.workload.performance import (MAPPING_KEYS, MAX_PACKAGES_PER_REPLICA
 
 # Columns are evaluated in chunks of (SKU, mapping) pairs so that memory stays bounded whatever the
 # design space. The chunk size follows a memory budget (design_space.memory_budget_gb, solve
-# --memory-gb): measured on the 2-core machine (2026-12-02, ru_maxrss of whole builds of
-# llama3-70b-serving, 1.3M columns, and fleet, 3.0M, at chunks of 2^16 and 2^20) a chunk costs
-# 541 B per column at its peak over a base of about 160 MB (interpreter, imports); the SKU table
-# adds inputs.instance.SKU_BYTES per SKU. Half of what is left goes to the chunk, half stays for the
-# kept columns and the model. Chunks above 2^18 columns were measured slower, not faster (2^20:
-# 3.1 s, 2^18: 2.1 s, 2^16: 1.9 s for 1.3M columns; CPU caches), so 2^18 is the largest used.
-BYTES_PER_CHUNK_COLUMN = 560          # 541 B measured, rounded up
-BASE_BYTES = 160e6
-CHUNK_COLUMNS_MAX = 1 << 18
+# --memory-gb). Measured on the 2-core machine (2026-12-02, ru_maxrss of whole builds of a 1.05M-column
+# single-workload space made by benchmarks/bench_scale.py, serving model of issue 12, at chunks of
+# 2^14, 2^16 and 2^18): a chunk costs 853 B per column at its peak over a base of about 300 MB
+# (interpreter, imports, presets); the SKU table adds inputs.instance.SKU_BYTES per SKU. Half of what
+# is left goes to the chunk, half stays for the kept columns and the model. Larger chunks were
+# measured slower, not faster (2^18: 7.0 s, 2^16: 4.1 s, 2^14: 4.1 s for that space; and 2^20: 3.1 s,
+# 2^18: 2.1 s, 2^16: 1.9 s for 1.3M columns under the previous serving model; CPU caches), so 2^16
+# is the largest used.
+BYTES_PER_CHUNK_COLUMN = 900          # 853 B measured, rounded up
+BASE_BYTES = 300e6
+CHUNK_COLUMNS_MAX = 1 << 16
 CHUNK_COLUMNS_MIN = 1 << 12           # below this, numpy's per-call overhead dominates
 # per-column figures kept for results (the performance model's output names)
 RESULT_KEYS = ("tokens_per_s", "requests_per_s", "iteration_s", "ttft_s", "tpot_s", "memory_gb_per_package",
