@@ -77,3 +77,9 @@ def test_bad_arguments_of_every_command_exit_2_with_one_line(argv, tmp_path_fact
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:"), (argv, res.stderr)
     assert "Traceback" not in res.output
+
+
+def test_found_by_the_fuzz_suite_a_clock_beyond_the_power_model_is_refused():
+    """`sku --clock 50` printed a card (exit 0); the design space already refused clocks above 2."""
+    res = CliRunner().invoke(main, ["sku", "--die-area", "200", "--clock", "50"])
+    assert res.exit_code == 2 and res.stderr.strip().startswith("error: sku.clock: out of range")

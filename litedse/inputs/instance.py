@@ -42,7 +42,7 @@ from litedse.inputs.design_space import (AXES, BANDWIDTH_AXES, EXTRA_AXES, arang
                                          expand_design_space, is_int, is_number)
 from litedse.inputs.overrides import set_key_path
 from litedse.optimize.problem import MIN_OBJECTIVES
-from litedse.tech.sku import TOPOLOGIES
+from litedse.tech.sku import MAX_CLOCK, TOPOLOGIES
 from litedse.workload.lengths import LengthMix
 from litedse.workload.models import resolve_model
 from litedse.workload.performance import check_mapping_value
@@ -382,9 +382,9 @@ def _check_design_space(ds: DesignSpace, tech: dict, source: str) -> None:
         bad = [v for v in getattr(ds, key) if not np.isfinite(v)]
         if bad:
             raise InputError("not finite", file=source, key=f"design_space.{key}", value=bad[0])
-    if max(ds.clock) > 2.0:
+    if max(ds.clock) > MAX_CLOCK:
         raise InputError("out of range", file=source, key="design_space.clock", value=max(ds.clock),
-                         expected="fractions of nominal clock in (0, 2]")
+                         expected=f"fractions of nominal clock in (0, {MAX_CLOCK:g}]")
 
 
 # ----------------------------------------------------------------------------------------------

@@ -370,22 +370,25 @@ def design_from_options(name: str | None, options: dict[str, Any]) -> dict[str, 
     return design
 
 
-_DESIGN_LIMITS = {
-    "die_area_mm2": (0.0, False, "a positive area in mm^2"),
-    "dies_per_package": (1.0, True, "an integer >= 1"),
-    "hbm_stacks": (0.0, True, "an integer >= 0"),
-    "links": (0.0, True, "an integer >= 0"),
-    "clock": (0.0, False, "a positive fraction of nominal clock"),
+# highest clock a design may ask for, as a fraction of nominal (assumption: the DVFS power model,
+# about f^3, is not meant to extrapolate beyond twice the nominal clock)
+MAX_CLOCK = 2.0
+_DESIGN_LIMITS = {   # key: (lowest, lowest allowed?, highest, expectation)
+    "die_area_mm2": (0.0, False, np.inf, "a positive area in mm^2"),
+    "dies_per_package": (1.0, True, np.inf, "an integer >= 1"),
+    "hbm_stacks": (0.0, True, np.inf, "an integer >= 0"),
+    "links": (0.0, True, np.inf, "an integer >= 0"),
+    "clock": (0.0, False, MAX_CLOCK, f"a fraction of nominal clock in (0, {MAX_CLOCK:g}]"),
 }
 
 
 def validate_design(design: dict[str, Any], where: str = "sku") -> None:
     """Raise InputError naming the first design parameter that is out of range."""
-    for key, (low, inclusive, expected) in _DESIGN_LIMITS.items():
+    for key, (low, inclusive, high, expected) in _DESIGN_LIMITS.items():
         if key not in design:
             continue
         values = np.atleast_1d(np.asarray(design[key], dtype=float))
-        bad = ~np.isfinite(values) | ((values < low) if inclusive else (values <= low))
+        bad = ~np.isfinite(values) | ((values < low) if inclusive else (values <= low)) | (values > high)
         if key in ("dies_per_package", "hbm_stacks", "links"):
             bad |= values != np.round(values)
         if bad.any():
