@@ -46,7 +46,7 @@ def test_load_override_compare_in_a_few_lines_equals_the_cli(inst):
 
 def test_the_exports_are_the_documented_api():
     assert set(litedse.__all__) == {"__version__", "load", "Instance", "solve", "Solution", "compare", "Comparison",
-                                    "pareto", "evaluate", "report", "InputError", "InfeasibleError",
+                                    "pareto", "evaluate", "sensitivity", "uncertainty", "report", "InputError", "InfeasibleError",
                                     "InternalError", "SolverError", "LitedseError"}
     for name in litedse.__all__:
         assert getattr(litedse, name) is not None
@@ -177,3 +177,23 @@ def test_a_dearer_hbm_never_makes_an_optimum_cheaper(inst, low, rise):
     assert dear.objective >= cheap.objective * (1 - 1e-9)
     if rise > 0.01:   # every design of this space holds HBM (2 or 4 stacks): a real rise costs something
         assert dear.objective > cheap.objective
+
+
+def test_sensitivity_through_the_api_equals_the_command():
+    """litedse.sensitivity is what `litedse sensitivity --format json` prints (one price, two classes)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from litedse.cli import main
+
+    path = "instances/paper/llama3-70b.toml"
+    key = "technology.host.cost_usd"
+    frame = litedse.sensitivity(litedse.load(path), ["lite", "h100"], params=[key])
+    res = CliRunner().invoke(main, ["sensitivity", path, "--classes", "lite,h100", "--params", key, "--format", "json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    row = doc["parameters"][0]
+    assert row["key"] == key and frame.attrs["ratio"] == doc["ratio"]
+    assert frame.loc[frame["key"] == key, "ratio_low"].item() == row["ratio_low"]
+    assert frame.loc[frame["key"] == key, "ratio_high"].item() == row["ratio_high"]
