@@ -28,7 +28,7 @@ README = ROOT / "results" / "README.md"
 CLASSES = ["lite", "lite-bw", "monolithic", "h100", "free"]
 # volatile fields: timings and the machine, not results
 VOLATILE = {"wall_s", "build_s", "solve_s", "compare_s", "pareto_s", "columns_s", "prune_s", "version",
-            "sensitivity_s"}
+            "sensitivity_s", "die_curve_s", "created_utc"}
 HEADLINE = [("capex_usd", "capex"), ("facility_power_w", "facility power"), ("tco_usd", "TCO"),
             ("packages", "packages"), ("silicon_area_mm2", "logic silicon"), ("die_yield", "die yield"),
             ("expected_capacity_lost", "expected capacity lost"),
