@@ -44,6 +44,16 @@ COMMANDS = {
                             "--threads": POSITIVE_INT}),
     "batch": ([MAIN_JOB], {"--classes": ["nosuch"], "--workers": POSITIVE_INT, "--time-limit": POSITIVE_FLOAT,
                            "--method": ["magic"], "--format": ["xml"]}),
+    "sensitivity": ([MAIN_JOB], {"--classes": ["lite,nosuch", ",", "lite"], "--metric": ["speed"],
+                                 "--params": ["technology.nope", "technology.host"], "--threads": POSITIVE_INT,
+                                 "--format": ["xml"], "--plot": ["no/such/dir/t.svg", "t.jpg2"],
+                                 "--out": ["no/such/dir/s.json"]}),
+    "uncertainty": ([MAIN_JOB, "--samples", "4"], {"--samples": POSITIVE_INT, "--seed": NOT_A_NUMBER,
+                                                   "--sampler": ["magic"], "--metric": ["speed"],
+                                                   "--classes": ["lite,nosuch", ",", "lite"],
+                                                   "--params": ["technology.nope"], "--workers": NOT_A_NUMBER + NEGATIVE,
+                                                   "--format": ["xml"],
+                                                   "--out": ["no/such/dir/u.json"]}),
 }
 
 

@@ -28,7 +28,7 @@ README = ROOT / "results" / "README.md"
 CLASSES = ["lite", "lite-bw", "monolithic", "h100", "free"]
 # volatile fields: timings and the machine, not results
 VOLATILE = {"wall_s", "build_s", "solve_s", "compare_s", "pareto_s", "columns_s", "prune_s", "version",
-            "sensitivity_s"}
+            "sensitivity_s", "die_curve_s", "created_utc"}
 HEADLINE = [("capex_usd", "capex"), ("facility_power_w", "facility power"), ("tco_usd", "TCO"),
             ("packages", "packages"), ("silicon_area_mm2", "logic silicon"), ("die_yield", "die yield"),
             ("expected_capacity_lost", "expected capacity lost"),
@@ -37,14 +37,19 @@ HEADLINE = [("capex_usd", "capex"), ("facility_power_w", "facility power"), ("tc
 
 
 def run(out: Path) -> pd.DataFrame:
+    from litedse.batch.uncertainty import run_uncertainty
     from litedse.inputs.instance import load_instance
     from litedse.results.report import report_data, write_report
 
     rows = []
+    probability = {}
     for path in INSTANCES:
         inst = load_instance(path)
+        # P(lite cheaper than h100) over every declared range (in this process: deterministic)
+        unc = run_uncertainty(inst, SENSITIVITY_CLASSES, UNCERTAINTY_SAMPLES, seed=0, workers=0)
+        probability[path.stem] = unc.summary["p_a_wins"]
         data = report_data(inst, CLASSES, pareto_axes=("cost", "power"), pareto_classes=["lite", "lite-bw", "monolithic"],
-                           threads=1, sensitivity_classes=("lite", "h100"))
+                           threads=1, sensitivity_classes=SENSITIVITY_CLASSES, uncertainty=unc)
         write_report(data, out / path.stem)
         comp = data.meta["compare"]
         for key, label in HEADLINE:
@@ -58,7 +63,7 @@ def run(out: Path) -> pd.DataFrame:
                 row[f"{c} / h100"] = v / h100 if v is not None and h100 else None
             rows.append(row)
     what_if(out)
-    sensitivity_study(out)
+    sensitivity_study(out, probability[SENSITIVITY_INSTANCE.stem])
     table = pd.DataFrame(rows)
     table.to_csv(out / "headline.csv", index=False)
     (out / "headline.md").write_text(markdown(table) + "\n")
@@ -75,9 +80,10 @@ WHAT_IF = [("as shipped: topology, host size and scale-out chosen", {}),
 SENSITIVITY_INSTANCE = ROOT / "instances" / "paper" / "llama3-70b.toml"
 SENSITIVITY_CLASSES = ("lite", "h100")
 SENSITIVITY_ROWS = 15   # the README shows the largest swings and every break-even
+UNCERTAINTY_SAMPLES = 64  # `litedse uncertainty --samples 64 --seed 0` per paper instance, lite vs h100
 
 
-def sensitivity_study(out: Path) -> None:
+def sensitivity_study(out: Path, probability: float | None = None) -> None:
     """`litedse sensitivity instances/paper/llama3-70b.toml --classes lite,h100` over every
     uncertain parameter: sensitivity.json (the command's JSON), .csv, .md and the tornado."""
     from litedse.inputs.instance import load_instance
@@ -91,7 +97,7 @@ def sensitivity_study(out: Path) -> None:
     csv_frame(frame).drop(columns=["solves"]).to_csv(out / "sensitivity.csv", index=False)
     plot_tornado(frame, out / "tornado.svg")
     shown = frame[(frame.index < SENSITIVITY_ROWS) | frame["break_even"].notna()]
-    md = [verdict_sentence(frame), "",
+    md = [verdict_sentence(frame, probability), "",
           f"{len(frame)} uncertain parameters; the {SENSITIVITY_ROWS} largest swings and every break-even "
           f"(all rows: `sensitivity.csv`, figure: `tornado.svg`):", "",
           markdown_table(display_frame(shown).drop(columns=["method"]))]
