@@ -56,8 +56,13 @@ def test_the_app_command_without_the_extra_says_how_to_install_it():
 
 @pytest.mark.skipif(not HAVE_STREAMLIT, reason="the optional extra [app] (Streamlit) is not installed")
 def test_moving_the_hbm_slider_changes_the_verdict(tmp_path, monkeypatch):
+    import sys
+
     from streamlit.testing.v1 import AppTest
 
+    # Streamlit runs the page as __main__ and leaves it there; multiprocessing's spawn (Dask's
+    # local workers in later tests) would then re-run the page in every child: restore it after
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
     monkeypatch.setenv("LITEDSE_APP_INSTANCE", str(small_instance(tmp_path)))
     at = AppTest.from_file(str(ROOT / "litedse" / "app" / "page.py"), default_timeout=300)
     at.run()

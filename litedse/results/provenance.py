@@ -7,6 +7,7 @@ the Python version and the time (UTC)."""
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -50,10 +51,21 @@ def preset_files(inst: Instance) -> list[dict[str, Any]]:
     named = [("technology", inst.technology_preset)]
     if inst.performance_preset:
         named.append(("performance", inst.performance_preset))
+        if inst.performance.get("serving_stack"):
+            named.append(("serving", inst.performance["serving_stack"]))
     out = [{"kind": kind, "name": name, "file": f"{kind}/{name}.toml", "sha256": _preset_sha256(f"{kind}/{name}.toml")}
            for kind, name in named]
     out += [{"kind": f[:-5], "name": f[:-5], "file": f, "sha256": _preset_sha256(f)} for f in SHARED_PRESETS]
     return out
+
+
+def _shown_path(path: str | None) -> str | None:
+    """The instance file as a path relative to the working directory when it lies below it (so
+    that committed outputs do not carry one machine's absolute paths), else as given."""
+    if not path:
+        return path
+    rel = os.path.relpath(os.path.abspath(path))
+    return path if rel.startswith("..") else rel
 
 
 def provenance(inst: Instance, now: datetime | None = None) -> dict[str, Any]:
@@ -61,7 +73,7 @@ def provenance(inst: Instance, now: datetime | None = None) -> dict[str, Any]:
     when = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     return jsonable({
         "litedse_version": __version__,
-        "instance_file": inst.path,
+        "instance_file": _shown_path(inst.path),
         "instance_sha256": file_sha256(inst.path),
         "instance_key": inst.key(),
         "overrides": inst.overrides,
