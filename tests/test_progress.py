@@ -99,3 +99,23 @@ def test_the_plan_is_shown_with_the_first_line_after_the_delay():
     # nothing before the delay; then the plan comes first (alone, or in the heartbeat's "at ...")
     assert "0/4 planned: 2 class solves, 2 Pareto fronts" in lines[0]
     assert lines[-1].startswith("report: 1/4 lite solved") and len(lines) == 2
+
+
+def test_a_long_command_says_once_why_and_what_is_faster(monkeypatch):
+    """Issue 15: `report instances/fleet.toml` cannot finish in 2 minutes here; once its estimate
+    passes LONG_S it says so, with its hint (here: 1 of 22 steps in 20 s leaves 420 s)."""
+    import litedse.cli.progress as progress
+
+    now = [0.0]
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: now[0])
+    stream = io.StringIO()
+    printer = ProgressPrinter("report", stream=stream, mode="normal", interval_s=0.0, heartbeat_s=1e9, delay_s=0,
+                              long_hint="--no-pareto skips the fronts")
+    now[0] = 20.0
+    printer(1, 22, "lite solved")
+    now[0] = 40.0
+    printer(2, 22, "monolithic solved")
+    printer.close()
+    lines = stream.getvalue().splitlines()
+    warned = [ln for ln in lines if "to go" in ln]
+    assert warned == ["report: about 420 s to go (over 120 s): --no-pareto skips the fronts"], lines

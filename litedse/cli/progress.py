@@ -44,12 +44,18 @@ def verbosity() -> str:
     return ctx.find_root().meta.get(_KEY, "normal") if ctx is not None else "normal"
 
 
+# a command whose estimated time left exceeds this says so once, with its ``long_hint`` [s]
+LONG_S = 120.0
+
+
 class ProgressPrinter:
     """Callable as a library progress callback; ``phase(text)`` marks one long call without steps."""
 
     def __init__(self, label: str, *, stream=None, mode: str | None = None, interval_s: float = 2.0,
-                 heartbeat_s: float = 10.0, delay_s: float | None = None):
+                 heartbeat_s: float = 10.0, delay_s: float | None = None, long_hint: str | None = None):
         self.label = label
+        # said once when the estimated time left first exceeds LONG_S: why it takes long, what is faster
+        self.long_hint, self.warned = long_hint, False
         self.stream = stream if stream is not None else sys.stderr
         self.mode = mode or verbosity()
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
@@ -85,8 +91,12 @@ class ProgressPrinter:
         if self.tty:
             self._bar_update(done, total, what)
             return
-        eta = f", ETA {elapsed / done * (total - done):.0f} s" if 0 < done < total else ""
+        left = elapsed / done * (total - done) if 0 < done < total else 0.0
+        eta = f", ETA {left:.0f} s" if left else ""
         line = f"{self.label}: {done}/{total} {what} [{elapsed:.1f} s{eta}]"
+        if self.long_hint and not self.warned and left > LONG_S:
+            self.warned = True
+            self._print(f"{self.label}: about {left:.0f} s to go (over {LONG_S:.0f} s): {self.long_hint}")
         if self.mode == "verbose":
             line += f" (step {step_s:.2f} s)"
         if self.mode == "verbose" or done >= total or now - self.last_print >= self.interval_s:

@@ -70,7 +70,9 @@ def report_command(target, out_dir, class_list, x, y, points, no_die_curve, no_p
     inst = load_instance(target, assignments)
     keys = [k.strip() for p in params for k in p.split(",") if k.strip()]
     keys = [] if no_sensitivity else (keys or None)      # None: the report's short list of prices
-    with ProgressPrinter("report") as printer:
+    hint = ("the Pareto fronts and the die-area curve re-solve the instance once per point and per die area; "
+            "--no-pareto --no-die-curve skip them, --points N bounds the fronts")
+    with ProgressPrinter("report", long_hint=hint) as printer:
         paths = litedse.report(inst, out_dir, class_list, x=x, y=y, points=points, die_curve=not no_die_curve,
                                fronts=not no_pareto, pareto_classes=pareto_classes, verdict_classes=verdict_classes,
                                params=keys, samples=samples, seed=seed, workers=workers, threads=threads,
