@@ -113,12 +113,11 @@ def demand_of(w) -> tuple[float, str, str]:
     return demand_tokens_per_s(w), "tokens/s", "tokens_per_s"
 
 
-def _workload_columns(inst: Instance, wi: int, table: dict[str, np.ndarray], n_skus: int,
-                      chunk_columns: int, skus: SkuSet | None = None,
+def _workload_columns(inst: Instance, wi: int, maps: dict[str, np.ndarray], table: dict[str, np.ndarray],
+                      n_skus: int, chunk_columns: int, skus: SkuSet | None = None,
                       least_packages: bool = False) -> tuple[dict[str, np.ndarray], WorkloadColumns]:
     w = inst.workloads[wi]
     model = resolve_model(w.model, w.name)
-    maps = candidate_mappings(w, model, inst.performance, MAX_PACKAGES_PER_REPLICA)
     n_maps = len(maps["tp"])
     demand, unit, metric = demand_of(w)
     # m_c as the Problem will carry it (build: 1 for training, int32 max beside a training workload)
@@ -241,13 +240,15 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
     skus, too_big = _fitting_racks(skus, tech, rack_w)
     table = {k: skus.table[k].to_numpy() for k in skus.table.columns}
     n_skus = len(skus.table)
-    _check_column_count(inst, n_skus)
+    maps = [candidate_mappings(w, resolve_model(w.model, w.name), inst.performance, MAX_PACKAGES_PER_REPLICA)
+            for w in inst.workloads]
+    _check_column_count(inst, n_skus, [len(mw["tp"]) for mw in maps])
     if chunk_columns is None:
         budget = inst.design_space.memory_budget_gb if memory_budget_gb is None else memory_budget_gb
         chunk_columns = chunk_columns_for(budget, n_skus)
     parts, reports = [], []
     for wi in range(len(inst.workloads)):
-        cols, rep = _workload_columns(inst, wi, table, n_skus, chunk_columns, skus,
+        cols, rep = _workload_columns(inst, wi, maps[wi], table, n_skus, chunk_columns, skus,
                                       least_packages=least_packages and objective in MIN_OBJECTIVES)
         reports.append(rep)
         if cols:
@@ -319,12 +320,10 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
 COLUMNS_PER_S = 4e6
 
 
-def _check_column_count(inst: Instance, n_skus: int) -> None:
+def _check_column_count(inst: Instance, n_skus: int, per_workload: list[int]) -> None:
     """Refuse, before evaluating anything, a design space whose (SKU, mapping) columns exceed
-    ``design_space.max_columns``, with the estimate."""
+    ``design_space.max_columns`` (``per_workload``: the mapping count of each workload), with the estimate."""
     limit = inst.design_space.max_columns
-    per_workload = [len(candidate_mappings(w, resolve_model(w.model, w.name), inst.performance,
-                                           MAX_PACKAGES_PER_REPLICA)["tp"]) for w in inst.workloads]
     total = n_skus * sum(per_workload)
     if total > limit:
         raise InputError("design space too large to evaluate", file=inst.path, key="design_space.max_columns",

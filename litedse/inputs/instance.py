@@ -494,22 +494,23 @@ def _resolve_preset(kind: str, overrides: Any, source: str):
     if not isinstance(name, str) or name not in presets.available(kind):
         raise InputError(f"unknown {kind} preset", file=source, key=f"{kind}.preset", value=name,
                          expected="one of " + ", ".join(presets.available(kind)))
-    values, sources = presets.load(kind, name)
     if kind == "performance":
-        _attach_serving_stack(values, sources, overrides, source)
+        # the preset with its serving stack under "stack", where [performance.stack] overrides apply
+        values, sources = presets.performance(name, _serving_stack_name(overrides, source))
+    else:
+        values, sources = presets.load(kind, name)
     _apply(values, sources, overrides, (kind,), source)
     _check_references(kind, values, source)
     return name, values, sources
 
 
-def _attach_serving_stack(values: dict, sources: dict, overrides: dict, source: str) -> None:
-    """Load the serving-stack preset the instance (or the performance preset) names into
-    ``values["stack"]``, where the instance's ``[performance.stack]`` overrides then apply."""
-    name = overrides.get("serving_stack", values["serving_stack"])
-    if not isinstance(name, str) or name not in presets.available("serving"):
+def _serving_stack_name(overrides: dict, source: str) -> str | None:
+    """The serving stack an instance names (None: the performance preset's own)."""
+    name = overrides.get("serving_stack")
+    if name is not None and (not isinstance(name, str) or name not in presets.available("serving")):
         raise InputError("unknown serving stack", file=source, key="performance.serving_stack", value=name,
                          expected="one of " + ", ".join(presets.available("serving")))
-    values["stack"], sources["stack"] = presets.load("serving", name)
+    return name
 
 
 def _apply(values: dict, sources: dict, overrides: dict, path: tuple, source: str) -> None:

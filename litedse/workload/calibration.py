@@ -100,12 +100,17 @@ def stacks() -> dict[str, dict]:
 _STACKS: dict[str, dict] = {}
 
 
+def _shipped_stacks() -> dict[str, dict]:
+    """The shipped stacks, read once (the rows' default when a caller passes none)."""
+    if not _STACKS:
+        _STACKS.update(stacks())
+    return _STACKS
+
+
 def evaluate_row(row: Row, perf: dict, stack_values: dict[str, dict] | None = None) -> dict[str, np.ndarray]:
     """The model's figures for one row, with the row's serving stack (from ``stack_values`` if given,
     else the shipped preset) in place of ``perf``'s."""
-    if not _STACKS:
-        _STACKS.update(stacks())
-    perf = {**perf, "stack": (stack_values or _STACKS)[row.stack]}
+    perf = {**perf, "stack": (stack_values or _shipped_stacks())[row.stack]}
     w = workload_of(row)
     model = resolve_model(row.model, row.model)
     mapping = {"tp": np.array([row.tp]), "pp": np.array([row.pp]), "dp": np.array([row.dp]), "ep": np.array([1]),
@@ -209,8 +214,7 @@ def serving_rows() -> list[ServingRow]:
 def predict_serving(rows: list[ServingRow], perf: dict, stack_values: dict[str, dict] | None = None) -> np.ndarray:
     """Predicted output tok/s of every row, one vectorised evaluation per (model, precision,
     lengths) group with every row's catalog SKU and mapping as a column."""
-    if not _STACKS:
-        _STACKS.update(stacks())
+    stack_values = stack_values or _shipped_stacks()
     skus = {}
     pred = np.zeros(len(rows))
     groups: dict[tuple, list[int]] = {}
@@ -221,7 +225,7 @@ def predict_serving(rows: list[ServingRow], perf: dict, stack_values: dict[str, 
             if rows[i].sku not in skus:
                 skus[rows[i].sku] = catalog_sku(rows[i].sku)
         table = {k: np.concatenate([skus[rows[i].sku][k] for i in idx]) for k in skus[rows[idx[0]].sku]}
-        run_perf = {**perf, "stack": (stack_values or _STACKS)[stack_name]}
+        run_perf = {**perf, "stack": stack_values[stack_name]}
         limit = int(run_perf["stack"]["batching"]["max_batch"])
         mapping = {"tp": np.array([rows[i].tp for i in idx]), "pp": np.array([rows[i].pp for i in idx]),
                    "ep": np.array([rows[i].ep for i in idx]), "dp": np.ones(len(idx), dtype=int),

@@ -26,9 +26,8 @@ class Hw:
         self.sku = sku
         self.peak = np.asarray(sku[f"peak_tflops_{precision}"], dtype=float) * 1e12
         n = len(self.peak)
-        self.eff = stack.efficiencies(sku, perf, precision, n) if "stack" in perf else {}
-        raw = np.asarray(sku["hbm_bandwidth_gb_s"], dtype=float) * 1e9
-        self.hbm = raw * self.eff["hbm"] if self.eff else raw
+        self.eff = stack.efficiencies(sku, perf, precision, n)
+        self.hbm = np.asarray(sku["hbm_bandwidth_gb_s"], dtype=float) * 1e9 * self.eff["hbm"]
         self.supported = self.peak > 0
         # an unsupported precision is reported infeasible (tokens_per_s = 0); keep the arithmetic finite
         self.peak = np.where(self.supported, self.peak, 1.0)

@@ -262,7 +262,7 @@ def _separate_prefill(hw, m, workload: WorkloadSpec, mix: LengthMix, model: Mode
     t_step = step["step_s"]
     mem = weights + batch * mix.reserved_tokens(stack.reserves_full_output(perf)) * kv_token
     if workload.kind == "decode":
-        rps = np.minimum(batch / t_step / gen, _kv_ingest_rps(hw, m, workload, model, perf, precision, mix, group))
+        rps = np.minimum(batch / t_step / gen, _kv_ingest_rps(hw, workload, model, perf, precision, mix, group))
         out = dict(parts, tokens_per_s=rps * gen, requests_per_s=rps, ttft_s=nan, tpot_s=t_step)
         return out, mem, group
     # a replica interleaves the prefills of newly admitted requests with the decode steps of the
@@ -277,17 +277,18 @@ def _separate_prefill(hw, m, workload: WorkloadSpec, mix: LengthMix, model: Mode
     return out, mem, group
 
 
-def _kv_ingest_rps(hw, m, workload: WorkloadSpec, model: ModelArch, perf: dict, precision: str, mix: LengthMix,
+def _kv_ingest_rps(hw, workload: WorkloadSpec, model: ModelArch, perf: dict, precision: str, mix: LengthMix,
                    group) -> np.ndarray | float:
     """Requests/s a decode-pool replica can receive the prompts' KV caches for over the
     ``serving.kv_transfer_network`` (inf when it is not the decode pool of a disaggregated workload)."""
     if workload.disaggregated_pool != "decode":
         return np.inf
-    bw, _ = _kv_link(hw, m, perf, group)
+    bw, _ = _kv_link(hw, perf, group)
     return bw * group / (mix.mean_input * model.kv_bytes_per_token(stack.kv_bytes(perf, precision)))
 
 
-def _kv_link(hw, m, perf: dict, group):
+def _kv_link(hw, perf: dict, group):
+    """(B/s, s) of the link the KV cache moves over: the scale-out network, or the scale-up domain."""
     span = np.full(len(group), 1e9) if perf["serving"]["kv_transfer_network"] == "scaleout" else 2 * group
     return hw.link("kv_transfer", span)
 
@@ -316,7 +317,7 @@ def _inflight(hw, m, workload: WorkloadSpec, mix: LengthMix, model: ModelArch, p
         out = {k: it[k] for k in _PARTS}
         out.update(tokens_per_s=tokens / t, requests_per_s=tokens / t / prompt_mean, tpot_s=nan,
                    t_bubble_s=np.zeros(n), batch=tokens / prompt_mean)
-        bw, lt = _kv_link(hw, m, perf, group)
+        bw, lt = _kv_link(hw, perf, group)
         kv_move = comm.p2p_s(mix.max_input * model.kv_bytes_per_token(stack.kv_bytes(perf, precision)) / group, bw, lt)
         out["ttft_s"] = (chunks + 1.0) * t + (kv_move if workload.disaggregated_pool == "prefill" else 0.0)
         out["t_kv_transfer_s"] = kv_move
@@ -329,7 +330,7 @@ def _inflight(hw, m, workload: WorkloadSpec, mix: LengthMix, model: ModelArch, p
     by_pass = np.floor(pp * max_tokens / (1.0 + prompt_ratio) + 1e-9)
     batch = np.minimum(np.minimum(m["batch"], by_kv), by_pass)
     context = mix.decode_context()
-    ingest = _kv_ingest_rps(hw, m, workload, model, perf, precision, mix, group)
+    ingest = _kv_ingest_rps(hw, workload, model, perf, precision, mix, group)
 
     def figures(h, mm, b):
         it = inference.iteration(h, mm, model, perf, precision, b, b * prompt_ratio, context, prompt_mean)
@@ -384,8 +385,8 @@ def _largest_meeting_slos(hw, m, workload: WorkloadSpec, figures, batch: np.ndar
     below = np.maximum(top - 1.0, 1.0)
     g_below = slack(h, mm, below)
     met = (g_below <= 0) & (top > 1)
-    lo, g_lo = np.where(met, below, 0.0), np.where(met, g_below, -np.inf)     # 0 sequences always "meet"
-    hi, g_hi = np.where(met | (top <= 1), top, below), np.where(met | (top <= 1), g_top[miss], g_below)
+    lo = np.where(met, below, 0.0)                    # 0 sequences always "meet"
+    hi = np.where(met | (top <= 1), top, below)
     slope = np.where(top > 1, g_top[miss] - g_below, 0.0)
     candidate = np.where(slope > 0, np.floor(top - g_top[miss] / np.maximum(slope, 1e-300)), np.floor(top / 2.0))
     halve = np.zeros(len(miss), dtype=bool)
@@ -393,7 +394,7 @@ def _largest_meeting_slos(hw, m, workload: WorkloadSpec, figures, batch: np.ndar
         active = np.flatnonzero(hi - lo > 1)
         if not len(active):
             break
-        l, u, gl, gu = lo[active], hi[active], g_lo[active], g_hi[active]
+        l, u = lo[active], hi[active]
         c = np.clip(np.where(halve[active], np.floor((l + u) / 2.0), candidate[active]), l + 1, u - 1)
         c_next = np.minimum(c + 1, u - 1)
         whole = len(active) == len(miss)
@@ -402,9 +403,7 @@ def _largest_meeting_slos(hw, m, workload: WorkloadSpec, figures, batch: np.ndar
         width = u - l
         met_c, met_n = g_c <= 0, g_n <= 0
         lo[active] = np.where(met_c, np.where(met_n, c_next, c), l)
-        g_lo[active] = np.where(met_c, np.where(met_n, g_n, g_c), gl)
         hi[active] = np.where(met_c, np.where(met_n, u, c_next), c)
-        g_hi[active] = np.where(met_c, np.where(met_n, gu, g_n), g_c)
         slope = np.where(c_next > c, g_n - g_c, 0.0)
         candidate[active] = np.where(slope > 0, np.floor(c - g_c / np.maximum(slope, 1e-300)), np.floor((l + u) / 2.0))
         halve[active] = (hi[active] - lo[active]) > width / 2.0
