@@ -61,3 +61,11 @@ def test_the_headline_says_who_wins_and_by_how_much():
         "free is best on cost; lite infeasible"
     assert headline(_comparison({"lite": None, "monolithic": None})) == "no class has a feasible design"
     assert best_class(_comparison({"lite": 3.0, "monolithic": 2.0, "free": 2.0})) == "monolithic"   # first of a tie
+
+
+def test_the_pareto_command_default_cap_is_the_library_s():
+    from litedse.cli.pareto import pareto_command
+    from litedse.optimize.pareto import MAX_POINTS
+
+    option = next(p for p in pareto_command.params if p.name == "max_points")
+    assert option.default == MAX_POINTS

@@ -60,6 +60,11 @@ def load_instance(path: str, assignments=()):
     return inst.with_overrides(overrides)
 
 
+def split_params(params) -> list[str]:
+    """Key paths given as repeated ``--params`` options, each possibly comma-separated."""
+    return [k.strip() for p in params for k in p.split(",") if k.strip()]
+
+
 def check_out_path(path: str | None, key: str = "--out") -> None:
     """An output file's folder must exist before any work starts (nothing is half-written)."""
     if path:

@@ -11,7 +11,6 @@ from litedse.cli.common import SET_OPTION, THREADS_OPTION, check_out_path, echo_
 
 # the Pareto criteria (litedse.optimize.problem.CRITERIA; a test keeps the two equal)
 CRITERIA = ["cost", "power", "tco", "demand_scale", "blast_radius"]
-CRITERION_UNITS = {"cost": "usd", "power": "w", "tco": "usd"}   # their table format (the others: plain numbers)
 
 
 @click.command("pareto")
@@ -22,6 +21,8 @@ CRITERION_UNITS = {"cost": "usd", "power": "w", "tco": "usd"}   # their table fo
               help="Comma-separated design classes (one front each).")
 @click.option("--points", type=click.IntRange(min=2), default=None,
               help="AUGMECON2 grid of N epsilon values [default: the exact front].")
+# the default is optimize.pareto.MAX_POINTS, written out so that --help does not import the solver
+# (tests/test_formats checks they agree)
 @click.option("--max-points", type=click.IntRange(min=1), default=200, show_default=True,
               help="Cap on exact-front points per class.")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None, help="Write the plot (.png or .svg).")
@@ -49,12 +50,10 @@ def pareto_command(instance_path, x, y, class_list, points, max_points, plot_pat
     from litedse.results.documents import pareto_document
     from litedse.cli.render import echo_table
     from litedse.results.plots import plot_pareto
-    from litedse.results.tables import format_quantity
+    from litedse.results.tables import criterion_unit, format_quantity
 
     if x == y:
         raise InputError("--x and --y must differ", key="--y", value=y)
-    if points is not None and points < 2:
-        raise InputError("--points must be at least 2", key="--points", value=points)
     if plot_path and not plot_path.lower().endswith((".png", ".svg")):
         raise InputError("plot file must end in .png or .svg", key="--plot", value=plot_path)
     check_out_path(out_path)
@@ -80,7 +79,7 @@ def pareto_command(instance_path, x, y, class_list, points, max_points, plot_pat
         if len(df):
             cols = ["class", x, y, "die_area_mm2", "dies_per_package", "hbm_stacks", "links", "interconnect", "packages"]
             cols = [c for c in cols if c in df.columns]
-            units = {c: CRITERION_UNITS.get(c) for c in cols}
+            units = {c: criterion_unit(c) for c in cols}
             echo_table([(c, "left" if c in ("class", "interconnect") else "right") for c in cols],
                        [[format_quantity(row[c], units[c]) if units[c] else format_value(row[c]) for c in cols]
                         for _, row in df.iterrows()])

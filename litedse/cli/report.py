@@ -7,7 +7,7 @@ import os
 
 import click
 
-from litedse.cli.common import SET_OPTION, THREADS_OPTION, load_instance
+from litedse.cli.common import SET_OPTION, THREADS_OPTION, load_instance, split_params
 from litedse.cli.progress import ProgressPrinter, verbosity_options
 
 
@@ -68,7 +68,7 @@ def report_command(target, out_dir, class_list, x, y, points, no_die_curve, no_p
     if x == y:
         raise InputError("--x and --y must differ", key="--y", value=y)
     inst = load_instance(target, assignments)
-    keys = [k.strip() for p in params for k in p.split(",") if k.strip()]
+    keys = split_params(params)
     keys = [] if no_sensitivity else (keys or None)      # None: the report's short list of prices
     hint = ("the Pareto fronts and the die-area curve re-solve the instance once per point and per die area; "
             "--no-pareto --no-die-curve skip them, --points N bounds the fronts")

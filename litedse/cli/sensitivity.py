@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from litedse.cli.common import THREADS_OPTION, check_out_path, json_text, write_text_atomic
+from litedse.cli.common import THREADS_OPTION, check_out_path, json_text, split_params, write_text_atomic
 from litedse.cli.progress import ProgressPrinter, verbosity_options
 
 FORMATS = click.Choice(["table", "json", "csv"])
@@ -54,7 +54,7 @@ def sensitivity_command(instance_path, class_list, metric, params, threads, plot
         raise click.BadParameter("a .png or .svg file", param_hint="--plot")
     inst = load_instance(instance_path)
     names = parse_class_list(class_list, inst)
-    keys = [k.strip() for p in params for k in p.split(",") if k.strip()] or None
+    keys = split_params(params) or None
     with ProgressPrinter("sensitivity") as printer, printer.phase(
             f"{' / '.join(names)} over {len(keys) if keys else len(inst.uncertainty)} assumptions"):
         frame = sensitivity(inst, names, metric=metric, params=keys, threads=threads)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from litedse.cli.common import check_out_path, json_text, write_text_atomic
+from litedse.cli.common import check_out_path, json_text, split_params, write_text_atomic
 from litedse.cli.progress import verbosity, verbosity_options
 from litedse.cli.sensitivity import METRIC_CHOICES
 
@@ -64,7 +64,7 @@ def uncertainty_command(instance_path, class_list, n, seed, sampler, metric, par
         raise InputError("--resume needs the --store of the interrupted run", key="--resume")
     inst = load_instance(instance_path)
     names = parse_class_list(class_list, inst)
-    keys = [k.strip() for p in params for k in p.split(",") if k.strip()] or None
+    keys = split_params(params) or None
     try:
         run = uncertainty(inst, names, n, seed=seed, metric=metric, params=keys, sampler=sampler, store=store, resume=resume,
                               workers=workers, scheduler=scheduler, progress=not no_progress and verbosity() != "quiet")

@@ -29,7 +29,7 @@ from litedse.results.metrics import METRICS, design_text
 from litedse.results.documents import sensitivity_document
 from litedse.results.provenance import provenance, provenance_line
 from litedse.results.sensitivity import display_frame, sensitivity, verdict_sentence
-from litedse.results.tables import (format_field, format_number, format_power, format_quantity, format_ratio,
+from litedse.results.tables import (criterion_unit, format_field, format_number, format_power, format_quantity, format_ratio,
                                     format_usd, html_table, markdown_table)
 from litedse.solve import solve_instance
 
@@ -333,9 +333,6 @@ def _figures(data: ReportData) -> dict[str, Any]:
 
 # ---- cell formats: every number in the format of its unit ------------------------------------------
 _METRIC_UNIT = {k: u for k, _, u in METRICS}
-_CRITERION_UNIT = {"cost": "usd", "power": "w", "tco": "usd"}
-
-
 def _objective_unit(data: ReportData) -> str:
     classes = (data.meta.get("compare") or {}).get("classes") or {}
     return next((c["objective"]["unit"] for c in classes.values() if c.get("objective")), "")
@@ -365,7 +362,7 @@ def _card_fmt(label, _col, value):
 
 
 def _column_fmt(_row, col, value):
-    unit = _CRITERION_UNIT.get(str(col))
+    unit = criterion_unit(str(col))
     if unit and isinstance(value, (int, float)):
         return format_quantity(value, unit)
     return format_field(str(col), value)

@@ -12,6 +12,7 @@ import math
 from typing import TYPE_CHECKING
 
 from litedse.jsonable import jsonable
+from litedse.optimize.problem import CRITERIA
 
 if TYPE_CHECKING:  # tables take data frames; the CLI's number formatting must not load pandas
     import pandas as pd
@@ -69,6 +70,13 @@ def format_quantity(value, unit: str | None) -> str:
     if unit in ("x", "ratio"):
         return format_ratio(value)
     return format_number(value)
+
+
+def criterion_unit(name: str) -> str | None:
+    """The unit of a criterion column (optimize.problem.CRITERIA) when it has a money or power
+    format (cost, tco: USD; power: W), else None (a plain number)."""
+    criterion = CRITERIA.get(name)
+    return criterion.unit if criterion is not None and criterion.unit in ("usd", "w") else None
 
 
 def unit_of(name: str) -> str | None:
