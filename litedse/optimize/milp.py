@@ -408,7 +408,11 @@ class DesignModel:
             # HiGHS's presolve occasionally fails to recover a primal solution of its reduced model
             # ("solve error" with primal infeasibilities of 1e-6; seen with the host rows): solve the
             # model as it is, without presolve, before giving up
-            res = opt.solve(self.model, solver_options={"presolve": "off"}, **kwargs)
+            try:
+                res = opt.solve(self.model, solver_options={"presolve": "off"}, **kwargs)
+            finally:
+                # a persistent HiGHS keeps an option once set: later solves (Pareto steps) presolve again
+                opt._solver_model.setOptionValue("presolve", "choose")
         if res.termination_condition not in _VOUCHED:
             raise SolverError(f"HiGHS stopped with '{res.termination_condition.name}' on a model of "
                               f"{self.size[0]} variables (neither an optimum, a proof of infeasibility nor a "
