@@ -18,11 +18,11 @@ from litedse.columns.build import Built, build
 from litedse.columns.recheck import recheck
 from litedse.errors import InputError, InternalError, SolverError
 from litedse.inputs.instance import Instance
-from litedse.optimize.enumerate import solve_enumerate
+from litedse.optimize.enumerate import combinations, solve_enumerate
 from litedse.optimize.explain import explain_infeasible
 from litedse.optimize.milp import DesignModel, solve_milp
 from litedse.optimize.problem import Problem
-from litedse.optimize.prune import Incumbent, prune_columns, prune_skus, usable_columns
+from litedse.optimize.prune import Incumbent, prune_columns, prune_skus
 from litedse.optimize.solution import Solution, infeasible_solution
 from litedse.optimize.verify import verify
 
@@ -128,14 +128,6 @@ def solve_instance(inst: Instance, *, design_space: dict[str, Any] | None = None
 # the exhaustive reference is the fallback where the MILP contradicts a known feasible design, up
 # to this many column combinations (beyond: a SolverError, never a false "infeasible")
 FALLBACK_COMBINATIONS = 10**6
-
-
-def combinations(problem: Problem) -> int:
-    """Designs the exhaustive enumerator evaluates: the product over workloads of their usable
-    columns (0 if some workload has none)."""
-    usable = usable_columns(problem)
-    per_w = [int(np.sum((problem.col_workload == w) & usable)) for w in range(problem.n_workloads)]
-    return int(np.prod(per_w, dtype=object)) if per_w else 0
 
 
 def choose_method(problem: Problem, method: str) -> tuple[str, str]:

@@ -67,6 +67,14 @@ def _max_scale(p: Problem, C: np.ndarray, ub: np.ndarray) -> tuple[np.ndarray, n
     return lam, n
 
 
+def combinations(problem: Problem) -> int:
+    """Designs the exhaustive enumerator evaluates: the product over workloads of their usable
+    columns (0 if some workload has none)."""
+    usable = usable_columns(problem)
+    per_w = np.bincount(problem.col_workload[usable], minlength=problem.n_workloads)
+    return int(np.prod([int(c) for c in per_w], dtype=object)) if problem.n_workloads else 0
+
+
 def solve_enumerate(problem: Problem, chunk_elements: int = 1 << 20) -> Solution:
     """Exhaustive search over one column per workload (same solution set as the MILP). An
     infeasible result carries no explanation (``optimize.explain`` gives one)."""
@@ -77,7 +85,7 @@ def solve_enumerate(problem: Problem, chunk_elements: int = 1 << 20) -> Solution
     usable = usable_columns(p)
     per_w = [np.flatnonzero((p.col_workload == w) & usable) for w in range(p.n_workloads)]
     radices = [len(c) for c in per_w]
-    total = int(np.prod(radices, dtype=object)) if radices else 0
+    total = combinations(p)
     info = {"name": "numpy", "version": np.__version__, "method": "enumerate", "build_s": 0.0,
             "variables": 0, "constraints": 0, "columns": p.n_columns, "combinations": total}
 
