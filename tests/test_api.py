@@ -181,12 +181,6 @@ def test_a_dearer_hbm_never_makes_an_optimum_cheaper(inst, low, rise):
 
 def test_sensitivity_through_the_api_equals_the_command():
     """litedse.sensitivity is what `litedse sensitivity --format json` prints (one price, two classes)."""
-    import json
-
-    from click.testing import CliRunner
-
-    from litedse.cli import main
-
     path = "instances/paper/llama3-70b.toml"
     key = "technology.host.cost_usd"
     frame = litedse.sensitivity(litedse.load(path), ["lite", "h100"], params=[key])

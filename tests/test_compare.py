@@ -12,7 +12,6 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from litedse.results.documents import SOLVE_SCHEMA_VERSION
 from litedse.inputs.classes import parse_class_list, resolve_class
 from litedse.results.compare import compare_instance
 from litedse.results.documents import SOLVE_SCHEMA_VERSION
