@@ -21,7 +21,8 @@ NEGATIVE = ["-1", "-0.5", "-1e9"]
 # option -> bad values, per kind of option
 POSITIVE_INT = NOT_A_NUMBER + NEGATIVE + ["0", "1.5", "nan"]
 POSITIVE_FLOAT = NOT_A_NUMBER + NOT_FINITE + NEGATIVE + ["0"]
-SKU_DESIGN = {"--die-area": POSITIVE_FLOAT + ["1e9"], "--dies": POSITIVE_INT, "--hbm-stacks": NOT_A_NUMBER + ["-1"],
+# (a huge die is a valid request whose card says it does not fit the reticle: not a bad value)
+SKU_DESIGN = {"--die-area": POSITIVE_FLOAT, "--dies": POSITIVE_INT, "--hbm-stacks": NOT_A_NUMBER + ["-1"],
               "--hbm": ["hbm9", ""], "--links": NOT_A_NUMBER + ["-4"], "--interconnect": ["copper", ""],
               "--clock": POSITIVE_FLOAT + ["50"], "--topology": ["star", ""]}
 COMMANDS = {
@@ -75,7 +76,8 @@ def bad_invocation(draw):
     return [command, *positional, *args]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+# derandomized: the same 300 argument lists every run, so a red run is reproducible, never luck
+@settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(argv=bad_invocation())
 def test_bad_arguments_of_every_command_exit_2_with_one_line(argv, tmp_path_factory):
     folder = tmp_path_factory.mktemp("fuzz")
