@@ -44,7 +44,8 @@ from litedse.workload.performance import MAPPING_KEYS
 Progress = Callable[[int, int, str], None]
 # the SKU figures ``evaluate`` reports beside the workloads (DataFrame.attrs["sku"])
 SKU_FIGURES = ("peak_tflops_bf16", "peak_tflops_fp8", "hbm_capacity_gb", "hbm_bandwidth_gb_s", "scaleup_bandwidth_gb_s",
-               "scaleup_domain_packages", "scaleout_bandwidth_gb_s", "unit_cost_usd", "tdp_w")
+               "scaleup_domain_packages", "scaleout_bandwidth_gb_s", "unit_cost_usd", "tdp_w", "memory", "tier2",
+               "tier2_capacity_gb", "tier2_read_bandwidth_gb_s", "tier2_write_bandwidth_gb_s")
 
 
 def _class_names(classes: list[str] | str | None, inst: Instance) -> list[str]:
@@ -259,11 +260,12 @@ def evaluate(inst: Instance, sku: str | dict, *, recompute: str | None = None, e
 
     ``sku``: a catalog name (a100, h100, h200, b200) or a dict of design axes (``die_area_mm2``,
     ``dies_per_package``, ``hbm_stacks``, ``hbm``, ``links``, ``interconnect``, ``clock``,
-    ``topology``; missing ones take the ``litedse sku`` defaults). ``mapping``: any of tp, pp, dp, ep,
-    batch, microbatch fixed; the others are chosen (the feasible mapping with the highest throughput
-    per package). Returns one row per workload: name, kind, the mapping, throughput and latency
-    figures (s, tokens/s), ``fits``, and the time breakdown as ``breakdown_<part>`` columns [s per
-    ``breakdown_per``]. ``df.attrs``: ``sku`` (the design's card), ``workloads`` (the rows as the
+    ``topology``, ``memory``; missing ones take the ``litedse sku`` defaults). ``mapping``: any of tp,
+    pp, dp, ep, batch, microbatch fixed; the others are chosen (the feasible mapping with the highest
+    throughput per package). Returns one row per workload: name, kind, the mapping, throughput and
+    latency figures (s, tokens/s), ``fits``, the memory placement as ``memory_<figure>`` columns
+    (``memory_weights``, ``memory_kv``: hbm, tier2 or striped; ``memory_tier1_gb``, ...), and the time
+    breakdown as ``breakdown_<part>`` columns [s per ``breakdown_per``]. ``df.attrs``: ``sku`` (the design's card), ``workloads`` (the rows as the
     JSON document nests them) and, with ``explain``, ``assumptions``.
     """
     unknown = [k for k in mapping if k not in MAPPING_KEYS]
@@ -275,8 +277,9 @@ def evaluate(inst: Instance, sku: str | dict, *, recompute: str | None = None, e
     results = evaluate_instance(inst, table, fixed, recompute)
     rows = []
     for r in results:
-        row = {k: v for k, v in r.items() if k not in ("mapping", "breakdown", "model")}
+        row = {k: v for k, v in r.items() if k not in ("mapping", "breakdown", "model", "memory")}
         row.update(r["mapping"])
+        row.update({f"memory_{k}": v for k, v in r["memory"].items() if k != "tier_failures"})
         row.update({f"breakdown_{k}": v for k, v in r["breakdown"].items()})
         row.update({f"model_{k}": v for k, v in r["model"].items()})
         rows.append(row)

@@ -84,6 +84,9 @@ _SKU_OPTIONS = (
     click.option("--clock", type=float, default=None, help="Clock as a fraction of nominal [1.0]."),
     click.option("--topology", type=click.Choice(["switched", "direct", "ocs"]), default=None,
                  help="How the links are wired: switched, direct (point to point) or ocs [switched]."),
+    click.option("--memory", default=None,
+                 help='Memory option: "hbm" or HBM plus a second tier, "hbm+<tier>:<devices>" with a '
+                      '[memory.*] technology, e.g. hbm+mrm:2 or hbm+lpddr5x:8 [hbm].'),
 )
 
 
@@ -99,6 +102,21 @@ def sku_options(func):
     for option in reversed(_SKU_OPTIONS):
         command = option(command)
     return command
+
+
+def placement_line(memory: dict, sku_info: dict) -> str:
+    """One line saying where a workload keeps its weights and KV cache (``evaluate`` results)."""
+    tier2 = sku_info.get("tier2", "none")
+    where = {"hbm": "HBM", "tier2": tier2, "striped": f"HBM and {tier2} (striped)"}
+    text = (f"memory: weights in {where[memory['weights']]}, KV cache in {where[memory['kv']]}; "
+            f"tier 1 (HBM) {memory['tier1_gb']:.1f} GB")
+    if tier2 != "none":
+        text += (f", tier 2 ({tier2}) {memory['tier2_gb']:.1f} GB; KV writes {memory['kv_write_gb_s']:.3g} GB/s, "
+                 f"{memory['tier2_write_cycles']:.3g} writes per tier-2 cell over the service life, "
+                 f"refresh {memory['tier2_refresh_w']:.3g} W")
+        if memory["tier_failures"]:
+            text += "; FAILS: " + "; ".join(memory["tier_failures"])
+    return text
 
 
 def sku_design(name: str | None, params: dict) -> dict:

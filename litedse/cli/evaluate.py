@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from litedse.cli.common import FORMAT_OPTION, SET_OPTION, echo_card, echo_json, format_value, load_instance, sku_options
+from litedse.cli.common import (FORMAT_OPTION, SET_OPTION, echo_card, echo_json, format_value, load_instance,
+                                placement_line, sku_options)
 
 
 @click.command("evaluate")
@@ -65,11 +66,12 @@ def evaluate_command(instance_path, sku_name, design_options, tp, pp, dp, ep, ba
         m = r["mapping"]
         click.echo(f"workload {r['name']} ({r['kind']}): tp {m['tp']} pp {m['pp']} dp {m['dp']} ep {m['ep']} "
                    f"batch {m['batch']} microbatch {m['microbatch']}" + ("" if r["fits"] else "  DOES NOT FIT"))
-        hidden = ("name", "kind", "mapping", "breakdown", "breakdown_per", "note", "model")
+        hidden = ("name", "kind", "mapping", "breakdown", "breakdown_per", "note", "model", "memory")
         card = {k: v for k, v in r.items() if k not in hidden and v is not None}
         card.update({f"breakdown {k} [s per {r['breakdown_per'].split(':')[0]}]": v for k, v in r["breakdown"].items()})
         card.update({f"model {k}": v for k, v in r["model"].items() if k != "name"})
         echo_card(card)
+        click.echo(placement_line(r["memory"], sku_info))
         if r.get("note"):
             click.echo(f"note: {r['note']}")
     if explain:

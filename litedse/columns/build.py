@@ -26,6 +26,7 @@ from litedse.optimize.prune import dominance_survivors, least_packages_survivors
 from litedse.tech.economics import FABRICS, energy_usd_per_w, fabric_arrays, price, sku_economics
 from litedse.units import SECONDS_PER_DAY
 from litedse.workload.models import resolve_model
+from litedse.workload.placement import REASONS as TIER_REASONS
 from litedse.workload.performance import (MAPPING_KEYS, MAX_PACKAGES_PER_REPLICA, candidate_mappings,
                                          demand_tokens_per_s, evaluate_columns)
 
@@ -45,7 +46,8 @@ CHUNK_COLUMNS_MAX = 1 << 16
 CHUNK_COLUMNS_MIN = 1 << 12           # below this, numpy's per-call overhead dominates
 # per-column figures kept for results (the performance model's output names)
 RESULT_KEYS = ("tokens_per_s", "requests_per_s", "iteration_s", "ttft_s", "tpot_s", "memory_gb_per_package",
-               "mfu", "achieved_tflops_per_package", "availability")
+               "mfu", "achieved_tflops_per_package", "availability", "placement", "tier1_gb", "tier2_gb",
+               "kv_write_gb_s", "tier2_write_cycles")
 
 
 @dataclass
@@ -55,6 +57,7 @@ class WorkloadColumns:
     name: str
     enumerated: int = 0
     fits: int = 0
+    tier_ok: int = 0                        # of fits, how many pass the second memory tier's checks
     slo_ok: int = 0
     kept: int = 0
     min_overflow_gb: float = math.inf       # closest miss on memory [GB per package]
@@ -65,6 +68,7 @@ class WorkloadColumns:
     demand: float = 0.0
     unit: str = ""
     reason: str = ""                        # why no column is left, when kept == 0
+    tier_failures: dict[str, int] = field(default_factory=dict)   # tier-check reason -> fitting columns
 
 
 @dataclass
@@ -136,12 +140,18 @@ def _workload_columns(inst: Instance, wi: int, maps: dict[str, np.ndarray], tabl
         with np.errstate(divide="ignore", invalid="ignore"):
             out = evaluate_columns(_Rows(table, rows), mapping, w, model, inst.performance)
         fits = np.asarray(out["fits"], dtype=bool)
+        tier = np.asarray(out["tier_ok"], dtype=bool)
         slo = np.asarray(out["slo_ok"], dtype=bool)
         r = np.asarray(out[metric], dtype=float) * np.asarray(out["availability"], dtype=float)
-        ok = fits & slo & np.isfinite(r) & (r > 0)
+        ok = fits & tier & slo & np.isfinite(r) & (r > 0)
         report.enumerated += len(rows)
         report.fits += int(fits.sum())
-        report.slo_ok += int((fits & slo).sum())
+        report.tier_ok += int((fits & tier).sum())
+        report.slo_ok += int((fits & tier & slo).sum())
+        if (fits & ~tier).any():
+            masks = np.asarray(out["tier_mask"], dtype=np.int64)[fits & ~tier]
+            for bit, (_, text) in enumerate(TIER_REASONS):
+                report.tier_failures[text] = report.tier_failures.get(text, 0) + int(np.sum(masks >> bit & 1))
         over = np.asarray(out["memory_overflow_gb"], dtype=float)
         if len(over) and (~fits).any():
             report.min_overflow_gb = min(report.min_overflow_gb, float(over[~fits].min()))
@@ -194,6 +204,10 @@ def _no_column_reason(w, rep: WorkloadColumns, n_skus: int, n_maps: int, skus: S
     if rep.fits == 0:
         return (f"{head}: no (SKU, mapping) of {rep.enumerated} fits in HBM "
                 f"(closest misses by {rep.min_overflow_gb:.1f} GB per package)")
+    if rep.tier_ok == 0:
+        why = "; ".join(f"{n} of {rep.fits}: {text}" for text, n in
+                        sorted(rep.tier_failures.items(), key=lambda kv: -kv[1]) if n)
+        return f"{head}: no column that fits in memory passes the second memory tier's checks ({why})"
     misses = []
     if w.ttft_s is not None and rep.best_ttft_s > w.ttft_s:
         misses.append(f"ttft_s {w.ttft_s:g} s (best {rep.best_ttft_s:.3g} s)")

@@ -54,6 +54,8 @@ def recheck(inst: Instance, built: Built, problem: Problem, solution: Solution) 
         name = workload.name
         if not bool(out["fits"][0]):
             errors.append(f"workload {name}: the chosen mapping does not fit in HBM when evaluated again")
+        if not bool(out["tier_ok"][0]):
+            errors.append(f"workload {name}: the chosen mapping fails a memory-tier check when evaluated again")
         if not bool(out["slo_ok"][0]):
             errors.append(f"workload {name}: the chosen mapping misses an SLO when evaluated again")
         for label, limit, value in (("ttft_s", workload.ttft_s, float(out["ttft_s"][0])),

@@ -12,11 +12,11 @@ import pandas as pd
 
 from litedse.inputs.design_space import BANDWIDTH_AXES, design_axes
 from litedse.inputs.instance import Instance
-from litedse.tech.sku import DESIGN_AXES, REASONS, catalog_design, evaluate_skus, lookup
+from litedse.tech.sku import AXIS_DEFAULTS, DESIGN_AXES, REASONS, catalog_design, evaluate_skus, lookup
 
 
 _INTEGER_AXES = ("dies_per_package", "hbm_stacks", "links")
-_NAME_AXES = ("hbm", "interconnect", "topology")
+_NAME_AXES = ("hbm", "interconnect", "topology", "memory")
 
 
 def design_grid(**axes: Sequence) -> dict[str, np.ndarray]:
@@ -94,7 +94,8 @@ def grid_of_axes(axes: dict[str, list], tech: dict[str, Any]) -> dict[str, np.nd
     the compute is that of the SKU without links; the links' PHYs then take some area, so the
     bandwidth per TFLOP/s lands at or above the target. SKUs that come out equal are kept once."""
     bw_key = next((k for k in BANDWIDTH_AXES if axes.get(k)), None)
-    plain = {k: axes[k] for k in DESIGN_AXES}
+    # an axis a design may leave out (sku.AXIS_DEFAULTS) takes its default when absent
+    plain = {k: axes[k] if k in axes else [AXIS_DEFAULTS[k]] for k in DESIGN_AXES}
     if bw_key is None:
         return _with_nic_choices(design_grid(**plain), axes)
     targets = np.asarray(axes[bw_key], dtype=float)

@@ -4,7 +4,9 @@ value lists, and an instance's axes with a design class's or a sweep's overrides
 In a file a numeric axis is a scalar, a list of values, ``{start, stop, step}`` (stop inclusive),
 ``{values = [...]}`` or a short list: ``die_area_mm2`` and ``links`` read three numbers as start,
 stop, step; ``hbm_stacks`` and ``dies_per_package`` read two numbers as an inclusive integer range
-and three as start, stop, step. ``clock`` is always a list of values.
+and three as start, stop, step. ``clock`` is always a list of values. ``memory`` lists memory
+options: "hbm" (HBM only), "hbm+<tier>:<devices>", or ``{ tier = "<tier>", devices = [...] }``
+for one option per device count (devices: a count, a list or ``{start, stop, step}``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import math
 from typing import Any
 
 from litedse.errors import InputError
+from litedse.tech.memory import option_label
 from litedse.tech.sku import DESIGN_AXES as AXES
 
 # axes that give the links as scale-up bandwidth (GB/s per direction) instead of a count: per
@@ -40,6 +43,9 @@ def expand_design_space(ds: Any, prefix: str, source: str) -> dict[str, Any]:
         if key not in AXES and key not in BANDWIDTH_AXES and key not in EXTRA_AXES:
             continue
         where = f"{prefix}.{key}"
+        if key == "memory":
+            out[key] = expand_memory_options(value, where, source)
+            continue
         explicit = False
         if isinstance(value, dict):
             extra = set(value) - {"start", "stop", "step", "values"}
@@ -71,6 +77,34 @@ def expand_design_space(ds: Any, prefix: str, source: str) -> dict[str, Any]:
         if not out[key]:
             raise InputError("empty axis", file=source, key=where, expected="at least one value")
     return out
+
+
+def expand_memory_options(value: Any, where: str, source: str) -> list[str]:
+    """The ``memory`` axis as option labels: strings pass (checked against the technology later),
+    each ``{tier, devices}`` table becomes one "hbm+<tier>:<n>" per device count."""
+    items = value if isinstance(value, list) else [value]
+    labels: list[str] = []
+    for item in items:
+        if isinstance(item, str):
+            labels.append(item)
+            continue
+        if not isinstance(item, dict) or set(item) - {"tier", "devices"} or not isinstance(item.get("tier"), str):
+            raise InputError("bad memory option", file=source, key=where, value=item,
+                             expected='"hbm", "hbm+<tier>:<devices>" or { tier = "<tier>", devices = [...] }')
+        devices = item.get("devices", [1])
+        if isinstance(devices, dict):
+            if set(devices) - {"start", "stop", "step"} or not {"start", "stop"} <= set(devices):
+                raise InputError("bad range", file=source, key=f"{where}.devices", value=devices,
+                                 expected="start, stop and an optional step")
+            devices = _range([devices["start"], devices["stop"], devices.get("step", 1)], f"{where}.devices", source)
+        devices = devices if isinstance(devices, list) else [devices]
+        for d in devices:
+            if not is_int(d) or d < 1:
+                raise InputError("bad value", file=source, key=f"{where}.devices", value=d, expected="integers >= 1")
+            labels.append(option_label(item["tier"], int(d)))
+    if not labels:
+        raise InputError("empty axis", file=source, key=where, expected="at least one value")
+    return list(dict.fromkeys(labels))
 
 
 def is_number(v) -> bool:

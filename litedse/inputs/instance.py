@@ -42,6 +42,7 @@ from litedse.inputs.design_space import (AXES, BANDWIDTH_AXES, EXTRA_AXES, arang
                                          expand_design_space, is_int, is_number)
 from litedse.inputs.overrides import set_key_path
 from litedse.optimize.problem import MIN_OBJECTIVES
+from litedse.tech.memory import HBM_ONLY, check_option
 from litedse.tech.sku import MAX_CLOCK, TOPOLOGIES
 from litedse.workload.lengths import LengthMix
 from litedse.workload.models import resolve_model
@@ -72,6 +73,8 @@ class DesignSpace(StrictModel):
     interconnect: list[Literal["cpo", "electrical"]] = Field(default_factory=lambda: ["cpo", "electrical"])
     clock: list[PositiveFloat] = Field(default_factory=lambda: [1.0])
     topology: list[Literal[TOPOLOGIES]] = Field(default_factory=lambda: list(TOPOLOGIES))
+    # memory options (tech/memory.py): "hbm" or "hbm+<tier>:<devices>" with a [memory.<tier>] technology
+    memory: list[str] = Field(default_factory=lambda: [HBM_ONLY])
     # the links as scale-up bandwidth per direction instead of a count (at most one of the two)
     scaleup_gb_s: list[PositiveFloat] | None = None              # GB/s per package
     scaleup_gb_s_per_tflops: list[PositiveFloat] | None = None   # GB/s per BF16 TFLOP/s
@@ -123,6 +126,7 @@ class ClassSpec(StrictModel):
     interconnect: Any = None
     clock: Any = None
     topology: Any = None
+    memory: Any = None
     scaleup_gb_s: Any = None
     scaleup_gb_s_per_tflops: Any = None
     scaleout_gbps_per_tflops: Any = None
@@ -378,6 +382,8 @@ def _check_design_space(ds: DesignSpace, tech: dict, source: str) -> None:
         if name not in tech["hbm"]:
             raise InputError("unknown HBM generation", file=source, key="design_space.hbm", value=name,
                              expected="one of " + ", ".join(tech["hbm"]))
+    for label in ds.memory:
+        check_option(label, tech, file=source, key="design_space.memory")
     for key in ("die_area_mm2", "clock"):
         bad = [v for v in getattr(ds, key) if not np.isfinite(v)]
         if bad:

@@ -1,7 +1,7 @@
 """SKU table: every per-package figure of a set of package designs, as numpy arrays.
 
 A SKU is (die area, dies per package, HBM stacks and generation, off-package links, interconnect
-kind, clock level). ``evaluate_skus`` derives, vectorised over any number of SKUs, everything the
+kind, clock level, topology, memory option: an optional second memory tier, tech/memory.py). ``evaluate_skus`` derives, vectorised over any number of SKUs, everything the
 workload model and the optimiser need. Column names carry their units.
 
 Bandwidth conventions: ``scaleup_bandwidth_gb_s`` and ``scaleout_bandwidth_gb_s`` are per
@@ -17,12 +17,14 @@ import numpy as np
 
 from litedse import presets
 from litedse.errors import InputError
+from litedse.units import HOURS_PER_YEAR, SECONDS_PER_HOUR
 from litedse.tech import package as pkg
-from litedse.tech import economics, power, reliability, silicon
+from litedse.tech import economics, memory, power, reliability, silicon
 
-DESIGN_AXES = ("die_area_mm2", "dies_per_package", "hbm_stacks", "hbm", "links", "interconnect", "clock", "topology")
+DESIGN_AXES = ("die_area_mm2", "dies_per_package", "hbm_stacks", "hbm", "links", "interconnect", "clock", "topology",
+               "memory")
 # design axes a design may leave out, and the value they then take
-AXIS_DEFAULTS = {"topology": "switched"}
+AXIS_DEFAULTS = {"topology": "switched", "memory": memory.HBM_ONLY}
 TOPOLOGIES = ("switched", "direct", "ocs")
 
 # Bits of ``infeasible_mask``, in the order their reasons are reported.
@@ -103,6 +105,12 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     # scale-out traffic; every other package reaches the cluster through its scale-out NIC
     on_cpo_fabric = is_cpo & switched
 
+    # second memory tier (capacity memory or MRM): its PHYs share the die edge and area like HBM's,
+    # on-interposer devices take interposer area, every device is a bonded component
+    t2 = memory.second_tier(_names(design["memory"], n), tech)
+    t2_devices = t2["devices"]
+    t2_per_die = np.ceil(t2_devices / dies)
+
     # --- geometry and shoreline (per die) ---------------------------------------------------
     aspect = _get(design, "die_aspect_ratio", d["die_aspect_ratio"], n).astype(float)
     short, long_ = silicon.die_dimensions_mm(area, aspect, sil["reticle_width_mm"], sil["reticle_height_mm"])
@@ -114,12 +122,13 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     multi_die = dies > 1
     d2d = tech["die_to_die"]
     edge_needed_per_die = (sites_per_die * hbm("phy_shoreline_mm")
-                           + links_per_die * ic("shoreline_mm_per_link")
+                           + links_per_die * ic("shoreline_mm_per_link") + t2_per_die * t2["phy_shoreline_mm"]
                            + np.where(multi_die, d2d["shoreline_mm"], 0.0))
     edge_usable_per_die = perimeter * sil["usable_shoreline_fraction"]
 
     # --- area budget: compute region and repeatable units ------------------------------------
     io_area = (sites_per_die * hbm("phy_area_mm2") + links_per_die * ic("phy_area_mm2_per_link")
+               + t2_per_die * t2["phy_area_mm2"]
                + np.where(multi_die, d2d["phy_area_mm2"], 0.0))
     compute_region = area - node("uncore_area_mm2") - io_area
     unit_area = node("unit_area_mm2")
@@ -147,13 +156,17 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     hbm_capacity = stacks * cap_per_stack
     hbm_bw = stacks * bw_per_stack
     hbm_cost = purchased * hbm("capacity_gb") * hbm("cost_usd_per_gb")
+    t2_capacity = t2_devices * t2["capacity_gb"]
+    t2_cost = t2_capacity * t2["cost_usd_per_gb"]
 
     # --- package ----------------------------------------------------------------------------------
     link_bw = _get(design, "link_bandwidth_gb_s", ic("link_bandwidth_gb_s"), n).astype(float)
     optics_in_package = np.where(is_cpo, links * ic("cost_usd_per_link"), 0.0)
-    parts = dies * die_cost + hbm_cost + optics_in_package
-    pk = _choose_package(tech, design.get("package") or d["package"], parts, area, dies, purchased,
-                         hbm("footprint_mm2"), n)
+    parts = dies * die_cost + hbm_cost + t2_cost + optics_in_package
+    # the interposer carries the HBM stacks and the second tier's on-interposer devices
+    memory_footprint = purchased * hbm("footprint_mm2") + t2_devices * t2["on_interposer"] * t2["footprint_mm2"]
+    pk = _choose_package(tech, design.get("package") or d["package"], parts, area, dies, purchased + t2_devices,
+                         memory_footprint, n)
     pkg_names, interposer, packaging_cost, asm_yield, final_test, bom_cost = (
         pk[k] for k in ("name", "interposer", "packaging", "yield", "final_test", "unit_cost"))
     # the package on the pricing basis: its bill of materials, or at market a catalog part's price
@@ -181,7 +194,8 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     top = float(hp["max_lanes_per_package"])          # the reference package's lanes
     lanes = np.clip(2.0 ** np.ceil(np.log2(np.maximum(top * peak_bf16 / hp["reference_tflops_bf16"], 1e-9)) - 1e-9),
                     hp["min_lanes_per_package"], top)
-    by_memory = np.floor(hp["memory_gb"] / np.maximum(hp["memory_per_hbm"] * hbm_capacity, 1e-9) + 1e-9)
+    # (the host stages the package's whole memory, both tiers)
+    by_memory = np.floor(hp["memory_gb"] / np.maximum(hp["memory_per_hbm"] * (hbm_capacity + t2_capacity), 1e-9) + 1e-9)
     pph_default = np.maximum(np.minimum.reduce([np.floor(hp["pcie_lanes"] / lanes),
                                                 np.full(n, float(hp["max_packages"])), by_memory]), 1.0)
     pph = np.maximum(_get(design, "packages_per_host", pph_default, n).astype(float), 1.0)
@@ -217,9 +231,14 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     compute_w = dies * power.compute_power_w(np.maximum(units - spare, 0.0), node("dynamic_w_per_unit"), clock,
                                              pwr["dvfs_exponent"], area, node("static_w_per_mm2"))
     hbm_w = power.bandwidth_power_w(hbm_bw, hbm("energy_pj_per_bit"))
+    t2_read_bw = t2_devices * t2["read_bandwidth_gb_s"]
+    t2_write_bw = t2_devices * t2["write_bandwidth_gb_s"]
+    # provisioned for the busier of reading and writing at full rate (one channel does one at a time)
+    t2_w = np.maximum(power.bandwidth_power_w(t2_read_bw, t2["read_energy_pj_per_bit"]),
+                      power.bandwidth_power_w(t2_write_bw, t2["write_energy_pj_per_bit"]))
     link_w = power.bandwidth_power_w(scaleup_bw, ic("energy_pj_per_bit"))
     d2d_w = np.where(multi_die, power.bandwidth_power_w(d2d["bandwidth_gb_s"], d2d["energy_pj_per_bit"]), 0.0)
-    tdp = compute_w + hbm_w + link_w + d2d_w + pwr["package_misc_w"]
+    tdp = compute_w + hbm_w + t2_w + link_w + d2d_w + pwr["package_misc_w"]
     scaleout_optics_w = np.where(on_cpo_fabric, 0.0,
                                  power.bandwidth_power_w(nic_bw, electrical["scaleout_energy_pj_per_bit"]))
     host_w = power.host_power_w(tdp, hp["w"] / pph, pwr["host_fraction_of_package_w"]) + scaleout_optics_w
@@ -228,7 +247,7 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     # --- reliability ------------------------------------------------------------------------------
     fpy = reliability.failures_per_year(logic_area, purchased, links, rel["base_failures_per_year"],
                                         rel["logic_failures_per_year_per_cm2"], hbm("failures_per_year"),
-                                        rel["link_failures_per_year"])
+                                        rel["link_failures_per_year"]) + t2_devices * t2["failures_per_year"]
 
     # the assembly-yield loss; an unmakeable die (no good die per wafer) costs inf and loses inf
     with np.errstate(invalid="ignore"):
@@ -260,6 +279,17 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
         "peak_tflops_bf16": peak_bf16, "peak_tflops_fp8": peak_bf16 * node("fp8_per_bf16"),
         "peak_tflops_fp4": peak_bf16 * node("fp4_per_bf16"),
         "hbm_capacity_gb": hbm_capacity, "hbm_bandwidth_gb_s": hbm_bw,
+        # HBM's data bus carries writes at the read rate (one bidirectional bus per channel)
+        "hbm_write_bandwidth_gb_s": hbm_bw,
+        "memory": t2["label"],
+        "tier2": t2["name"], "tier2_devices": t2_devices.astype(int), "tier2_capacity_gb": t2_capacity,
+        "tier2_read_bandwidth_gb_s": t2_read_bw, "tier2_write_bandwidth_gb_s": t2_write_bw,
+        "tier2_read_energy_pj_per_bit": t2["read_energy_pj_per_bit"],
+        "tier2_write_energy_pj_per_bit": t2["write_energy_pj_per_bit"],
+        "tier2_retention_s": t2["retention_hours"] * SECONDS_PER_HOUR,
+        "tier2_write_endurance_cycles": t2["write_endurance_cycles"],
+        "tier2_cost_usd": t2_cost, "tier2_w": t2_w, "memory_capacity_gb": hbm_capacity + t2_capacity,
+        "service_life_s": np.full(n, tech["economics"]["lifetime_years"] * HOURS_PER_YEAR * SECONDS_PER_HOUR),
         "scaleup_bandwidth_gb_s": scaleup_bw, "scaleup_domain_packages": scaleup_domain.astype(int),
         "scaleup_latency_s": scaleup_latency, "scaleout_bandwidth_gb_s": scaleout_bw,
         "scaleout_latency_s": scaleout_latency,
@@ -286,10 +316,12 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     }
 
 
-def _choose_package(tech, pkg_name, parts_usd, area, dies, stacks, stack_footprint, n) -> dict[str, np.ndarray]:
+def _choose_package(tech, pkg_name, parts_usd, area, dies, memory_devices, memory_footprint, n) -> dict[str, np.ndarray]:
     """Packaging of each SKU: the named technology, or with "auto" the one giving the cheapest good
     package among those whose interposer limit holds the design (the last in preset order if none
-    does; the SKU is then reported infeasible). Returns per SKU its name, interposer area, packaging
+    does; the SKU is then reported infeasible). ``memory_devices`` are the bonded memory devices
+    (HBM stacks and second-tier devices), ``memory_footprint`` the interposer area of those on it
+    [mm^2]. Returns per SKU its name, interposer area, packaging
     cost, assembly yield, final test cost, good-package unit cost and the technology's area limit."""
     names = list(tech["package"]) if pkg_name == "auto" else [pkg_name]
     unknown = [x for x in names if x not in tech["package"]]
@@ -298,9 +330,9 @@ def _choose_package(tech, pkg_name, parts_usd, area, dies, stacks, stack_footpri
     best: dict[str, np.ndarray] = {}
     for name in reversed(names):                   # the last technology is the fallback
         spec = tech["package"][name]
-        interposer = pkg.interposer_area_mm2(area, dies, stacks, stack_footprint, spec["interposer_area_overhead"])
+        interposer = pkg.interposer_area_mm2(area, dies, 1.0, memory_footprint, spec["interposer_area_overhead"])
         packaging = pkg.packaging_cost_usd(interposer, spec["cost_usd_per_mm2"], spec["substrate_and_assembly_usd"])
-        asm_yield = pkg.assembly_yield(dies + stacks, spec["assembly_yield_per_component"])
+        asm_yield = pkg.assembly_yield(dies + memory_devices, spec["assembly_yield_per_component"])
         unit = pkg.good_package_cost_usd(parts_usd, packaging, asm_yield, spec["final_test_usd"])
         this = {"name": np.full(n, name, dtype=object), "interposer": interposer, "packaging": packaging,
                 "yield": asm_yield, "final_test": np.full(n, float(spec["final_test_usd"])), "unit_cost": unit,

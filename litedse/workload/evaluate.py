@@ -10,6 +10,7 @@ import numpy as np
 from litedse.errors import InputError
 from litedse.workload import stack
 from litedse.workload.models import resolve_model
+from litedse.workload.placement import PLACEMENTS, tier_reasons
 from litedse.workload.performance import (MAPPING_KEYS, MAX_PACKAGES_PER_REPLICA, candidate_mappings,
                                          check_mapping_value, demand_tokens_per_s, evaluate_columns)
 
@@ -30,7 +31,7 @@ def _best(mask: np.ndarray, score: np.ndarray) -> int:
 
 def choose(out: dict[str, np.ndarray], w) -> tuple[int, str]:
     """Index of the best column and a note when it is not a clean feasible choice."""
-    ok = out["fits"] & out["slo_ok"] & out["precision_supported"] & (out["tokens_per_s"] > 0)
+    ok = out["fits"] & out["tier_ok"] & out["slo_ok"] & out["precision_supported"] & (out["tokens_per_s"] > 0)
     rate = out["tokens_per_s"] * out["availability"]
     rate_per_package = rate / out["packages"]
     if w.kind == "training":
@@ -47,8 +48,12 @@ def choose(out: dict[str, np.ndarray], w) -> tuple[int, str]:
     if not out["precision_supported"].any():
         return 0, f"the SKU has no {w.precision} tensor path"
     fits = out["fits"] & out["precision_supported"]
+    placed = fits & out["tier_ok"]
+    if placed.any():
+        return _best(placed, rate_per_package), "no mapping meets the SLOs; best that fits shown"
     if fits.any():
-        return _best(fits, rate_per_package), "no mapping meets the SLOs; best that fits shown"
+        i = _best(fits, rate_per_package)
+        return i, "no mapping passes the memory-tier checks: " + "; ".join(tier_reasons(int(out["tier_mask"][i])))
     i = int(np.argmin(out["memory_overflow_gb"]))
     return i, f"no mapping fits in HBM; closest misses by {out['memory_overflow_gb'][i]:.1f} GB per package"
 
@@ -84,6 +89,7 @@ def evaluate_workload(w, sku_table: dict[str, np.ndarray], perf: dict, fixed: di
     for key in ("iteration_s", "achieved_tflops_per_package", "mfu", "ttft_s", "tpot_s", "requests_per_s"):
         if not np.isfinite(result[key]):
             result[key] = None
+    result["memory"] = memory_placement(out, i)
     result["breakdown"] = {k: float(out[f"t_{k}_s"][i]) for k in BREAKDOWN}
     if "t_kv_transfer_s" in out:
         result["breakdown"]["kv_transfer"] = float(out["t_kv_transfer_s"][i])
@@ -93,6 +99,17 @@ def evaluate_workload(w, sku_table: dict[str, np.ndarray], perf: dict, fixed: di
     if note:
         result["note"] = note
     return result
+
+
+def memory_placement(out: dict[str, np.ndarray], i: int) -> dict[str, Any]:
+    """Where column ``i`` keeps its weights and KV cache, each tier's use and the tier-2 figures."""
+    weights, kv = PLACEMENTS[int(out["placement"][i])]
+    return {"weights": weights, "kv": kv, "weights_tier2_share": float(out["weights_tier2_share"][i]),
+            "kv_tier2_share": float(out["kv_tier2_share"][i]),
+            "tier1_gb": float(out["tier1_gb"][i]), "tier2_gb": float(out["tier2_gb"][i]),
+            "kv_write_gb_s": float(out["kv_write_gb_s"][i]), "tier2_write_cycles": float(out["tier2_write_cycles"][i]),
+            "tier2_refresh_w": float(out["tier2_refresh_w"][i]), "tier_ok": bool(out["tier_ok"][i]),
+            "tier_failures": tier_reasons(int(out["tier_mask"][i]))}
 
 
 def _breakdown_kind(w, perf: dict) -> str:

@@ -20,7 +20,8 @@ from litedse.workload.models import ModelArch
 
 class Hw:
     """Per-column hardware figures of a phase: peak FLOP/s at the workload's precision, the serving
-    stack's achieved efficiencies for each SKU's architecture (``eff``), HBM B/s at that efficiency."""
+    stack's achieved efficiencies for each SKU's architecture (``eff``), HBM B/s at that efficiency,
+    and the B/s at which the weights (``bw_weights``) and the KV cache (``bw_kv``) are read."""
 
     def __init__(self, sku: Mapping[str, np.ndarray], precision: str, perf: dict):
         self.sku = sku
@@ -28,6 +29,8 @@ class Hw:
         n = len(self.peak)
         self.eff = stack.efficiencies(sku, perf, precision, n)
         self.hbm = np.asarray(sku["hbm_bandwidth_gb_s"], dtype=float) * 1e9 * self.eff["hbm"]
+        # where the weights and the KV cache are read from (placement.Tiers; default: HBM)
+        self.bw_weights = self.bw_kv = self.hbm
         self.supported = self.peak > 0
         # an unsupported precision is reported infeasible (tokens_per_s = 0); keep the arithmetic finite
         self.peak = np.where(self.supported, self.peak, 1.0)
@@ -40,11 +43,18 @@ class Hw:
             self._links[group] = comm.link(self.sku, span, self.perf, pattern)
         return self._links[group]
 
+    def placed(self, tiers) -> "Hw":
+        """These figures with the weights and KV read at a placement's bandwidths (placement.Tiers)."""
+        sub = self.take(np.arange(len(self.peak)))
+        sub.bw_weights, sub.bw_kv = tiers.weights_bandwidth, tiers.kv_bandwidth
+        return sub
+
     def take(self, idx: np.ndarray) -> "Hw":
         """The figures of columns ``idx`` only (links already computed are sliced, not recomputed)."""
         sub = object.__new__(Hw)
         sub.sku = _Take(self.sku, idx)
         sub.peak, sub.hbm, sub.supported, sub.perf = self.peak[idx], self.hbm[idx], self.supported[idx], self.perf
+        sub.bw_weights, sub.bw_kv = self.bw_weights[idx], self.bw_kv[idx]
         sub.eff = {k: v[idx] for k, v in self.eff.items()}
         sub._links = {k: (bw[idx], lt[idx]) for k, (bw, lt) in self._links.items()}
         return sub
@@ -141,7 +151,7 @@ def _gemm_and_attention(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, p
     # GEMMs: weights of the stage streamed once per pass; routed experts only if some token picks them
     gemm_c = 2.0 * model.matmul_active_params_per_token * (decode_slot / e_dec + prefill_slot / e_pf) / (
         tp * pp * ep * hw.peak)
-    gemm_m = _streamed_weight_bytes(model, tp, pp, ep, tokens, wbytes) / hw.hbm
+    gemm_m = _streamed_weight_bytes(model, tp, pp, ep, tokens, wbytes) / hw.bw_weights
     # decode attention: each rank reads its sequences' K/V (GQA groups read once or re-read)
     split = kv_split(model, tp)
     group_per_rank = np.maximum(model.heads / tp / (model.kv_heads / split), 1.0) if model.standard_kv else 1.0
@@ -149,7 +159,7 @@ def _gemm_and_attention(hw: Hw, m: Mapping[str, np.ndarray], model: ModelArch, p
     kv = (per_rank * context * model.kv_cache_dim * stack.kv_bytes(perf, precision) * layers_stage / split
           * stack.gqa_reread(perf, group_per_rank))
     attn_c = 4.0 * model.attention_width * context * layers_stage * per_rank / tp / (hw.peak * e_dec)
-    attn_m = kv / hw.hbm
+    attn_m = kv / hw.bw_kv
     # prompt attention: causal scores and values over the prompt so far, compute bound
     attn_pf = 4.0 * model.attention_width * (prompt / 2.0) * prefill_slot * layers_stage / (tp * ep) / (hw.peak * e_pf)
     t_tp, t_ep, handoff = _stage_comm(hw, m, model, tokens / ep, cbytes)

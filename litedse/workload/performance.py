@@ -20,7 +20,7 @@ import numpy as np
 from litedse.errors import InputError
 from litedse.tech.reliability import replica_availability
 from litedse.units import HOURS_PER_YEAR, SECONDS_PER_DAY, SECONDS_PER_HOUR
-from litedse.workload import comm, inference, stack, training
+from litedse.workload import comm, inference, placement, stack, training
 from litedse.workload.lengths import LengthMix
 from litedse.workload.models import ModelArch
 from litedse.workload.spec import WorkloadSpec
@@ -157,43 +157,101 @@ def _training_goodput(sku, packages, perf):
 
 def evaluate_columns(sku: Mapping[str, np.ndarray], mapping: Mapping[str, np.ndarray], workload: WorkloadSpec,
                      model: ModelArch, perf: dict) -> dict[str, np.ndarray]:
-    """Evaluate n (SKU, mapping) columns of one workload (arrays of length n in, arrays out)."""
+    """Evaluate n (SKU, mapping) columns of one workload (arrays of length n in, arrays out). A
+    column of a package with a second memory tier is evaluated at every placement of its weights
+    and KV cache (placement.placements_of) and reports the best: usable before unusable, then the
+    highest throughput (formulations/memory.md, Placement)."""
     m = {k: np.asarray(mapping[k], dtype=float) for k in MAPPING_KEYS}
     n = len(m["tp"])
     precision = workload.precision
     hw = inference.Hw(sku, precision, perf)
-    cap = np.asarray(sku["hbm_capacity_gb"], dtype=float)
-    reserve = perf["memory"]["runtime_reserve_gb"]
-    nan = np.full(n, np.nan)
-    out: dict[str, np.ndarray] = {}
     if workload.kind == "training":
-        s = int(workload.sequence_length)
-        res = training.iteration(hw, m, model, perf, s, workload.recompute, workload.sequence_parallel,
-                                 workload.zero_stage, precision)
-        micro = m["batch"] / (m["dp"] * m["microbatch"])
-        mem, _ = training.memory_bytes_per_package(model, m, s, workload.recompute, workload.sequence_parallel,
-                                                   workload.zero_stage, perf, micro)
-        packages = (m["tp"] * m["pp"] * m["dp"]).astype(np.int64)
-        out.update(res)
-        out.update(requests_per_s=nan, ttft_s=nan, tpot_s=nan)
-        availability = _training_goodput(sku, packages, perf)
+        out = _training(hw, sku, m, workload, model, perf, precision, n)
     else:
-        out, mem, packages = _inference(hw, m, workload, model, perf, precision, n)
-        out.setdefault("batch", m["batch"])     # in-flight batching reports the batch it chose
-        availability = replica_availability(packages, np.asarray(sku["failures_per_year"], dtype=float),
-                                            perf["reliability"]["repair_hours"])
-        out.update(iteration_s=nan, mfu=nan, achieved_tflops_per_package=nan)   # t_dp_s: zero, below
-    mem_gb = mem / 1e9 + reserve
-    over = mem_gb - cap
-    ok = hw.supported
+        weights, _ = _weights_and_kv(m, model, perf, precision)
+        out = _placed(hw, sku, m, workload, model, perf, precision, n, placement.PLACEMENTS[0], weights)
+        second = np.asarray(sku["tier2_capacity_gb"], dtype=float) > 0 if "tier2_capacity_gb" in sku else np.zeros(n, bool)
+        if second.any():
+            idx = np.flatnonzero(second)
+            sub_hw, sub_sku, sub_m = hw.take(idx), inference._Take(sku, idx), {k: v[idx] for k, v in m.items()}
+            choices = placement.placements_of(perf)
+            fixed = len(choices) == 1
+            for p in choices:
+                if p == placement.PLACEMENTS[0] and not fixed:
+                    continue
+                alt = _placed(sub_hw, sub_sku, sub_m, workload, model, perf, precision, len(idx), p, weights[idx])
+                take = np.ones(len(idx), bool) if fixed else _better(alt, {k: v[idx] for k, v in out.items()})
+                for k, v in alt.items():
+                    out[k] = np.array(out[k])          # a copy: never write into an input array
+                    out[k][idx[take]] = np.asarray(v)[take]
+        out["availability"] = replica_availability(out["packages"], np.asarray(sku["failures_per_year"], dtype=float),
+                                                   perf["reliability"]["repair_hours"])
+    for key in ("t_compute_s", "t_memory_s", "t_tp_s", "t_pp_s", "t_dp_s", "t_ep_s", "t_bubble_s", "t_overhead_s"):
+        out.setdefault(key, np.zeros(n))
+    return out
+
+
+def _training(hw, sku, m, workload: WorkloadSpec, model: ModelArch, perf: dict, precision: str, n: int):
+    """A training column: all its state on tier 1 (HBM)."""
+    s = int(workload.sequence_length)
+    res = training.iteration(hw, m, model, perf, s, workload.recompute, workload.sequence_parallel,
+                             workload.zero_stage, precision)
+    micro = m["batch"] / (m["dp"] * m["microbatch"])
+    mem, _ = training.memory_bytes_per_package(model, m, s, workload.recompute, workload.sequence_parallel,
+                                               workload.zero_stage, perf, micro)
+    out = dict(res)
+    nan = np.full(n, np.nan)
+    out.update(requests_per_s=nan, ttft_s=nan, tpot_s=nan, packages=(m["tp"] * m["pp"] * m["dp"]).astype(np.int64))
+    tiers = placement.Tiers.of(sku, hw.eff["hbm"], placement.PLACEMENTS[0], np.zeros(n))
+    out.update(_memory(sku, tiers, mem, np.zeros(n), perf, n))
+    out.update(placement.tier_checks(sku, tiers, np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), 0.0))
+    out.update(placement=np.zeros(n, dtype=np.int64), weights_tier2_share=np.zeros(n), kv_tier2_share=np.zeros(n))
+    out = _finish(out, workload, hw.supported)
+    out["availability"] = _training_goodput(sku, out["packages"], perf)
+    return out
+
+
+def _placed(hw, sku, m, workload: WorkloadSpec, model: ModelArch, perf: dict, precision: str, n: int,
+            where: tuple[str, str], weights) -> dict[str, np.ndarray]:
+    """An inference column with its weights and KV cache placed ``where`` (placement.PLACEMENTS)."""
+    tiers = placement.Tiers.of(sku, hw.eff["hbm"], where, weights)
+    hw_p = hw.placed(tiers)
+    out, (w_bytes, kv), packages = _inference(hw_p, tiers, m, workload, model, perf, precision, n)
+    out.setdefault("batch", m["batch"])     # in-flight batching reports the batch it chose
+    out.update(iteration_s=np.full(n, np.nan), mfu=np.full(n, np.nan), achieved_tflops_per_package=np.full(n, np.nan))
+    out["packages"] = packages
+    out.update(_memory(sku, tiers, w_bytes, kv, perf, n))
+    mix = LengthMix.of(workload)
+    _, kv_token = _weights_and_kv(m, model, perf, precision)
+    written = mix.mean_input + (0.0 if workload.kind == "prefill" else mix.mean_output)
+    finite = lambda key: np.nan_to_num(np.asarray(out[key], dtype=float), nan=0.0, posinf=np.inf)  # noqa: E731 (nan: not applicable)
+    rps = finite("requests_per_s")
+    # how long a request's KV lives: its prefill, then one decode step per output token
+    request_s = finite("ttft_s") + (0.0 if workload.kind == "prefill" else mix.mean_output * finite("tpot_s"))
+    deployments = float(perf["memory"]["weight_deployments_per_year"])
+    out.update(placement.tier_checks(sku, tiers, rps * written * kv_token, kv, w_bytes, request_s, deployments))
+    out["placement"] = np.full(n, placement.PLACEMENTS.index(where), dtype=np.int64)
+    out["weights_tier2_share"], out["kv_tier2_share"] = tiers.weights_share, tiers.kv_share
+    return _finish(out, workload, hw.supported)
+
+
+def _memory(sku, tiers, weights, kv, perf: dict, n: int) -> dict[str, np.ndarray]:
+    """Per-tier memory of a column (``weights`` and ``kv`` [B per package], reserve added to tier 1)
+    against the tiers' capacities."""
+    reserve_b = perf["memory"]["runtime_reserve_gb"] * 1e9
+    t1, t2 = placement.tier_usage(tiers, np.asarray(weights, dtype=float), np.asarray(kv, dtype=float), reserve_b)
+    over1, over2 = (t1 - tiers.cap1) / 1e9, (t2 - tiers.cap2) / 1e9
+    return {"memory_gb_per_package": (t1 + t2) / 1e9, "tier1_gb": t1 / 1e9, "tier2_gb": t2 / 1e9,
+            "memory_overflow_gb": np.maximum(over1, 0.0) + np.maximum(over2, 0.0),
+            "fits": (over1 <= 0.0) & (over2 <= 0.0)}
+
+
+def _finish(out: dict[str, np.ndarray], workload: WorkloadSpec, ok: np.ndarray) -> dict[str, np.ndarray]:
+    """Zero throughput and infinite times where the precision has no tensor path; the SLO check."""
     for key in ("tokens_per_s", "requests_per_s"):
         out[key] = np.where(ok, out[key], 0.0)
     for key in ("ttft_s", "tpot_s", "iteration_s"):
         out[key] = np.where(ok, out[key], np.inf)
-    out["packages"] = packages
-    out["memory_gb_per_package"] = mem_gb
-    out["memory_overflow_gb"] = np.maximum(over, 0.0)
-    out["fits"] = over <= 0.0
     slo = ok.copy()
     for key in ("ttft_s", "tpot_s"):
         limit = getattr(workload, key)
@@ -201,18 +259,28 @@ def evaluate_columns(sku: Mapping[str, np.ndarray], mapping: Mapping[str, np.nda
             slo &= ~(out[key] > limit)        # nan (not applicable) passes
     out["slo_ok"] = slo
     out["precision_supported"] = ok
-    out["availability"] = availability
-    for key in ("t_compute_s", "t_memory_s", "t_tp_s", "t_pp_s", "t_dp_s", "t_ep_s", "t_bubble_s", "t_overhead_s"):
-        out.setdefault(key, np.zeros(n))
     return out
 
 
-def _inference(hw, m, workload: WorkloadSpec, model: ModelArch, perf: dict, precision: str, n: int):
+def _better(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> np.ndarray:
+    """Where placement result ``a`` beats ``b``: usable (fits, tier checks, SLOs) first, then the
+    higher throughput; among unusable ones the one that fits, then the smaller memory overflow."""
+    def rank(r):
+        usable = r["fits"] & r["tier_ok"] & r["slo_ok"] & (np.asarray(r["tokens_per_s"]) > 0)
+        return usable * 4 + r["fits"] * 2 + r["tier_ok"] * 1
+
+    ra, rb = rank(a), rank(b)
+    score = lambda r: np.where(r["fits"], np.asarray(r["tokens_per_s"], dtype=float), -r["memory_overflow_gb"])  # noqa: E731
+    return (ra > rb) | ((ra == rb) & (score(a) > score(b)))
+
+
+def _inference(hw, tiers, m, workload: WorkloadSpec, model: ModelArch, perf: dict, precision: str, n: int):
+    """(figures, (weight bytes, KV bytes) per package, packages per replica) of an inference column."""
     mix = LengthMix.of(workload)
     if workload.kind == "serving" and workload.batching == "static":
         return _static_batch(hw, m, mix, model, perf, precision, n)
     if stack.batching_mode(perf) == "inflight":
-        return _inflight(hw, m, workload, mix, model, perf, precision, n)
+        return _inflight(hw, tiers, m, workload, mix, model, perf, precision, n)
     return _separate_prefill(hw, m, workload, mix, model, perf, precision, n)
 
 
@@ -239,7 +307,7 @@ def _static_batch(hw, m, mix: LengthMix, model: ModelArch, perf: dict, precision
     out.update(tokens_per_s=batch * gen / total, requests_per_s=batch / total, ttft_s=pf["time_s"],
                tpot_s=step["step_s"])
     weights, kv_token = _weights_and_kv(m, model, perf, precision)
-    return out, weights + batch * (prompt + gen) * kv_token, (m["tp"] * m["pp"] * m["ep"]).astype(np.int64)
+    return out, (weights, batch * (prompt + gen) * kv_token), (m["tp"] * m["pp"] * m["ep"]).astype(np.int64)
 
 
 def _separate_prefill(hw, m, workload: WorkloadSpec, mix: LengthMix, model: ModelArch, perf: dict, precision: str,
@@ -256,11 +324,11 @@ def _separate_prefill(hw, m, workload: WorkloadSpec, mix: LengthMix, model: Mode
         t = pf["time_s"]
         out = {k: pf[k] for k in (*_PARTS, "t_bubble_s")}
         out.update(tokens_per_s=batch * prompt / t, requests_per_s=batch / t, ttft_s=t, tpot_s=nan)
-        return out, weights + batch * prompt * kv_token, group
+        return out, (weights, batch * prompt * kv_token), group
     step = inference.decode_step(hw, m, model, perf, precision, batch, mix.decode_context())
     parts = {k: step[k] for k in _PARTS}
     t_step = step["step_s"]
-    mem = weights + batch * mix.reserved_tokens(stack.reserves_full_output(perf)) * kv_token
+    mem = (weights, batch * mix.reserved_tokens(stack.reserves_full_output(perf)) * kv_token)
     if workload.kind == "decode":
         rps = np.minimum(batch / t_step / gen, _kv_ingest_rps(hw, workload, model, perf, precision, mix, group))
         out = dict(parts, tokens_per_s=rps * gen, requests_per_s=rps, ttft_s=nan, tpot_s=t_step)
@@ -293,7 +361,8 @@ def _kv_link(hw, perf: dict, group):
     return hw.link("kv_transfer", span)
 
 
-def _inflight(hw, m, workload: WorkloadSpec, mix: LengthMix, model: ModelArch, perf: dict, precision: str, n: int):
+def _inflight(hw, tiers, m, workload: WorkloadSpec, mix: LengthMix, model: ModelArch, perf: dict, precision: str,
+              n: int):
     """In-flight batching (formulations/performance.md, Serving): each iteration carries one decode
     token of each running sequence plus prompt chunks, up to ``max_num_tokens`` per pass. The batch
     is the largest that fits the KV pool, the pass budget, the mapping's limit and the SLOs."""
@@ -303,9 +372,8 @@ def _inflight(hw, m, workload: WorkloadSpec, mix: LengthMix, model: ModelArch, p
     batching = perf["stack"]["batching"]
     max_tokens = float(batching["max_num_tokens"])
     weights, kv_token = _weights_and_kv(m, model, perf, precision)
-    cap = np.asarray(hw.sku["hbm_capacity_gb"], dtype=float) * 1e9
     pool_fraction = max(float(perf["stack"]["kv_cache"]["pool_fraction"]), 1e-9)
-    pool = np.maximum(cap - perf["memory"]["runtime_reserve_gb"] * 1e9 - weights, 0.0) * pool_fraction
+    pool = tiers.kv_pool(weights, perf["memory"]["runtime_reserve_gb"] * 1e9, pool_fraction)
     nan = np.full(n, np.nan)
     prompt_mean, gen_mean = mix.mean_input, mix.mean_output
     if kind == "prefill":
@@ -322,7 +390,7 @@ def _inflight(hw, m, workload: WorkloadSpec, mix: LengthMix, model: ModelArch, p
         out["ttft_s"] = (chunks + 1.0) * t + (kv_move if workload.disaggregated_pool == "prefill" else 0.0)
         out["t_kv_transfer_s"] = kv_move
         seqs = np.ceil(tokens / prompt_mean)
-        return out, weights + seqs * prompt_mean * kv_token, group
+        return out, (weights, seqs * prompt_mean * kv_token), group
     # decode tokens per iteration D = batch; prompt tokens P = batch * s_in / s_out on average
     prompt_ratio = prompt_mean / gen_mean if kind == "serving" else 0.0
     reserved = mix.reserved_tokens(stack.reserves_full_output(perf))
@@ -347,8 +415,8 @@ def _inflight(hw, m, workload: WorkloadSpec, mix: LengthMix, model: ModelArch, p
     out.update(tokens_per_s=np.where(batch >= 1, rps * gen_mean, 0.0), requests_per_s=np.where(batch >= 1, rps, 0.0),
                ttft_s=ttft, tpot_s=t, t_bubble_s=np.zeros(n), batch=batch)
     # a column whose pool holds no sequence needs the memory that would make it hold one
-    mem = np.where(by_kv >= 1, weights + b_eval * reserved * kv_token, weights + reserved * kv_token / pool_fraction)
-    return out, mem, group
+    kv = np.where(by_kv >= 1, b_eval * reserved * kv_token, reserved * kv_token / pool_fraction)
+    return out, (weights, kv), group
 
 
 def _largest_meeting_slos(hw, m, workload: WorkloadSpec, figures, batch: np.ndarray) -> np.ndarray:
