@@ -16,11 +16,13 @@ from litedse.results.provenance import provenance
 from litedse.solve import SolveResult
 from litedse.tech.sku import DESIGN_AXES
 from litedse.workload.performance import MAPPING_KEYS
+from litedse.workload.placement import PLACEMENTS
 
-SOLVE_SCHEMA_VERSION = 4       # 2: objective.sense, topology and hosts in designs, totals and breakdown;
-                               # 3: solver.method_requested and solver.method_reason (--method auto); 4: provenance
+SOLVE_SCHEMA_VERSION = 5       # 2: objective.sense, topology and hosts in designs, totals and breakdown;
+                               # 3: solver.method_requested and solver.method_reason (--method auto); 4: provenance;
+                               # 5: memory tiers (designs' memory and tier2_*, workloads' memory placement)
 PARETO_SCHEMA_VERSION = 2      # 2: provenance
-EVALUATE_SCHEMA_VERSION = 1
+EVALUATE_SCHEMA_VERSION = 2    # 2: workloads[].memory (the placement), sku.memory and tier2_*
 SENSITIVITY_SCHEMA_VERSION = 1  # README "Sensitivity JSON schema"
 UNCERTAINTY_SCHEMA_VERSION = 1  # README "Uncertainty JSON schema"
 # per parameter of the sensitivity document, in this order (the issue's keys first)
@@ -32,9 +34,13 @@ DESIGN_METRICS = ("unit_cost_usd", "tdp_w", "peak_tflops_bf16", "peak_tflops_fp8
                   "hbm_bandwidth_gb_s", "offpackage_bandwidth_gb_s", "die_yield", "die_cost_usd",
                   "dies_per_wafer", "failures_per_year", "shoreline_mm", "shoreline_used_mm", "packages_per_host",
                   "host_cost_usd", "scaleout_gbps", "scaleout_gbps_per_host", "network_cost_usd",
-                  "scaleout_gbps_per_tflops")
+                  "scaleout_gbps_per_tflops", "tier2", "tier2_devices", "tier2_capacity_gb",
+                  "tier2_read_bandwidth_gb_s", "tier2_write_bandwidth_gb_s", "tier2_cost_usd", "tier2_w",
+                  "memory_capacity_gb")
 SOLVER_KEYS = ("name", "version", "method", "method_requested", "method_reason", "wall_s", "build_s", "solve_s",
                "columns_enumerated", "columns_kept", "variables", "constraints")
+# a workload's memory placement (weights and KV: hbm, tier2 or striped) and these figures
+MEMORY_FIGURES = ("tier1_gb", "tier2_gb", "kv_write_gb_s", "tier2_write_cycles")
 WORKLOAD_FIGURES = ("ttft_s", "tpot_s", "tokens_per_s", "requests_per_s", "iteration_s", "memory_gb_per_package",
                     "mfu", "availability")
 
@@ -83,6 +89,9 @@ def solve_document(res: SolveResult) -> dict[str, Any]:
         }
         for key in WORKLOAD_FIGURES:
             entry[key] = jsonable(float(row[key])) if key in row else None
+        weights, kv = PLACEMENTS[int(row["placement"])] if "placement" in row else PLACEMENTS[0]
+        entry["memory"] = {"weights": weights, "kv": kv,
+                           **{k: jsonable(float(row[k])) if k in row else None for k in MEMORY_FIGURES}}
         doc["workloads"].append(entry)
     switches = dict(zip(p.fabric_names, (int(v) for v in s.fabric_switches)))
     ocs_ports = float(s.packages @ table["ocs_ports"].to_numpy(float)) if "ocs_ports" in table else 0.0

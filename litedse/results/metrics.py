@@ -117,21 +117,22 @@ def breakdowns(res: SolveResult) -> tuple[dict[str, float], dict[str, float]]:
 
     dpp = t["dies_per_package"].to_numpy(float)
     dies, hbm, pack, optics = tot("die_cost_usd", dpp), tot("hbm_cost_usd"), tot("packaging_cost_usd"), tot("cpo_optics_cost_usd")
-    test = tot("final_test_cost_usd")
+    test, tier2 = tot("final_test_cost_usd"), tot("tier2_cost_usd")
     bom = tot("bom_cost_usd")
     unit, network = tot("unit_cost_usd"), tot("network_cost_usd")
     host = float(N @ p.sku_capex_usd) - unit - network + p.host_cost_usd * float(np.sum(s.hosts))
     switches = float(s.fabric_switches @ p.fabric_switch_cost_usd + s.fabric_endpoints @ p.fabric_port_cost_usd)
     racks = float(p.rack_cost_usd * s.racks)
-    cost = {"dies": dies, "hbm": hbm, "packaging": pack, "cpo_optics": optics, "final_test": test,
-            "assembly_yield_loss": bom - dies - hbm - pack - optics - test, "package_margin": unit - bom,
+    cost = {"dies": dies, "hbm": hbm, "tier2_memory": tier2, "packaging": pack, "cpo_optics": optics, "final_test": test,
+            "assembly_yield_loss": bom - dies - hbm - tier2 - pack - optics - test, "package_margin": unit - bom,
             "network_attach": network, "host": host,
             "switches": switches, "racks": racks}
     cost["nre"] = float(s.capex_usd) - sum(cost.values())
     compute, hbm_w, link_w, d2d_w, tdp = (tot(k) for k in ("compute_w", "hbm_w", "link_w", "d2d_w", "tdp_w"))
+    tier2_w = tot("tier2_w")
     sw_w = float(s.fabric_switches @ p.fabric_switch_w + s.fabric_endpoints @ p.fabric_port_w)
-    power = {"compute": compute, "hbm": hbm_w, "links": link_w, "die_to_die": d2d_w,
-             "package_other": tdp - compute - hbm_w - link_w - d2d_w,
+    power = {"compute": compute, "hbm": hbm_w, "tier2_memory": tier2_w, "links": link_w, "die_to_die": d2d_w,
+             "package_other": tdp - compute - hbm_w - tier2_w - link_w - d2d_w,
              "host": float(N @ p.sku_it_w) - tdp + p.host_w * float(np.sum(s.hosts)), "switches": sw_w}
     power["facility_overhead"] = float(s.facility_power_w) - sum(power.values())
     return cost, power
