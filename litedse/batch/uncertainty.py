@@ -27,7 +27,7 @@ from scipy.stats import qmc
 from litedse.batch.run import BatchSummary, run_batch
 from litedse.batch.store import Store
 from litedse.errors import InputError
-from litedse.inputs.classes import resolve_class
+from litedse.inputs.classes import memory_options_in_use, resolve_class
 from litedse.inputs.instance import Instance, instance_from_dict, read_instance_toml
 from litedse.inputs.overrides import set_key_path
 from litedse.inputs.uncertainty import Parameter, parameters
@@ -88,7 +88,7 @@ def plan_samples(inst: Instance, classes: tuple[str, str], n: int, seed: int = 0
         raise InputError("unknown metric", key="--metric", value=metric, expected="one of " + ", ".join(METRICS))
     for c in classes:
         resolve_class(inst, c)
-    pars = parameters(inst, params)
+    pars = parameters(inst, params, memory_options_in_use(inst, classes))
     if not pars:
         raise InputError("the instance has no uncertain parameter", file=inst.path, key="uncertainty")
     u, sampler = unit_samples(n, len(pars), seed, sampler)

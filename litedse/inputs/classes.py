@@ -77,6 +77,12 @@ def resolve_class(inst: Instance, name: str) -> DesignClass:
                            sources={"sku": "presets/catalog.toml"})
     spec = dict(values.get(name, {}))
     src = {k: str(v) for k, v in sources.get(name, {}).items()}
+    base = spec.pop("base", None)
+    src.pop("base", None)
+    if base is not None:
+        # a class built on another: the base's keys, then its own on top
+        spec = {**{k: v for k, v in values[base].items() if k != "description"}, **spec}
+        src = {**{k: str(v) for k, v in sources[base].items() if k != "description"}, **src}
     for key, val in own.items():
         # an explicit axis in the instance replaces the preset's filters on that axis
         for suffix in _FILTER_SUFFIXES:
@@ -110,6 +116,14 @@ def resolve_class(inst: Instance, name: str) -> DesignClass:
                 cls.bounds[key] = bound
     cls.design_space = chosen
     return cls
+
+
+def memory_options_in_use(inst: Instance, classes) -> list[str]:
+    """The memory options of the instance's design space and of the design classes ``classes``."""
+    labels = list(inst.design_space.memory)
+    for name in classes:
+        labels += [m for m in resolve_class(inst, name).design_space.get("memory", []) if m not in labels]
+    return labels
 
 
 def split_class_list(text: str) -> list[str]:

@@ -158,9 +158,11 @@ def resolve_uncertainty(trees: dict[str, tuple[str | None, dict, dict]], table: 
     return out
 
 
-def parameters(inst, keys: list[str] | None = None) -> list[Parameter]:
+def parameters(inst, keys: list[str] | None = None, memory_options: list[str] | None = None) -> list[Parameter]:
     """The uncertain parameters of ``inst`` (all, or those named by ``keys``: InputError for a key
-    without a range), in declaration order."""
+    without a range), in declaration order. Without ``keys``, the figures of a second memory tier
+    (``technology.memory.<tier>.*``) count only where a memory option in use names the tier
+    (``memory_options``, default the design space's: elsewhere they cannot change a result)."""
     table = {"technology": (inst.technology, inst.technology_sources),
              "performance": (inst.performance, inst.performance_sources)}
 
@@ -171,7 +173,10 @@ def parameters(inst, keys: list[str] | None = None) -> list[Parameter]:
                          source=str(_leaf(sources, parts[1:])))
 
     if keys is None:
-        return [make(k) for k in inst.uncertainty]
+        used = {label.split("+", 1)[1].split(":", 1)[0] for label in
+                (inst.design_space.memory if memory_options is None else memory_options) if "+" in label}
+        return [make(k) for k in inst.uncertainty
+                if not k.startswith("technology.memory.") or parse_key_path(k)[2] in used]
     for key in keys:
         if key not in inst.uncertainty:
             close = difflib.get_close_matches(key, list(inst.uncertainty), n=1, cutoff=0.6)

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from litedse.errors import InfeasibleError, InputError
-from litedse.inputs.classes import resolve_class
+from litedse.inputs.classes import memory_options_in_use, resolve_class
 from litedse.inputs.instance import Instance
 from litedse.inputs.points import with_values
 from litedse.inputs.uncertainty import Parameter, parameters
@@ -237,7 +237,7 @@ def sensitivity(inst: Instance, classes: tuple[str, str] | list[str], *, metric:
     if len(classes) != 2 or classes[0] == classes[1]:
         raise InputError("two different design classes needed", key="--classes", value=",".join(classes),
                          expected="A,B, e.g. lite,monolithic")
-    pars = parameters(inst, params)
+    pars = parameters(inst, params, memory_options_in_use(inst, classes))
     A, B = classes
     solver = _Solver(inst, (A, B), METRICS[metric][0], threads)
     base = solver.at({})
