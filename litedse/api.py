@@ -220,10 +220,11 @@ class Comparison:
 
 
 def compare(inst: Instance, classes: list[str] | str | None = None, *, objective: str | None = None,
-            baseline: str = BASELINE, time_limit_s: float | None = None, threads: int | None = None,
+            baseline: str | None = None, time_limit_s: float | None = None, threads: int | None = None,
             progress: Progress | None = None) -> Comparison:
     """Solve ``inst`` once per design class (default ``["lite", "monolithic", "free"]``; a
-    comma-separated string works too) and compare the optima; ratios divide by ``baseline``."""
+    comma-separated string works too) and compare the optima; ratios divide by ``baseline``
+    (default: monolithic, or the last class when monolithic is not compared)."""
     names = _class_names(classes, inst)
     return Comparison(_compare.compare_instance(inst, names, objective=objective, baseline=baseline,
                                                 time_limit_s=time_limit_s, threads=threads, progress=progress))

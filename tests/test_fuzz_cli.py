@@ -24,7 +24,8 @@ POSITIVE_FLOAT = NOT_A_NUMBER + NOT_FINITE + NEGATIVE + ["0"]
 # (a huge die is a valid request whose card says it does not fit the reticle: not a bad value)
 SKU_DESIGN = {"--die-area": POSITIVE_FLOAT, "--dies": POSITIVE_INT, "--hbm-stacks": NOT_A_NUMBER + ["-1"],
               "--hbm": ["hbm9", ""], "--links": NOT_A_NUMBER + ["-4"], "--interconnect": ["copper", ""],
-              "--clock": POSITIVE_FLOAT + ["50"], "--topology": ["star", ""]}
+              "--clock": POSITIVE_FLOAT + ["50"], "--topology": ["star", ""],
+              "--memory": ["hbm+dram:2", "hbm+mrm:0", "mrm", "hbm+mrm:-1", ""]}
 COMMANDS = {
     "solve": ([MAIN_JOB], {"--time-limit": POSITIVE_FLOAT, "--gap": NOT_A_NUMBER + ["1", "-0.1", "nan"],
                            "--threads": POSITIVE_INT, "--objective": ["speed"], "--method": ["magic"],

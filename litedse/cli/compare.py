@@ -21,7 +21,8 @@ FORMATS = click.Choice(["table", "json", "csv"])
                    "(a100, h100, h200, b200) and the instance's [classes.<name>] are classes too.")
 @click.option("--objective", type=click.Choice(OBJECTIVE_CHOICES), default=None,
               help="Override the instance's objective.")
-@click.option("--baseline", default="monolithic", show_default=True, help="Class the ratios divide by.")
+@click.option("--baseline", default=None,
+              help="Class the ratios divide by [monolithic, or the last class when monolithic is not compared].")
 @THREADS_OPTION
 @TIME_LIMIT_OPTION
 @SET_OPTION

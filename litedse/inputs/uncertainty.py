@@ -34,6 +34,7 @@ _UNITS = (("_usd_per_kwh", "USD/kWh"), ("_usd_per_gbps", "USD/(Gb/s)"), ("_usd_p
           ("_per_cm2", "1/cm^2"), ("_pj_per_bit", "pJ/bit"), ("_w_per_mm2", "W/mm^2"), ("_w_per_unit", "W/unit"),
           ("_mm2_per_link", "mm^2/link"), ("_mm_per_link", "mm/link"), ("_mm2", "mm^2"), ("_mm", "mm"),
           ("_per_year_per_cm2", "1/(yr cm^2)"), ("_per_year", "1/yr"), ("_per_tflops_bf16", "Gb/s per TFLOP/s"),
+          ("_gb_s", "GB/s"), ("_gb", "GB"), ("_cycles", "cycles"),
           ("_hours", "h"), ("_years", "yr"), ("_s", "s"), ("_w", "W"))
 
 

@@ -96,12 +96,15 @@ class Comparison:
 
 
 def compare_instance(inst, classes: list[str] | None = None, *, objective: str | None = None,
-                     baseline: str = BASELINE, time_limit_s: float | None = None,
+                     baseline: str | None = None, time_limit_s: float | None = None,
                      threads: int | None = None, progress=None) -> Comparison:
-    """One optimal solve per class of ``inst`` (default: lite, monolithic, free); ``progress(done,
-    total, what)`` is called after each class's solve."""
+    """One optimal solve per class of ``inst`` (default: lite, monolithic, free); ratios divide by
+    ``baseline`` (default: monolithic, or the last class when monolithic is not compared);
+    ``progress(done, total, what)`` is called after each class's solve."""
     t0 = time.perf_counter()
     names = list(classes or DEFAULT_CLASSES)
+    if baseline is None:
+        baseline = BASELINE if BASELINE in names else names[-1]
     if baseline not in names:
         raise InputError("the baseline is not one of the compared classes", key="--baseline", value=baseline,
                          expected="one of " + ", ".join(names))

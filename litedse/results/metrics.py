@@ -38,6 +38,8 @@ METRICS = (
     ("die_area_mm2", "die area", "mm^2"),
     ("dies_per_package", "dies per package", ""),
     ("hbm_stacks_per_package", "HBM stacks per package", ""),
+    ("tier2_devices_per_package", "tier-2 memory devices per package", ""),
+    ("memory_per_package_gb", "memory per package (both tiers)", "GB"),
     ("links_per_package", "links per package", ""),
     ("unit_cost_usd", "package cost", "USD"),
     ("tdp_w", "package TDP", "W"),
@@ -92,6 +94,8 @@ def class_metrics(res: SolveResult, repair_hours: float) -> dict[str, Any]:
         "expected_capacity_lost": float(b.max() / HOURS_PER_YEAR),
         "die_yield": col("die_yield"), "die_area_mm2": col("die_area_mm2"),
         "dies_per_package": col("dies_per_package"), "hbm_stacks_per_package": col("hbm_stacks"),
+        "tier2_devices_per_package": col("tier2_devices") if "tier2_devices" in t.columns else 0.0,
+        "memory_per_package_gb": col("memory_capacity_gb") if "memory_capacity_gb" in t.columns else col("hbm_capacity_gb"),
         "links_per_package": col("links"), "unit_cost_usd": col("unit_cost_usd"), "tdp_w": col("tdp_w"),
         "bandwidth_to_compute": col("offpackage_bandwidth_gb_s") / col("peak_tflops_bf16"),
         "hbm_bw_to_compute": col("hbm_bandwidth_gb_s") / col("peak_tflops_bf16"),
@@ -139,6 +143,7 @@ def breakdowns(res: SolveResult) -> tuple[dict[str, float], dict[str, float]]:
 
 
 def design_text(row) -> str:
-    """'2x800 mm^2, 8 HBM, 0 links, cpo' for a SKU table row."""
-    return (f"{int(row['dies_per_package'])}x{float(row['die_area_mm2']):g} mm^2, {int(row['hbm_stacks'])} HBM, "
+    """'2x800 mm^2, 8 HBM, 0 links, cpo' (with a second memory tier '8 HBM + 2 mrm') for a SKU table row."""
+    tier2 = f" + {int(row['tier2_devices'])} {row['tier2']}" if row.get("tier2", "none") != "none" else ""
+    return (f"{int(row['dies_per_package'])}x{float(row['die_area_mm2']):g} mm^2, {int(row['hbm_stacks'])} HBM{tier2}, "
             f"{int(row['links'])} links, {row['interconnect']}")
