@@ -45,7 +45,8 @@ class Hw:
 
     def placed(self, tiers) -> "Hw":
         """These figures with the weights and KV read at a placement's bandwidths (placement.Tiers)."""
-        sub = self.take(np.arange(len(self.peak)))
+        sub = object.__new__(Hw)
+        sub.__dict__.update(self.__dict__)    # the same columns: arrays and the link cache are shared
         sub.bw_weights, sub.bw_kv = tiers.weights_bandwidth, tiers.kv_bandwidth
         return sub
 
