@@ -159,11 +159,22 @@ def resolve_uncertainty(trees: dict[str, tuple[str | None, dict, dict]], table: 
     return out
 
 
+# the parameters that only matter on a package with a second memory tier
+TIER2_PARAMETERS = ("performance.memory.weight_deployments_per_year",)
+
+
+def _tier_parameter_in_use(key: str, tiers_in_use: set[str]) -> bool:
+    if key.startswith("technology.memory."):
+        return parse_key_path(key)[2] in tiers_in_use
+    return key not in TIER2_PARAMETERS or bool(tiers_in_use)
+
+
 def parameters(inst, keys: list[str] | None = None, memory_options: list[str] | None = None) -> list[Parameter]:
     """The uncertain parameters of ``inst`` (all, or those named by ``keys``: InputError for a key
     without a range), in declaration order. Without ``keys``, the figures of a second memory tier
     (``technology.memory.<tier>.*``) count only where a memory option in use names the tier
-    (``memory_options``, default the design space's: elsewhere they cannot change a result)."""
+    (``memory_options``, default the design space's: elsewhere they cannot change a result), and
+    the TIER2_PARAMETERS only where some option has a second tier."""
     table = {"technology": (inst.technology, inst.technology_sources),
              "performance": (inst.performance, inst.performance_sources)}
 
@@ -176,8 +187,7 @@ def parameters(inst, keys: list[str] | None = None, memory_options: list[str] | 
     if keys is None:
         used = {label.split("+", 1)[1].split(":", 1)[0] for label in
                 (inst.design_space.memory if memory_options is None else memory_options) if "+" in label}
-        return [make(k) for k in inst.uncertainty
-                if not k.startswith("technology.memory.") or parse_key_path(k)[2] in used]
+        return [make(k) for k in inst.uncertainty if _tier_parameter_in_use(k, used)]
     for key in keys:
         if key not in inst.uncertainty:
             close = difflib.get_close_matches(key, list(inst.uncertainty), n=1, cutoff=0.6)
