@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import litedse
+from litedse import presets
 from litedse.app.knobs import changed, knobs
 from litedse.cli import main
 
@@ -46,6 +47,17 @@ def test_every_slider_is_a_valid_key_path_at_both_ends():
     assert changed(values, inst) == {}
     values["technology.host.cost_usd"] = 20000.0
     assert changed(values, inst) == {"technology.host.cost_usd": 20000.0}
+
+
+def test_a_second_memory_tier_gets_a_price_slider_over_its_declared_range():
+    inst = litedse.load(INSTANCE)
+    assert not any("memory" in k.key for k in knobs(inst))
+    tiered = inst.with_overrides({"design_space.memory": ["hbm", "hbm+mrm:2"]})
+    (mrm,) = [k for k in knobs(tiered) if k.key == "technology.memory.mrm.cost_usd_per_gb"]
+    declared = presets.ranges("technology", "default")["memory.mrm.cost_usd_per_gb"]
+    assert (mrm.low, mrm.high) == (declared.low, declared.high) and mrm.value == tiered.technology["memory"]["mrm"][
+        "cost_usd_per_gb"]
+    assert tiered.with_overrides({mrm.key: mrm.high}).technology["memory"]["mrm"]["cost_usd_per_gb"] == mrm.high
 
 
 def test_the_app_command_without_the_extra_says_how_to_install_it(monkeypatch):

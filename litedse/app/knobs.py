@@ -34,8 +34,9 @@ def _knob(key: str, label: str, value: Any, low: float, high: float, step: float
 
 
 def knobs(inst: Instance) -> list[Knob]:
-    """The sliders for ``inst``: HBM price, CPO link price, host cost, and the first workload's
-    demand (and prompt and output lengths when it serves requests). Ranges: the spread of the
+    """The sliders for ``inst``: HBM price, CPO link price, host cost, each second memory tier's
+    price (over its declared range), and the first workload's demand (and prompt and output
+    lengths when it serves requests). Ranges: the spread of the
     figures in reference/hardware.md and beyond (assumption: wide enough to flip a verdict)."""
     tech = inst.technology
     hbm = inst.design_space.hbm[0]
@@ -46,6 +47,13 @@ def knobs(inst: Instance) -> list[Knob]:
               tech["interconnect"]["cpo"]["cost_usd_per_link"], 25.0, 1000.0, 25.0),
         _knob("technology.host.cost_usd", "host cost [$ per host]", tech["host"]["cost_usd"], 1000.0, 40000.0, 500.0),
     ]
+    # a second memory tier's price, over its declared range (technology preset [memory.*])
+    for tier in dict.fromkeys(m.split("+", 1)[1].split(":", 1)[0] for m in inst.design_space.memory if "+" in m):
+        key = f"technology.memory.{tier}.cost_usd_per_gb"
+        value = tech["memory"][tier]["cost_usd_per_gb"]
+        rng = inst.uncertainty.get(key)
+        low, high = (rng.low, rng.high) if rng is not None else (value / 2, value * 2)
+        out.append(_knob(key, f"{tier} price [$/GB]", value, low, high, 0.25))
     w = inst.workloads[0]
     for name, label in (("demand_requests_per_s", "demand [requests/s]"), ("demand_tokens_per_s", "demand [tokens/s]")):
         value = getattr(w, name)
