@@ -147,7 +147,7 @@ def test_weight_streaming_from_mrm_is_bytes_over_bandwidth_times_efficiency():
 
 def test_auto_placement_is_the_best_of_every_fixed_one():
     """On packages whose HBM alone is too small for the weights, auto picks, column by column, the
-    usable placement with the most throughput (brute force over the nine)."""
+    usable placement with the most throughput (brute force over all sixteen)."""
     designs = [{**BASE, "hbm_stacks": 1, "memory": "hbm+mrm:2"}, {**BASE, "hbm_stacks": 1, "memory": "hbm+mrm:1"}, {**BASE, "hbm_stacks": 2, "memory": "hbm+lpddr5x:2"},
                {**BASE, "hbm_stacks": 4, "memory": "hbm+mrm:2"}]
     w = serving("llama3-70b", precision="bf16", tpot_s=0.2)

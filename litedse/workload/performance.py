@@ -214,7 +214,7 @@ def _training(hw, sku, m, workload: WorkloadSpec, model: ModelArch, perf: dict, 
 def _placed(hw, sku, m, workload: WorkloadSpec, model: ModelArch, perf: dict, precision: str, n: int,
             where: tuple[str, str], weights) -> dict[str, np.ndarray]:
     """An inference column with its weights and KV cache placed ``where`` (placement.PLACEMENTS)."""
-    tiers = placement.Tiers.of(sku, hw.eff["hbm"], where, weights)
+    tiers = placement.Tiers.of(sku, hw.eff["hbm"], where, weights, perf["memory"]["runtime_reserve_gb"] * 1e9)
     hw_p = hw.placed(tiers)
     out, (w_bytes, kv), packages = _inference(hw_p, tiers, m, workload, model, perf, precision, n)
     out.setdefault("batch", m["batch"])     # in-flight batching reports the batch it chose

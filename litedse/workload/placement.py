@@ -6,7 +6,10 @@ activations and the runtime reserve, stays in tier 1 (HBM). Each share is one of
 - ``hbm``: all in tier 1;
 - ``tier2``: all in tier 2;
 - ``striped``: interleaved over both tiers in proportion to their read bandwidths, so that each
-  tier streams its part in the same time.
+  tier streams its part in the same time;
+- ``spill``: capacity first. Weights fill tier 1 up to its reserve and the rest goes to tier 2;
+  the KV cache is spread over both tiers' free memory in proportion to it, so that the pool takes
+  all of it.
 The tiers are separate channels read at the same time, so reading B bytes of which a share s sits
 in tier 2 takes max((1 - s) B / bw_1, s B / bw_2).
 """
@@ -21,7 +24,7 @@ import numpy as np
 from litedse.errors import InputError
 from litedse.units import HOURS_PER_YEAR, SECONDS_PER_HOUR
 
-SHARES = ("hbm", "tier2", "striped")
+SHARES = ("hbm", "tier2", "striped", "spill")
 # every (weights, kv) placement; the first is the HBM-only placement of a package without a tier 2
 PLACEMENTS = tuple((w, k) for w in SHARES for k in SHARES)
 # bits of ``tier_mask``, in the order their reasons are reported
@@ -70,9 +73,11 @@ class Tiers:
     refresh_load: np.ndarray     # share of tier 2's time its refresh takes
 
     @classmethod
-    def of(cls, sku: Mapping[str, np.ndarray], hbm_efficiency, placement: tuple[str, str], weights) -> "Tiers":
+    def of(cls, sku: Mapping[str, np.ndarray], hbm_efficiency, placement: tuple[str, str], weights,
+           reserve_b: float = 0.0) -> "Tiers":
         """``weights``: weight bytes per package; ``hbm_efficiency``: the achieved fraction of peak
-        memory bandwidth (the serving stack's, applied to both tiers)."""
+        memory bandwidth (the serving stack's, applied to both tiers); ``reserve_b``: tier 1's
+        runtime reserve [B] (what a spill leaves free)."""
         weights = np.asarray(weights, dtype=float)
         n = len(weights)
         eff = np.broadcast_to(np.asarray(hbm_efficiency, dtype=float), (n,))
@@ -83,8 +88,16 @@ class Tiers:
         write1 = _col(sku, "hbm_write_bandwidth_gb_s", n) * 1e9 * eff if "hbm_write_bandwidth_gb_s" in sku else read1
         raw_w2 = _col(sku, "tier2_write_bandwidth_gb_s", n) * 1e9 * eff
         striped = np.where(read1 + raw2 > 0, raw2 / np.maximum(read1 + raw2, 1e-300), 0.0)
-        share = {"hbm": np.zeros(n), "tier2": np.ones(n), "striped": striped}
-        ws, ks = share[placement[0]], share[placement[1]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            spill_w = np.where(weights > 0, np.clip(1.0 - (cap1 - reserve_b) / weights, 0.0, 1.0), 0.0)
+        share = {"hbm": np.zeros(n), "tier2": np.ones(n), "striped": striped, "spill": spill_w}
+        ws = share[placement[0]]
+        if placement[1] == "spill":
+            free1 = np.maximum(cap1 - reserve_b - (1.0 - ws) * weights, 0.0)
+            free2 = np.maximum(cap2 - ws * weights, 0.0)
+            ks = np.where(free1 + free2 > 0, free2 / np.maximum(free1 + free2, 1e-300), 0.0)
+        else:
+            ks = share[placement[1]]
         retention = _col(sku, "tier2_retention_s", n, np.inf)
         # data kept past its retention must be reread and rewritten once per retention period
         refresh = np.where(ws > 0, ws * weights / retention, 0.0)
