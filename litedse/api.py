@@ -265,7 +265,8 @@ def evaluate(inst: Instance, sku: str | dict, *, recompute: str | None = None, e
     pp, dp, ep, batch, microbatch fixed; the others are chosen (the feasible mapping with the highest
     throughput per package). Returns one row per workload: name, kind, the mapping, throughput and
     latency figures (s, tokens/s), ``fits``, the memory placement as ``memory_<figure>`` columns
-    (``memory_weights``, ``memory_kv``: hbm, tier2 or striped; ``memory_tier1_gb``, ...), and the time
+    (``memory_weights``, ``memory_kv``: hbm, tier2, striped, spill or a weights fraction such as 75%;
+    ``memory_weights_tier2_share``, ``memory_tier1_gb``, ...), and the time
     breakdown as ``breakdown_<part>`` columns [s per ``breakdown_per``]. ``df.attrs``: ``sku`` (the design's card), ``workloads`` (the rows as the
     JSON document nests them) and, with ``explain``, ``assumptions``.
     """

@@ -22,7 +22,7 @@ from litedse.units import HOURS_PER_YEAR, SECONDS_PER_HOUR
 from litedse.workload import inference, stack
 from litedse.workload.models import resolve_model
 from litedse.workload.performance import evaluate_columns
-from litedse.workload.placement import PLACEMENTS, REASONS, Tiers, placement_name
+from litedse.workload.placement import PLACEMENTS, REASONS, SHARES, WEIGHT_SHARES, Tiers, placement_name
 from litedse.workload.spec import WorkloadSpec
 
 TECH = presets.technology()[0]
@@ -328,4 +328,99 @@ def test_evaluate_explain_shows_the_placement():
     assert "memory: weights in" in res.output and "tier 2 (mrm)" in res.output
     doc = json.loads(CliRunner().invoke(main, args[:-1] + ["--format", "json"]).stdout)
     mem = doc["workloads"][0]["memory"]
-    assert mem["weights"] in ("hbm", "tier2", "striped") and mem["tier2_gb"] > 0 and mem["tier_ok"]
+    assert mem["weights"] in WEIGHT_SHARES and mem["kv"] in SHARES and mem["tier2_gb"] > 0 and mem["tier_ok"]
+
+
+# ---- review additions: spill, pools, refresh, the parameter filter, class bases ----------------------
+
+def test_spill_fills_hbm_with_weights_and_spreads_the_kv_over_both_tiers_free_memory():
+    sku = evaluate_skus({**BASE, "hbm_stacks": 1, "memory": "hbm+mrm:1"})
+    cap1, cap2 = 36e9, 96e9
+    reserve, weights = 3e9, 70e9
+    t = Tiers.of(sku, np.array([0.7]), ("spill", "spill"), np.array([weights]), reserve)
+    # weights: HBM holds 36 - 3 = 33 GB of the 70, the other 37 GB go to MRM
+    assert float(t.weights_share[0]) == pytest.approx(37 / 70)
+    # KV: HBM has nothing left, MRM has 96 - 37 = 59 GB: all of the KV goes to MRM
+    assert float(t.kv_share[0]) == pytest.approx(1.0)
+    assert float(t.kv_pool(np.array([weights]), reserve, 1.0)[0]) == pytest.approx(59e9)
+    # 20 GB of weights, a quarter on MRM: the KV over both tiers' free memory in proportion to it
+    t = Tiers.of(sku, np.array([0.7]), ("25%", "spill"), np.array([20e9]), reserve)
+    free1, free2 = cap1 - reserve - 15e9, cap2 - 5e9
+    assert float(t.kv_share[0]) == pytest.approx(free2 / (free1 + free2))
+    assert float(t.kv_pool(np.array([20e9]), reserve, 0.9)[0]) == pytest.approx(0.9 * (free1 + free2))
+
+
+def test_a_prefill_pool_writes_only_the_prompt_and_a_decode_pool_prompt_and_output():
+    perf = perf_with("weights:hbm,kv:tier2")
+    design = {**BASE, "memory": "hbm+mrm:1"}
+    model = resolve_model("llama3-8b", "w")
+    kv_token = model.kv_bytes_per_token(stack.kv_bytes(perf, "fp8"))
+    for kind, written in (("prefill", 2048), ("decode", 2048 + 256)):
+        w = WorkloadSpec(name="llama3-8b", kind=kind, precision="fp8", input_tokens=2048, output_tokens=256,
+                         demand_requests_per_s=1.0)
+        r, _ = columns(design, w, perf)
+        assert float(r["kv_write_gb_s"]) * 1e9 == pytest.approx(float(r["requests_per_s"]) * written * kv_token)
+
+
+def test_kv_endurance_from_hand_figures():
+    """KV cycles = write rate x life / KV bytes held, with both from the workload by hand."""
+    w = serving()
+    design = {**BASE, "memory": "hbm+mrm:1"}
+    r, _ = columns(design, w, perf_with("weights:hbm,kv:tier2"))
+    model = resolve_model(w.model, w.name)
+    kv_token = model.kv_bytes_per_token(stack.kv_bytes(PERF, "fp8"))
+    rate = float(r["requests_per_s"]) * (2048 + 256) * kv_token
+    # reserve_full (TensorRT-LLM): each running sequence holds its prompt and whole output
+    held = float(r["batch"]) * (2048 + 256) * kv_token
+    assert float(r["tier2_gb"]) * 1e9 == pytest.approx(held)
+    life = TECH["economics"]["lifetime_years"] * HOURS_PER_YEAR * SECONDS_PER_HOUR
+    assert float(r["tier2_write_cycles"]) == pytest.approx(rate * life / held, rel=1e-9)
+
+
+def test_a_refresh_that_needs_the_whole_tier_is_a_retention_failure():
+    w = serving()
+    design = {**BASE, "memory": "hbm+mrm:1"}
+    # 8 GB of FP8 weights reread and rewritten every 2 s need 4 GB/s each way: more than 1 GB/s of writes
+    tech = tech_with(retention_hours=2 / 3600.0, write_bandwidth_gb_s=1.0, write_endurance_cycles=1e30)
+    r, _ = columns(design, w, perf_with("weights:tier2,kv:hbm"), tech)
+    assert int(r["tier_mask"]) & 1 << BIT["retention"]
+
+
+def test_tier_parameters_count_only_where_a_tier_is_in_use():
+    from litedse.inputs.classes import memory_options_in_use
+    from litedse.inputs.uncertainty import parameters
+
+    inst = tier_instance(["hbm"])
+    keys = {p.key for p in parameters(inst)}
+    assert not any(k.startswith("technology.memory.") for k in keys)
+    assert "performance.memory.weight_deployments_per_year" not in keys
+    with_mrm = {p.key for p in parameters(inst, None, memory_options_in_use(inst, ["lite+mrm", "monolithic"]))}
+    assert "technology.memory.mrm.cost_usd_per_gb" in with_mrm and "performance.memory.weight_deployments_per_year" in with_mrm
+    assert not any(k.startswith("technology.memory.lpddr5x.") for k in with_mrm)
+    assert with_mrm - keys == {k for k in with_mrm if k.startswith("technology.memory.")
+                               or k == "performance.memory.weight_deployments_per_year"}
+
+
+def test_classes_add_memory_options_and_instance_classes_may_build_on_a_preset_class():
+    from litedse.inputs.classes import resolve_class
+
+    inst = tier_instance(["hbm", "hbm+lpddr5x:2"], extra={"classes": {"mine": {"base": "lite+mrm", "links": [8]}}})
+    lite_mrm = resolve_class(inst, "lite+mrm").design_space["memory"]
+    assert lite_mrm[:2] == ["hbm", "hbm+lpddr5x:2"] and "hbm+mrm:4" in lite_mrm   # the instance's options kept
+    mine = resolve_class(inst, "mine")
+    assert mine.design_space["memory"] == lite_mrm and mine.design_space["links"] == [8]
+    assert mine.design_space["interconnect"] == ["cpo"]                             # lite's, through lite+mrm
+    with pytest.raises(InputError, match="unknown base class"):
+        tier_instance(["hbm"], extra={"classes": {"mine": {"base": "nosuch"}}})
+    with pytest.raises(InputError, match="classes.mine.memory"):
+        tier_instance(["hbm"], extra={"classes": {"mine": {"memory": ["hbm+mrm:9x"]}}})
+
+
+def test_evaluate_prints_a_spill_and_a_fixed_split():
+    for placement in ("weights:spill,kv:spill", "weights:75%,kv:striped"):
+        res = CliRunner().invoke(main, ["evaluate", "instances/llama3-70b-serving.toml", "--die-area", "300",
+                                        "--hbm-stacks", "1", "--links", "8", "--memory", "hbm+mrm:1", "--set",
+                                        f"performance.memory.placement={placement}"])
+        assert res.exit_code == 0, res.output
+        line = next(x for x in res.output.splitlines() if x.startswith("memory:"))
+        assert ("HBM first" in line) if "spill" in placement else ("75% in mrm, fixed split" in line)

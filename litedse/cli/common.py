@@ -107,9 +107,16 @@ def sku_options(func):
 def placement_line(memory: dict, sku_info: dict) -> str:
     """One line saying where a workload keeps its weights and KV cache (``evaluate`` results)."""
     tier2 = sku_info.get("tier2", "none")
-    where = {"hbm": "HBM", "tier2": tier2, "striped": f"HBM and {tier2} (striped)"}
-    text = (f"memory: weights in {where[memory['weights']]}, KV cache in {where[memory['kv']]}; "
-            f"tier 1 (HBM) {memory['tier1_gb']:.1f} GB")
+    def where(share: str, fraction: float) -> str:
+        if share == "hbm" or fraction <= 0:
+            return "HBM"
+        if share == "tier2" or fraction >= 1:
+            return tier2
+        how = {"striped": "striped by bandwidth", "spill": "HBM first"}.get(share, "fixed split")
+        return f"HBM and {tier2} ({100 * fraction:.0f}% in {tier2}, {how})"
+
+    text = (f"memory: weights in {where(memory['weights'], memory['weights_tier2_share'])}, KV cache in "
+            f"{where(memory['kv'], memory['kv_tier2_share'])}; tier 1 (HBM) {memory['tier1_gb']:.1f} GB")
     if tier2 != "none":
         text += (f", tier 2 ({tier2}) {memory['tier2_gb']:.1f} GB; KV writes {memory['kv_write_gb_s']:.3g} GB/s, "
                  f"{memory['tier2_write_cycles']:.3g} writes per tier-2 cell over the service life, "

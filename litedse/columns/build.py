@@ -47,7 +47,7 @@ CHUNK_COLUMNS_MIN = 1 << 12           # below this, numpy's per-call overhead do
 # per-column figures kept for results (the performance model's output names)
 RESULT_KEYS = ("tokens_per_s", "requests_per_s", "iteration_s", "ttft_s", "tpot_s", "memory_gb_per_package",
                "mfu", "achieved_tflops_per_package", "availability", "placement", "tier1_gb", "tier2_gb",
-               "kv_write_gb_s", "tier2_write_cycles")
+               "kv_write_gb_s", "tier2_write_cycles", "weights_tier2_share", "kv_tier2_share")
 
 
 @dataclass

@@ -8,20 +8,21 @@ A class resolves to the arguments of ``litedse.solve.solve_instance``: ``design_
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 from litedse import presets
 from litedse.errors import InputError
-from litedse.inputs.design_space import design_axes
+from litedse.inputs.design_space import design_axes, expand_memory_options
+from litedse.tech.memory import check_option
 from litedse.inputs.instance import Instance
 from litedse.tech.sku import catalog_names
 
 DEFAULT_CLASSES = ("lite", "monolithic", "free")
 BASELINE = "monolithic"
 _FILTER_SUFFIXES = ("_max", "_min")
+# ``<axis>_include``: the instance's values of the axis plus these (a class that adds options)
+_INCLUDE_SUFFIX = "_include"
 
 
 @dataclass
@@ -44,10 +45,8 @@ class DesignClass:
 
 
 def preset_classes() -> tuple[dict[str, Any], dict[str, Any]]:
-    """(values, sources) of presets/classes.toml."""
-    text = resources.files("litedse.presets").joinpath("classes.toml").read_text()
-    presets.ranges("", "classes")  # validates the declared ranges
-    return presets.split_sourced(tomllib.loads(text))
+    """(values, sources) of presets/classes.toml (its declared ranges checked)."""
+    return presets.load("", "classes")
 
 
 def available_classes(inst=None) -> list[str]:
@@ -55,6 +54,28 @@ def available_classes(inst=None) -> list[str]:
     if inst is not None:
         names += [n for n in inst.classes if n not in names]
     return names
+
+
+def _preset_spec(name: str | None, values: dict, sources: dict, inst: Instance, base: str | None,
+                 seen: tuple) -> tuple[dict[str, Any], dict[str, str]]:
+    """(keys, sources) of preset class ``name`` with its ``base`` class's keys under them (a base
+    may have a base of its own); ``base`` overrides the preset's own (an instance's ``base``)."""
+    spec = dict(values.get(name, {})) if name else {}
+    src = {k: str(v) for k, v in sources.get(name, {}).items()} if name else {}
+    base = base if base is not None else spec.get("base")
+    spec.pop("base", None)
+    src.pop("base", None)
+    if base is None:
+        return spec, src
+    if base not in values or base in seen or base == name:
+        raise InputError("unknown base class" if base not in values else "a class cannot be its own base",
+                         file=inst.path, key=f"classes.{name or '?'}.base", value=base,
+                         expected="one of " + ", ".join(values))
+    below, below_src = _preset_spec(base, values, sources, inst, None, (*seen, name))
+    # the base's keys, then the class's own on top (its description stays its own)
+    below.pop("description", None)
+    below_src.pop("description", None)
+    return {**below, **spec}, {**below_src, **src}
 
 
 def _axis_values(axes: dict[str, list], axis: str, inst_path) -> list:
@@ -75,14 +96,10 @@ def resolve_class(inst: Instance, name: str) -> DesignClass:
     if name in catalog and not own:
         return DesignClass(name=name, description=f"catalog SKU {name}", sku=name,
                            sources={"sku": "presets/catalog.toml"})
-    spec = dict(values.get(name, {}))
-    src = {k: str(v) for k, v in sources.get(name, {}).items()}
-    base = spec.pop("base", None)
-    src.pop("base", None)
+    base = own.pop("base", None)
+    spec, src = _preset_spec(name if name in values else None, values, sources, inst, base, ())
     if base is not None:
-        # a class built on another: the base's keys, then its own on top
-        spec = {**{k: v for k, v in values[base].items() if k != "description"}, **spec}
-        src = {**{k: str(v) for k, v in sources[base].items() if k != "description"}, **src}
+        src["base"] = "instance file"
     for key, val in own.items():
         # an explicit axis in the instance replaces the preset's filters on that axis
         for suffix in _FILTER_SUFFIXES:
@@ -98,6 +115,20 @@ def resolve_class(inst: Instance, name: str) -> DesignClass:
             raise InputError("unknown catalog SKU in class", file=inst.path, key=f"classes.{name}.sku",
                              value=cls.sku, expected="one of " + ", ".join(catalog))
         return cls
+    for key in [k for k in spec if k.endswith(_INCLUDE_SUFFIX)]:
+        axis = key[: -len(_INCLUDE_SUFFIX)]
+        extra = spec.pop(key)
+        if axis not in spec:
+            current = inst.design_space.axes().get(axis)
+            if current is None:
+                raise InputError(f"class adds to unknown axis {axis!r}", file=inst.path, key=f"classes.{name}.{key}")
+            spec[axis] = list(current) + [v for v in (extra if isinstance(extra, list) else [extra])
+                                          if v not in current]
+    if "memory" in spec:
+        expanded = expand_memory_options(spec["memory"], f"classes.{name}.memory", inst.path or "<instance>")
+        for label in expanded:
+            check_option(label, inst.technology, file=inst.path, key=f"classes.{name}.memory")
+        spec["memory"] = expanded
     explicit = {k: v for k, v in spec.items() if not k.endswith(_FILTER_SUFFIXES)}
     axes = design_axes(inst.design_space.axes(), explicit or None, inst.path)
     chosen = {k: axes[k] for k in explicit}

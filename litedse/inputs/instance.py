@@ -39,7 +39,7 @@ from litedse import presets
 from litedse.errors import InputError
 from litedse.inputs.uncertainty import resolve_uncertainty
 from litedse.inputs.design_space import (AXES, BANDWIDTH_AXES, EXTRA_AXES, arange, check_links_given_once,
-                                         expand_design_space, is_int, is_number)
+                                         expand_design_space, expand_memory_options, is_int, is_number)
 from litedse.inputs.overrides import set_key_path
 from litedse.optimize.problem import MIN_OBJECTIVES
 from litedse.tech.memory import HBM_ONLY, check_option
@@ -47,6 +47,7 @@ from litedse.tech.sku import MAX_CLOCK, TOPOLOGIES
 from litedse.workload.lengths import LengthMix
 from litedse.workload.models import resolve_model
 from litedse.workload.performance import check_mapping_value
+from litedse.workload.placement import placements_of
 from litedse.workload.spec import LengthClass, MappingRange, ModelSpec, StrictModel, WorkloadSpec
 from litedse.workload.stack import BATCHING_MODES, GQA_KERNELS, SCHEDULERS
 
@@ -117,6 +118,7 @@ class ClassSpec(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     description: str | None = None
+    base: str | None = None                 # a preset class whose keys this one starts from
     sku: str | None = None
     die_area_mm2: Any = None
     dies_per_package: Any = None
@@ -127,6 +129,7 @@ class ClassSpec(StrictModel):
     clock: Any = None
     topology: Any = None
     memory: Any = None
+    memory_include: Any = None              # memory options added to the instance's
     scaleup_gb_s: Any = None
     scaleup_gb_s_per_tflops: Any = None
     scaleout_gbps_per_tflops: Any = None
@@ -301,6 +304,14 @@ def instance_from_dict(data: dict[str, Any], source: str = "<dict>") -> Instance
         axes = {k: v for k, v in raw.items() if k in AXES or k in BANDWIDTH_AXES or k in EXTRA_AXES}
         if axes:
             raw.update(expand_design_space(axes, f"classes.{name}", source))
+        for key in ("memory", "memory_include"):
+            if key in raw:
+                labels = expand_memory_options(raw[key], f"classes.{name}.{key}", source)
+                for label in labels:
+                    check_option(label, tech, file=source, key=f"classes.{name}.{key}")
+        if raw.get("base") is not None and raw["base"] not in _preset_class_names():
+            raise InputError("unknown base class", file=source, key=f"classes.{name}.base", value=raw["base"],
+                             expected="one of " + ", ".join(_preset_class_names()))
         classes[name] = raw
     default_name = Path(source).stem if source != "<dict>" else "instance"
     uncertainty = resolve_uncertainty({"technology": (tech_name, tech, tech_src), "performance": (perf_name, perf, perf_src)},
@@ -365,6 +376,10 @@ def _expected_for(loc: tuple) -> str | None:
     if loc == ("workload",):
         return "at least one [[workload]] table"
     return None
+
+
+def _preset_class_names() -> list[str]:
+    return list(presets.load("", "classes")[0])
 
 
 SKU_BYTES = 1300.0   # peak memory of evaluating one SKU of the grid [bytes] (DesignSpace.max_grid_skus)
@@ -482,6 +497,9 @@ _ENUMS = {
 }
 _FRACTION = re.compile(r"(fraction|utilization|efficiency|overlap|yield_per)")
 _AT_LEAST_ONE = {"pue", "interposer_area_overhead", "oversubscription"}
+# a second memory tier's figures that must be positive (a zero would divide by zero in the model)
+_POSITIVE_TIER_FIGURES = {"capacity_gb", "read_bandwidth_gb_s", "write_bandwidth_gb_s", "retention_hours",
+                          "write_endurance_cycles"}
 
 
 def _resolve_optional_preset(kind: str, overrides: Any, source: str):
@@ -570,10 +588,14 @@ def check_leaf(old: Any, new: Any, where: tuple, source: str) -> Any:
             raise InputError("out of range", file=source, key=key, value=new, expected="a number >= 1")
         if isinstance(old, int) and not is_int(new):
             raise InputError("wrong type", file=source, key=key, value=new, expected="an integer")
+        if tuple(where[:2]) == ("technology", "memory") and leaf in _POSITIVE_TIER_FIGURES and new <= 0:
+            raise InputError("out of range", file=source, key=key, value=new, expected="a number > 0")
         return type(old)(new) if isinstance(old, int) else float(new)
     if isinstance(old, str):
         if not isinstance(new, str):
             raise InputError("wrong type", file=source, key=key, value=new, expected="a string")
+        if tuple(where[-2:]) == ("memory", "placement"):
+            placements_of({"memory": {"placement": new}}, file=source)
         allowed = _ENUMS.get(tuple(where[-2:]))
         if allowed and new not in allowed:
             raise InputError("unknown value", file=source, key=key, value=new, expected="one of " + ", ".join(allowed))

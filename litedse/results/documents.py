@@ -40,7 +40,7 @@ DESIGN_METRICS = ("unit_cost_usd", "tdp_w", "peak_tflops_bf16", "peak_tflops_fp8
 SOLVER_KEYS = ("name", "version", "method", "method_requested", "method_reason", "wall_s", "build_s", "solve_s",
                "columns_enumerated", "columns_kept", "variables", "constraints")
 # a workload's memory placement (weights and KV: hbm, tier2 or striped) and these figures
-MEMORY_FIGURES = ("tier1_gb", "tier2_gb", "kv_write_gb_s", "tier2_write_cycles")
+MEMORY_FIGURES = ("weights_tier2_share", "kv_tier2_share", "tier1_gb", "tier2_gb", "kv_write_gb_s", "tier2_write_cycles")
 WORKLOAD_FIGURES = ("ttft_s", "tpot_s", "tokens_per_s", "requests_per_s", "iteration_s", "memory_gb_per_package",
                     "mfu", "availability")
 

@@ -45,6 +45,7 @@ METRICS = (
     ("tdp_w", "package TDP", "W"),
     ("bandwidth_to_compute", "off-package GB/s per BF16 TFLOP/s", "GB/s/TFLOPs"),
     ("hbm_bw_to_compute", "HBM GB/s per BF16 TFLOP/s", "GB/s/TFLOPs"),
+    ("memory_bw_to_compute", "memory GB/s per BF16 TFLOP/s (both tiers)", "GB/s/TFLOPs"),
 )
 
 
@@ -99,6 +100,8 @@ def class_metrics(res: SolveResult, repair_hours: float) -> dict[str, Any]:
         "links_per_package": col("links"), "unit_cost_usd": col("unit_cost_usd"), "tdp_w": col("tdp_w"),
         "bandwidth_to_compute": col("offpackage_bandwidth_gb_s") / col("peak_tflops_bf16"),
         "hbm_bw_to_compute": col("hbm_bandwidth_gb_s") / col("peak_tflops_bf16"),
+        "memory_bw_to_compute": (col("hbm_bandwidth_gb_s") + (col("tier2_read_bandwidth_gb_s") if "tier2_read_bandwidth_gb_s"
+                                                               in t.columns else 0.0)) / col("peak_tflops_bf16"),
         "interconnect": str(t["interconnect"].iloc[first]),
         "design": " + ".join(design_text(t.iloc[int(k)]) for k in skus),
     }

@@ -63,7 +63,7 @@ def second_tier(labels: np.ndarray, tech: dict[str, Any]) -> dict[str, np.ndarra
     none.update(retention_hours=np.inf, write_endurance_cycles=np.inf)
     names, devices, labels_out, rows = [], [], [], []
     for label in uniq:
-        tier, count = parse_option(check_option(label, tech, key="memory"))
+        tier, count = parse_option(check_option(str(label), tech, key="memory"))
         names.append(tier)
         devices.append(count)
         labels_out.append(option_label(tier, count))

@@ -49,6 +49,11 @@ class LengthMix:
         """The longest prompt of the mix (the TTFT limit must hold for it) [tokens]."""
         return float(self.input_tokens.max())
 
+    @property
+    def max_output(self) -> float:
+        """The longest output of the mix (how long a request's KV cache lives) [tokens]."""
+        return float(self.output_tokens.max())
+
     def _per_slot(self, values: np.ndarray) -> float:
         resident = self.share * self.output_tokens
         return float(resident @ values / resident.sum())

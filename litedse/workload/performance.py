@@ -226,8 +226,8 @@ def _placed(hw, sku, m, workload: WorkloadSpec, model: ModelArch, perf: dict, pr
     written = mix.mean_input + (0.0 if workload.kind == "prefill" else mix.mean_output)
     finite = lambda key: np.nan_to_num(np.asarray(out[key], dtype=float), nan=0.0, posinf=np.inf)  # noqa: E731 (nan: not applicable)
     rps = finite("requests_per_s")
-    # how long a request's KV lives: its prefill, then one decode step per output token
-    request_s = finite("ttft_s") + (0.0 if workload.kind == "prefill" else mix.mean_output * finite("tpot_s"))
+    # how long the longest request's KV lives: its prefill, then one decode step per output token
+    request_s = finite("ttft_s") + (0.0 if workload.kind == "prefill" else mix.max_output * finite("tpot_s"))
     deployments = float(perf["memory"]["weight_deployments_per_year"])
     out.update(placement.tier_checks(sku, tiers, rps * written * kv_token, kv, w_bytes, request_s, deployments))
     out["placement"] = np.full(n, placement.PLACEMENTS.index(where), dtype=np.int64)
