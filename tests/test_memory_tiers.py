@@ -101,6 +101,11 @@ def test_second_tier_sku_accounting_by_hand(tier, devices):
     assert (b["tdp_w"] - b["compute_w"]) - (a["tdp_w"] - a["compute_w"]) == pytest.approx(w)
     assert b["failures_per_year"] - a["failures_per_year"] == pytest.approx(devices * spec["failures_per_year"])
     assert b["tier2_retention_s"] == spec["retention_hours"] * 3600.0
+    # the bill of materials still adds up, tier 2 included (its loss in assembly too)
+    parts = (b["die_cost_usd"] + b["hbm_cost_usd"] + b["tier2_cost_usd"] + b["packaging_cost_usd"]
+             + b["cpo_optics_cost_usd"] + b["final_test_cost_usd"] + b["assembly_yield_loss_usd"])
+    assert parts == pytest.approx(b["bom_cost_usd"], rel=1e-12)
+    assert b["assembly_yield_loss_usd"] > a["assembly_yield_loss_usd"]
     assert b["hbm_write_bandwidth_gb_s"] == b["hbm_bandwidth_gb_s"]
 
 

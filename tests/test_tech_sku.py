@@ -201,8 +201,9 @@ def test_catalog_bills_of_materials_within_15_percent_of_analyst_estimates(capsy
     rows = []
     for name, ref in ANALYST_BOM_USD.items():
         c = card(name)
-        parts = (c["dies_per_package"] * c["die_cost_usd"] + c["hbm_cost_usd"] + c["packaging_cost_usd"]
-                 + c["cpo_optics_cost_usd"] + c["final_test_cost_usd"] + c["assembly_yield_loss_usd"])
+        parts = (c["dies_per_package"] * c["die_cost_usd"] + c["hbm_cost_usd"] + c["tier2_cost_usd"]
+                 + c["packaging_cost_usd"] + c["cpo_optics_cost_usd"] + c["final_test_cost_usd"]
+                 + c["assembly_yield_loss_usd"])
         assert parts == pytest.approx(c["unit_cost_usd"], rel=1e-12)          # the parts add up
         assert c["final_test_cost_usd"] > 0 and c["assembly_yield_loss_usd"] > 0
         err = c["unit_cost_usd"] / ref - 1.0
