@@ -13,16 +13,12 @@ in expressions; one persistent solver per model; mutable Params only for what a 
 
 from __future__ import annotations
 
+import importlib
 import math
 import time
 from dataclasses import dataclass, replace
 
 import numpy as np
-import pyomo.environ as pe
-from pyomo.common.gc_manager import PauseGC
-from pyomo.contrib.solver.common.results import TerminationCondition
-from pyomo.contrib.solver.solvers.highs import Highs
-from pyomo.core.expr.numeric_expr import LinearExpression
 
 from litedse.errors import SolverError
 from litedse.optimize.designs import design_from_choice, evaluate_designs
@@ -31,16 +27,42 @@ from litedse.optimize.prune import check_problem, replica_upper_bounds
 from litedse.optimize.solution import OPTIMAL_GAP, Solution, infeasible_solution
 from litedse.tech import fabric
 
-# terminations whose result litedse reports: an optimum, a proof of infeasibility, a time limit
-_VOUCHED = (TerminationCondition.convergenceCriteriaSatisfied, TerminationCondition.provenInfeasible,
-            TerminationCondition.infeasibleOrUnbounded, TerminationCondition.maxTimeLimit)
+
+
+class _Deferred:
+    """A module imported at the first use of one of its names. Importing Pyomo takes 0.3 s, and
+    0.7 s once SciPy is loaded (Pyomo then loads scipy.stats at once; measured with ``python -X
+    importtime`` on the 2-core machine), which a solve the enumerator answers, and every command
+    that builds no model, need not pay."""
+
+    def __init__(self, name: str):
+        self._name, self._module = name, None
+
+    def __getattr__(self, attr: str):
+        if self._module is None:
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attr)
+
+
+pe = _Deferred("pyomo.environ")
+_gc = _Deferred("pyomo.common.gc_manager")
+_results = _Deferred("pyomo.contrib.solver.common.results")
+_highs = _Deferred("pyomo.contrib.solver.solvers.highs")
+_expr = _Deferred("pyomo.core.expr.numeric_expr")
+
+
+def _vouched() -> tuple:
+    """Terminations whose result litedse reports: an optimum, a proof of infeasibility, a time limit."""
+    tc = _results.TerminationCondition
+    return tc.convergenceCriteriaSatisfied, tc.provenInfeasible, tc.infeasibleOrUnbounded, tc.maxTimeLimit
+
 # HiGHS treats |bound| >= 1e20 as infinite; an infinite budget is a row with no upper bound
 _INF = float("inf")
 _ROW_NO_LIMIT = 1e30
 
 
-def _lin(coefs, variables, constant: float = 0.0) -> LinearExpression:
-    return LinearExpression(constant=constant, linear_coefs=list(coefs), linear_vars=list(variables))
+def _lin(coefs, variables, constant: float = 0.0):
+    return _expr.LinearExpression(constant=constant, linear_coefs=list(coefs), linear_vars=list(variables))
 
 
 def _csr(row_of: np.ndarray, n_rows: int):
@@ -76,7 +98,7 @@ class DesignModel:
         check_problem(problem)
         self.problem = problem
         t0 = time.perf_counter()
-        with PauseGC():
+        with _gc.PauseGC():
             self.model = self._build(problem)
         self.build_s = time.perf_counter() - t0
         self._opt = None
@@ -163,7 +185,7 @@ class DesignModel:
             # demand_scale problem pose) must stay 0: the 0.5 stand-in would make N_s fractional
             coef_U = replica_upper_bounds(p).tolist()
         m.replicas_on_chosen_column = pe.Constraint(m.columns, rule={
-            c: (0.0 if fixed_replicas else None, LinearExpression(constant=0.0, linear_coefs=[1.0, -coef_U[c]], linear_vars=[n[c], x[c]]), 0.0)
+            c: (0.0 if fixed_replicas else None, _expr.LinearExpression(constant=0.0, linear_coefs=[1.0, -coef_U[c]], linear_vars=[n[c], x[c]]), 0.0)
             for c in range(nC)})
 
         # column_needs_die[(w, d)]: sum_{c in C_w, d(c) = d} x_c - y_d <= 0 (aggregated linking: one
@@ -282,7 +304,7 @@ class DesignModel:
 
     def _solver(self, threads):
         if self._opt is None:
-            opt = Highs()
+            opt = _highs.Highs()
             opt.config.raise_exception_on_nonoptimal_result = False
             opt.config.load_solutions = False
             if threads is not None:
@@ -303,7 +325,7 @@ class DesignModel:
     def _consistent(self, res, rel_gap: float) -> bool:
         """Whether a result HiGHS reports as converged has an objective value, evaluated from its
         own variable values, within the gap of its dual bound (anything else is not vouched for)."""
-        if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
+        if res.termination_condition != _results.TerminationCondition.convergenceCriteriaSatisfied:
             return True
         if res.objective_bound is None or res.incumbent_objective is None:
             return True
@@ -404,7 +426,7 @@ class DesignModel:
             # dual bound is not one: forget the start and solve again from scratch
             opt._solver_model.clearSolver()
             res = opt.solve(self.model, **kwargs)
-        if res.termination_condition not in _VOUCHED:
+        if res.termination_condition not in _vouched():
             # HiGHS's presolve occasionally fails to recover a primal solution of its reduced model
             # ("solve error" with primal infeasibilities of 1e-6; seen with the host rows): solve the
             # model as it is, without presolve, before giving up
@@ -413,7 +435,7 @@ class DesignModel:
             finally:
                 # a persistent HiGHS keeps an option once set: later solves (Pareto steps) presolve again
                 opt._solver_model.setOptionValue("presolve", "choose")
-        if res.termination_condition not in _VOUCHED:
+        if res.termination_condition not in _vouched():
             raise SolverError(f"HiGHS stopped with '{res.termination_condition.name}' on a model of "
                               f"{self.size[0]} variables (neither an optimum, a proof of infeasibility nor a "
                               "time limit); no result is reported")
@@ -427,15 +449,15 @@ class DesignModel:
         # construction is charged to the first solve only: re-solves report their own time
         self._load_s = 0.0
         self.build_s = 0.0
-        tc = res.termination_condition
+        tc, terms = res.termination_condition, _results.TerminationCondition
         has_solution = res.incumbent_objective is not None
-        if tc in (TerminationCondition.provenInfeasible, TerminationCondition.infeasibleOrUnbounded) or (
-                not has_solution and tc != TerminationCondition.maxTimeLimit):
+        if tc in (terms.provenInfeasible, terms.infeasibleOrUnbounded) or (
+                not has_solution and tc != terms.maxTimeLimit):
             return infeasible_solution(p, info)
         if not has_solution:
             return infeasible_solution(p, info, "time limit reached before any feasible design was found",
                                        status="time_limit")
-        status = "optimal" if tc == TerminationCondition.convergenceCriteriaSatisfied else "time_limit"
+        status = "optimal" if tc == terms.convergenceCriteriaSatisfied else "time_limit"
         m = self.model
         xs = [m.column_chosen[c] for c in range(p.n_columns)]
         ns = [m.replicas[c] for c in range(p.n_columns)]
@@ -548,7 +570,7 @@ class ParetoModel(DesignModel):
                                  power_budget_w=min(problem.power_budget_w, _ROW_NO_LIMIT)))
         t0 = time.perf_counter()
         self._blast_radius = b
-        with PauseGC():
+        with _gc.PauseGC():
             self._add_pareto(primary, secondary, b)
         self.build_s += time.perf_counter() - t0
         self.pareto = (primary, secondary)
