@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from litedse.optimize.milp import ParetoModel
 from litedse.optimize.designs import design_from_choice
-from litedse.optimize.pareto import pareto_front
+from litedse.optimize.pareto import ENUMERATE_LIMIT, pareto_front
 from litedse.optimize.problem import CRITERIA, blast_radius_per_column
 from litedse.optimize.prune import min_replicas, usable_columns
 from litedse.optimize.verify import verify
@@ -86,14 +86,23 @@ def assert_points_reproduce(p, front):
         assert verify(bounded, pt.solution) == []
 
 
+# enumerate_limit: 0 finds every point by the MILP, 6 mixes enumerated points (Proposition 10, with
+# the cap bisection) and MILP points, the default enumerates every point of these small problems
+LIMITS = [0, 6, ENUMERATE_LIMIT]
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**31 - 1), pair=st.sampled_from(MIN_PAIRS), n_workloads=st.integers(1, 2),
-       max_designs=st.integers(1, 2), budget=st.sampled_from([None, 1.5, 3.0]), racks=st.booleans())
-def test_exact_front_equals_brute_force(seed, pair, n_workloads, max_designs, budget, racks):
+@given(seed=st.integers(0, 2**31 - 1), pair=st.sampled_from(MIN_PAIRS), n_workloads=st.integers(1, 3),
+       max_designs=st.integers(1, 2), budget=st.sampled_from([None, 1.5, 3.0]), racks=st.booleans(),
+       nre=st.booleans(), hosts=st.booleans(), limit=st.sampled_from(LIMITS))
+def test_exact_front_equals_brute_force(seed, pair, n_workloads, max_designs, budget, racks, nre, hosts, limit):
     p = random_problem(np.random.default_rng(seed), n_dies=3, skus_per_die=2, n_workloads=n_workloads,
-                       cols_per_pair=3, max_designs=max_designs, budget_factor=budget, racks=racks)
+                       cols_per_pair=3 if n_workloads < 3 else 2, max_designs=max_designs, budget_factor=budget,
+                       racks=racks, charge_nre=nre, hosts=hosts)
     x, y = pair
-    front = pareto_front(p, x, y, repair_hours=REPAIR_H, threads=1)
+    front = pareto_front(p, x, y, repair_hours=REPAIR_H, threads=1, enumerate_limit=limit)
+    if limit == 0:
+        assert front.enumerated == 0
     expected = brute_front(p, x, y)
     got = np.array([[pt.values[x], pt.values[y]] for pt in front.points]).reshape(-1, 2)
     if not len(expected):
@@ -239,3 +248,19 @@ def test_warm_started_fronts_equal_cold_ones(seed):
     cold = pareto_front(p, x, y, repair_hours=REPAIR_H, threads=1, warm_start=False)
     vec = lambda f: np.array([[pt.values[x], pt.values[y]] for pt in f.points]).reshape(-1, 2)  # noqa: E731
     assert same_vectors(vec(warm), vec(cold))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_enumerated_fronts_equal_milp_fronts_point_by_point(seed):
+    """Proposition 10's enumeration and the MILP give the same lexicographic points, in order,
+    on problems with NRE, hosts, racks and two die designs (the default finds all by enumeration)."""
+    p = random_problem(np.random.default_rng(70 + seed), n_dies=4, skus_per_die=2, n_workloads=3, cols_per_pair=2,
+                       max_designs=2, charge_nre=True, hosts=True, racks=True)
+    x, y = MIN_PAIRS[seed]
+    fast = pareto_front(p, x, y, repair_hours=REPAIR_H, threads=1)
+    milp = pareto_front(p, x, y, repair_hours=REPAIR_H, threads=1, enumerate_limit=0)
+    assert fast.enumerated == fast.solves > 0 and milp.enumerated == 0
+    vec = lambda f: np.array([[pt.values[x], pt.values[y]] for pt in f.points]).reshape(-1, 2)  # noqa: E731
+    assert len(fast.points) >= 2 and same_vectors(vec(fast), vec(milp))
+    for pt in fast.points:
+        assert verify(replace(p, objective="cost"), pt.solution) == []

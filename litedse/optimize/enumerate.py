@@ -123,3 +123,41 @@ def solve_enumerate(problem: Problem, chunk_elements: int = 1 << 20) -> Solution
                              demand_scale=best_val if maximise else None, solver=info)
     return finish(sol)
 
+
+
+def combinations_within(problem: Problem, bounds: list[tuple[np.ndarray, float]], limit: int) -> np.ndarray | None:
+    """Every combination of one usable column per workload whose summed lower bounds stay within
+    each cap, ``bounds`` = [(L per column, cap), ...] (design.md Proposition 10), as rows of column
+    indices; None if more than ``limit`` combinations pass the first bound. Built workload by
+    workload: a partial combination grows by the columns that, with the least bound of every later
+    workload, still fit each cap (one searchsorted per level on the columns sorted by the first
+    bound, no Python loop over combinations)."""
+    p = problem
+    usable = usable_columns(p)
+    first, cap0 = bounds[0]
+    per = []
+    for w in range(p.n_workloads):
+        cols = np.flatnonzero((p.col_workload == w) & usable & np.isfinite(first))
+        per.append(cols[np.argsort(first[cols], kind="stable")])
+    if not per or any(len(c) == 0 for c in per):
+        return np.zeros((0, p.n_workloads), dtype=np.int64)
+    # caps with a margin for the order of the float sums (the bounds are valid, the sums inexact)
+    caps = [cap + 1e-9 * max(1.0, abs(cap)) for _, cap in bounds]
+    least = np.array([[L[c].min() for c in per] for L, _ in bounds])          # (bounds, workloads)
+    rest = np.concatenate([np.cumsum(least[:, ::-1], axis=1)[:, ::-1][:, 1:], np.zeros((len(bounds), 1))], axis=1)
+    C = np.zeros((1, 0), dtype=np.int64)
+    sums = np.zeros((len(bounds), 1))
+    for w, cols in enumerate(per):
+        room = caps[0] - sums[0] - rest[0, w]
+        count = np.searchsorted(first[cols], room, side="right")
+        total = int(count.sum())
+        if total > limit:
+            return None
+        row = np.repeat(np.arange(len(C)), count)
+        pos = np.arange(total) - np.repeat(np.cumsum(count) - count, count)
+        new = cols[pos]
+        sums = np.stack([sums[k][row] + L[new] for k, (L, _) in enumerate(bounds)])
+        keep = np.all(sums + rest[:, [w]] <= np.array(caps)[:, None], axis=0)
+        C = np.concatenate([C[row[keep]], new[keep, None]], axis=1)
+        sums = sums[:, keep]
+    return C

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from litedse.optimize.designs import evaluate_designs, max_replicas, objective_of
-from litedse.optimize.problem import (MIN_OBJECTIVES, OBJECTIVES, Problem, blast_radius_per_column,
+from litedse.optimize.problem import (MIN_OBJECTIVES, OBJECTIVES, Problem, blast_radius_per_column, criterion_value,
                                       oversubscription, per_package_value)
 from litedse.tech import fabric
 
@@ -362,6 +362,38 @@ def incumbent_prune(problem: Problem, x: str, y: str, repair_hours: float) -> np
     best_y = np.where(k > 0, ymin[np.maximum(k - 1, 0)], np.inf)
     drop = best_y < lby * (1 - _BOUND_TOL) - _BOUND_TOL
     return np.flatnonzero(~drop[p.col_sku])
+
+
+def column_lower_bounds(problem: Problem, criterion: str, repair_hours: float | None = None) -> np.ndarray:
+    """Proposition 10: L_c per column for a min criterion, with every design's criterion at least
+    the sum of L_c over its columns (each with n*_c replicas): the package, host-share, fabric-port
+    and least switch and rack terms column c causes by itself, and 1/|W| of its die's NRE when
+    charged; the blast radius is b_c itself (inf for columns that cannot meet demand)."""
+    p = replace(problem, objective="cost")
+    usable = usable_columns(p)
+    if criterion == "blast_radius":
+        return np.where(usable, blast_radius_per_column(p, repair_hours), np.inf)
+    packages = (p.col_packages * min_replicas(p)).astype(float)
+    sku = p.col_sku
+    fab = p.sku_fabric[sku]
+    ports = p.sku_fabric_ports[sku].astype(float) * packages
+    radix = p.fabric_radix[fab].astype(float)
+    over = oversubscription(p)[fab]
+    # a fabric's tree has at least the tiers this column's ports alone need, so at least
+    # switches_per_port(t_c) x E_c / R of its switches are this column's
+    tiers = np.maximum(fabric.fat_tree_tiers(ports, radix, oversubscription=over), 1)
+    switch_share = np.where(ports > 0, fabric.switches_per_port(tiers, over) * ports / radix, 0.0)
+    it_w = (packages * per_package_value(p, "power")[sku] / p.pue + ports * p.fabric_port_w[fab]
+            + switch_share * p.fabric_switch_w[fab])
+    capex = (packages * per_package_value(p, "cost")[sku] + ports * p.fabric_port_cost_usd[fab]
+             + switch_share * p.fabric_switch_cost_usd[fab])
+    if np.isfinite(p.rack_power_w):
+        capex = capex + p.rack_cost_usd * it_w / p.rack_power_w          # racks >= IT power / rack power
+    if p.charge_nre:
+        capex = capex + p.die_nre_usd[p.sku_die[sku]] / max(p.n_workloads, 1)
+    facility = p.pue * it_w
+    value = criterion_value(criterion, capex=capex, facility=facility, tco=capex + p.energy_usd_per_w * facility)
+    return np.where(usable, value, np.inf)
 
 
 def front_ends_prune(problem: Problem, x: str, y: str, x_end: float, y_end: float,
