@@ -160,3 +160,17 @@ def test_every_pruning_rule_of_the_formulation_lives_in_prune():
             continue
         defined = {n.name for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.FunctionDef)}
         assert not defined & named, (name, defined & named)
+
+
+def test_pyomo_is_imported_only_when_a_model_is_built():
+    """optimize.milp defers Pyomo (0.3-0.7 s) to the first model build: importing the solve
+    pipeline and the CLI loads none of it, building a DesignModel does."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np; import litedse.solve, litedse.cli; assert 'pyomo' not in sys.modules;"
+            "sys.path.insert(0, 'tests'); from problems import random_problem;"
+            "from litedse.optimize.milp import DesignModel;"
+            "DesignModel(random_problem(np.random.default_rng(0))); assert 'pyomo.environ' in sys.modules")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
