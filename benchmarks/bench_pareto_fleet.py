@@ -54,12 +54,14 @@ def main() -> None:
         walls[name] = time.perf_counter() - t0
         fronts[name] = f
         print(f"{name:<18}: {len(f.points)} points, {f.solves} solves ({f.enumerated} by enumeration), "
-              f"{walls[name]:.1f} s (model build {f.build_s:.1f} s; {f.columns_swept:,} of {f.columns:,} columns swept), "
+              f"{walls[name]:.1f} s (model build {f.build_s:.1f} s; "
+              f"{f.columns_swept:,} of {f.columns:,} columns swept), "
               f"load {load:.1f}")
     points = {name: [(a.values["cost"], a.values["power"]) for a in f.points] for name, f in fronts.items()}
     for name in list(fronts)[1:]:
         same = len(points[name]) == len(points["default"]) and all(
-            abs(a - c) <= 1e-7 * abs(c) and abs(b - d) <= 1e-7 * abs(d) for (a, b), (c, d) in zip(points[name], points["default"]))
+            abs(a - c) <= 1e-7 * abs(c) and abs(b - d) <= 1e-7 * abs(d)
+            for (a, b), (c, d) in zip(points[name], points["default"]))
         print(f"{name}: same points as default: {same}; {walls[name] / walls['default']:.0f}x the default's time")
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ Method, per front of (x = primary, y = secondary):
   every non-dominated objective vector once (the bypass of AUGMECON2 taken to its limit);
 - grid mode (``points=N``): eps walks N equidistant values between the ends of y, and the bypass
   skips every grid value the last solution already satisfies.
-Only bounds and weights change between solves; the model is built once.
+Only bounds and weights change between solves; the model is built once, at its first use: for two
+min criteria a point whose combinations within the separable bounds of design.md Proposition 10
+are few is found by enumerating them instead (``enumerate_limit``), the same lexicographic point.
 """
 
 from __future__ import annotations
@@ -43,8 +45,8 @@ MAX_POINTS = 200
 # (benchmarks/bench_pareto_fleet.py: 1.8e6 combinations in 1.2 s) where a MILP step of the fleet
 # front took 3-250 s; 4e6 rows of three workloads' columns and their two bound sums take about 160 MB
 ENUMERATE_LIMIT = 4_000_000
-# rounds of best single-column exchanges that look for a good known design (each evaluates every
-# usable column once per base design)
+# rounds of best exchanges that look for a good known design (each evaluates every usable column
+# and every die move once per base design)
 SWAP_ROUNDS = 4
 # weights of the weighted single-die designs that seed the exchanges
 WEIGHTS = 25
@@ -122,9 +124,9 @@ def pareto_front(problem: Problem, x: str, y: str, *, repair_hours: float, point
     says whether it was reached). ``points=N``: AUGMECON2 grid of N epsilon values with bypass.
     ``bound_prune``: after the payoff table, sweep a model without the SKUs that cannot reach the
     front (Proposition 7; min criteria only). ``warm_start``: give HiGHS a known feasible design
-    as MIP start at every solve (the best design single-column exchanges reach from the last
-    point, the front's ends and the single-die incumbent; the first stage's optimum for the
-    second stage). ``enumerate_limit``: for two min criteria, a lexicographic point whose
+    as MIP start at every solve (the single-die incumbent for the ends, the front's least-y end for
+    each next bound, or with enumeration on the better design the exchanges of ``_best_known``
+    reach; the first stage's optimum for the second stage). ``enumerate_limit``: for two min criteria, a lexicographic point whose
     combinations within Proposition 10's bounds are at most this many is found by enumerating
     them (0: every point by the MILP). The points' columns always index ``problem``.
     """
@@ -388,7 +390,8 @@ def _best_known(problem: Problem, first: str, second: str, eps: float, seeds: li
                 repair_hours: float) -> tuple[np.ndarray | None, float]:
     """A feasible design with ``second`` <= eps and as little ``first`` as rounds of the best
     exchange reach from ``seeds`` (designs, feasible or not) and from the best weighted
-    single-die design (``_weighted_designs``), and its ``first``; (None, inf) if none is found. An exchange replaces one workload's column, or moves two workloads onto one die
+    single-die design (``_weighted_designs``), and its ``first``; (None, inf) if none is found.
+    An exchange replaces one workload's column, or moves two or more workloads onto one die
     design (``_die_moves``). Only a bound for Proposition 10 and a start for HiGHS: any feasible
     design keeps the result exact, a better one makes it faster."""
     cols = np.flatnonzero(usable_columns(problem))
