@@ -139,11 +139,9 @@ def toml_text(data: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(path: Path, method: str, repeats: int = 1) -> dict:
-    """The median of ``repeats`` whole-process solves (wall [s], its peak RSS [MB], the solve JSON's
-    solver block, objective)."""
-    runs = sorted((run_once(path, method) for _ in range(repeats)), key=lambda r: r["wall_s"])
-    return runs[len(runs) // 2]
+def median_run(runs: list[dict]) -> dict:
+    """The run of median wall time among ``runs`` (whole-process solves of one method)."""
+    return sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
 
 
 def run_once(path: Path, method: str) -> dict:
@@ -175,7 +173,8 @@ def main() -> None:
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--enumerate-limit", type=float, default=3e7,
                     help="skip enumerate runs above this many combinations after pruning (estimated instead)")
-    ap.add_argument("--repeats", type=int, default=1, help="median of this many runs per method")
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="median of this many runs per method (the methods take turns)")
     ap.add_argument("--json", type=Path, default=None, help="also write every run as JSON")
     args = ap.parse_args()
     sizes = [float(s) for s in args.sizes.split(",")]
@@ -195,16 +194,21 @@ def main() -> None:
                 data, _ = scaled(kind, size)
                 path = Path(tmp) / f"{kind}-{size:.0e}.toml"
                 path.write_text(toml_text(data))
-                res = {}
+                res, runs = {}, {m: [] for m in methods}
+                # the methods take turns, one run each per round, so that the machine's drift
+                # and the first run's cold caches fall on every method alike
+                for _ in range(args.repeats):
+                    for method in methods:
+                        if method == "enumerate":
+                            n = combinations_of(res.get("auto", {}).get("solver", {}).get("method_reason", ""))
+                            if n is not None and n > args.enumerate_limit:
+                                res[method] = {"skipped": True, "combinations": n,
+                                               "wall_s": n / enum_rate if enum_rate else math.nan}
+                                continue
+                        runs[method].append(run_once(path, method))
+                        res[method] = median_run(runs[method])
                 for method in methods:
-                    if method == "enumerate":
-                        n = combinations_of(res.get("auto", {}).get("solver", {}).get("method_reason", ""))
-                        if n is not None and n > args.enumerate_limit:
-                            res[method] = {"skipped": True, "combinations": n,
-                                           "wall_s": n / enum_rate if enum_rate else math.nan}
-                            continue
-                    res[method] = run(path, method, args.repeats)
-                    if method == "enumerate":
+                    if method == "enumerate" and not res[method].get("skipped"):
                         n = combinations_of(res.get("auto", {}).get("solver", {}).get("method_reason", ""))
                         solve_s = res[method]["solver"]["solve_s"]
                         if n and solve_s > 0.05:
