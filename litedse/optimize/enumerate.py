@@ -124,7 +124,6 @@ def solve_enumerate(problem: Problem, chunk_elements: int = 1 << 20) -> Solution
     return finish(sol)
 
 
-
 def combinations_within(problem: Problem, bounds: list[tuple[np.ndarray, float]], limit: int) -> np.ndarray | None:
     """Every combination of one usable column per workload whose summed lower bounds stay within
     each cap, ``bounds`` = [(L per column, cap), ...] (design.md Proposition 10), as rows of column
