@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from litedse.errors import InputError
 
@@ -57,7 +58,7 @@ def second_tier(labels: np.ndarray, tech: dict[str, Any]) -> dict[str, np.ndarra
     """Per SKU: the second tier's technology name, device count and per-device FIELDS (zeros for
     capacity, bandwidth, cost and area, infinite retention and endurance where there is none).
     A loop over the few distinct labels, not over SKUs."""
-    uniq, inverse = np.unique(np.asarray(labels).astype(str), return_inverse=True)
+    inverse, uniq = pd.factorize(np.asarray(labels, dtype=object))
     table = tech.get("memory", {})
     none = {k: 0.0 for k in FIELDS}
     none.update(retention_hours=np.inf, write_endurance_cycles=np.inf)

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from litedse import presets
 from litedse.errors import InputError
@@ -44,15 +45,27 @@ def _names(values, n: int) -> np.ndarray:
     return np.full(n, arr.item(), dtype=object) if arr.ndim == 0 else arr
 
 
+class NameCodes:
+    """A per-SKU array of names as its distinct names and each SKU's index into them, so that many
+    table lookups share one pass over the SKUs (pandas' hash factorisation: no sort of strings)."""
+
+    def __init__(self, names):
+        codes, uniq = pd.factorize(np.asarray(names, dtype=object))
+        self.codes, self.names = codes, [str(u) for u in uniq]
+
+    def get(self, table: dict[str, dict[str, Any]], key: str, what: str) -> np.ndarray:
+        """Per-SKU array of ``table[name][key]`` (a loop over the few distinct names, not over SKUs)."""
+        values = []
+        for name in self.names:
+            if name not in table:
+                raise InputError(f"unknown {what} {name!r}", expected="one of " + ", ".join(sorted(table)))
+            values.append(table[name][key])
+        return np.asarray(values)[self.codes]
+
+
 def lookup(names: np.ndarray, table: dict[str, dict[str, Any]], key: str, what: str) -> np.ndarray:
-    """Per-SKU array of ``table[name][key]`` (a loop over the few distinct names, not over SKUs)."""
-    uniq, inverse = np.unique(names.astype(str), return_inverse=True)
-    values = []
-    for name in uniq:
-        if name not in table:
-            raise InputError(f"unknown {what} {name!r}", expected="one of " + ", ".join(sorted(table)))
-        values.append(table[name][key])
-    return np.asarray(values)[inverse]
+    """Per-SKU array of ``table[name][key]``."""
+    return NameCodes(names).get(table, key, what)
 
 
 def _get(design: dict, key: str, default, n: int) -> np.ndarray:
@@ -94,9 +107,10 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     node_name = _names(design.get("node") or d["node"], n)
     cooling = _names(design.get("cooling") or d["cooling"], n)
     sil, pwr, rel = tech["silicon"], tech["power"], tech["reliability"]
-    node = lambda key: lookup(node_name, tech["node"], key, "node").astype(float)  # noqa: E731
-    hbm = lambda key: lookup(hbm_name, tech["hbm"], key, "HBM generation").astype(float)  # noqa: E731
-    ic = lambda key: lookup(ic_name, tech["interconnect"], key, "interconnect").astype(float)  # noqa: E731
+    node_codes, hbm_codes, ic_codes = NameCodes(node_name), NameCodes(hbm_name), NameCodes(ic_name)
+    node = lambda key: node_codes.get(tech["node"], key, "node").astype(float)  # noqa: E731
+    hbm = lambda key: hbm_codes.get(tech["hbm"], key, "HBM generation").astype(float)  # noqa: E731
+    ic = lambda key: ic_codes.get(tech["interconnect"], key, "interconnect").astype(float)  # noqa: E731
     # a CPO package without optical links reaches the network through a scale-out NIC, exactly as
     # an electrical one does (else it would be a package with no network that costs nothing to attach)
     is_cpo = (ic_name.astype(str) == "cpo") & (links > 0)
@@ -272,7 +286,7 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
         "die_area_mm2": area, "dies_per_package": dies.astype(int), "hbm": hbm_name.astype(str),
         "hbm_stacks": stacks.astype(int), "links": links.astype(int), "interconnect": ic_name.astype(str),
         "topology": topo, "is_cpo": is_cpo, "on_cpo_fabric": on_cpo_fabric, "clock": clock, "node": node_name.astype(str),
-        "architecture": lookup(node_name, tech["node"], "architecture", "node").astype(str), "package": pkg_names.astype(str),
+        "architecture": node_codes.get(tech["node"], "architecture", "node").astype(str), "package": pkg_names.astype(str),
         "die_short_mm": short, "die_long_mm": long_,
         "units_per_die": units.astype(int), "spare_units_per_die": spare.astype(int),
         "enabled_units": enabled_units.astype(int), "compute_area_mm2": dies * np.maximum(compute_region, 0.0),
