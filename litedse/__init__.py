@@ -30,8 +30,8 @@ __all__ = ["__version__", "load", "Instance", "solve", "Solution", "compare", "C
 # instance, as ``litedse check`` does, does not import the solver stack)
 _SOURCES = {
     "load": "litedse.inputs.instance", "solve": "litedse.api", "Solution": "litedse.api", "compare": "litedse.api",
-    "Comparison": "litedse.api", "pareto": "litedse.api", "evaluate": "litedse.api", "report": "litedse.api",
-    "sensitivity": "litedse.api", "uncertainty": "litedse.api",
+    "Comparison": "litedse.api", "pareto": "litedse.api", "evaluate": "litedse.api", "report": "litedse.verdict",
+    "sensitivity": "litedse.verdict", "uncertainty": "litedse.verdict",
     "Instance": "litedse.inputs.instance",
     "InputError": "litedse.errors", "InfeasibleError": "litedse.errors", "InternalError": "litedse.errors",
     "SolverError": "litedse.errors", "LitedseError": "litedse.errors",

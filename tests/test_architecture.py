@@ -174,3 +174,16 @@ def test_pyomo_is_imported_only_when_a_model_is_built():
             "DesignModel(random_problem(np.random.default_rng(0))); assert 'pyomo.environ' in sys.modules")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_solving_through_the_public_api_loads_no_verdict_or_plotting_stack():
+    """litedse.solve, compare, pareto and evaluate (litedse/api.py) import neither SciPy's stats,
+    SALib nor matplotlib (over a second of imports, litedse/verdict.py's); the verdict's do."""
+    import subprocess
+    import sys
+
+    code = ("import sys, litedse; [getattr(litedse, n) for n in ('solve', 'compare', 'pareto', 'evaluate')];"
+            "heavy = ('scipy.stats', 'SALib', 'matplotlib'); assert not [m for m in heavy if m in sys.modules];"
+            "litedse.sensitivity; assert 'scipy.stats' in sys.modules and 'matplotlib' in sys.modules")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -44,7 +44,7 @@ def sensitivity_command(instance_path, class_list, metric, params, threads, plot
     from litedse.inputs.instance import load_instance
     from litedse.results.documents import sensitivity_document
     from litedse.results.plots import FORMATS as PLOT_FORMATS, plot_tornado
-    from litedse.api import sensitivity
+    from litedse.verdict import sensitivity
     from litedse.results.sensitivity import csv_frame, display_frame, verdict_sentence
     from litedse.results.tables import markdown_table
 

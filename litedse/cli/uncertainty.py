@@ -49,7 +49,7 @@ def uncertainty_command(instance_path, class_list, n, seed, sampler, metric, par
       litedse uncertainty instances/llama3-70b-serving.toml --samples 256 --store runs/unc --workers 2
       litedse uncertainty instances/llama3-70b-serving.toml --samples 256 --store runs/unc --resume
     """
-    from litedse.api import uncertainty
+    from litedse.verdict import uncertainty
     from litedse.batch.uncertainty import attribution_frame, probability_sentence
     from litedse.errors import InputError
     from litedse.inputs.classes import parse_class_list
