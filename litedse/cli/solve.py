@@ -96,16 +96,21 @@ def _print_table(doc: dict) -> None:
         click.echo(f"{doc['instance']}: {doc['status']}")
         return
     t = doc["totals"]
+    tier2 = lambda d: f" + {d['tier2_devices']} {d['tier2']}" if d.get("tier2", "none") != "none" else ""  # noqa: E731
     used = "; ".join(f"{d['packages']:,} packages of {d['dies_per_package']}x{d['die_area_mm2']:g} mm^2, "
-                     f"{d['hbm_stacks']} HBM, {d['links']} links, {d['interconnect']} at "
+                     f"{d['hbm_stacks']} HBM{tier2(d)}, {d['links']} links, {d['interconnect']} at "
                      f"{format_usd(d['unit_cost_usd'])}" for d in doc["designs"])
     click.echo(f"{doc['instance']}: {doc['status']}, {obj['name']} {format_field(obj['name'] + '_' + obj['unit'], obj['value'])}"
                f" (gap {doc['gap']:.1e}): {used}")
     out = console()
+    # the second memory tier's column only where some design has one
+    tiered = any(tier2(d) for d in doc["designs"])
     out.print(table([("design", "left"), ("die mm^2", "right"), ("dies", "right"), ("HBM", "right"), ("gen", "left"),
+                     *([("tier 2", "left")] if tiered else []),
                      ("links", "right"), ("ic", "left"), ("topology", "left"), ("clock", "right"),
                      ("packages", "right"), ("$/package", "right"), ("TDP", "right"), ("BF16 TFLOP/s", "right")],
                     [[str(i), f"{d['die_area_mm2']:g}", str(d["dies_per_package"]), str(d["hbm_stacks"]), d["hbm"],
+                      *([tier2(d).removeprefix(" + ") or "-"] if tiered else []),
                       str(d["links"]), d["interconnect"], d["topology"], f"{d['clock']:g}", f"{d['packages']:,}",
                       format_usd(d["unit_cost_usd"]), format_power(d["tdp_w"]), format_number(d["peak_tflops_bf16"])]
                      for i, d in enumerate(doc["designs"])]))
