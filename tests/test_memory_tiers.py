@@ -429,3 +429,15 @@ def test_evaluate_prints_a_spill_and_a_fixed_split():
         assert res.exit_code == 0, res.output
         line = next(x for x in res.output.splitlines() if x.startswith("memory:"))
         assert ("HBM first" in line) if "spill" in placement else ("75% in mrm, fixed split" in line)
+
+
+def test_solve_text_shows_the_second_tier_of_a_design():
+    small = ["--set", "design_space.die_area_mm2=[300, 800]", "--set", "design_space.hbm_stacks=[1, 4]",
+             "--set", "design_space.links=[0]"]
+    res = CliRunner().invoke(main, ["solve", "instances/llama3-70b-serving.toml", *small, "--set",
+                                    'design_space.memory=["hbm+mrm:1"]', "-q"])
+    assert res.exit_code == 0, res.output
+    head, header = res.output.splitlines()[:2]
+    assert "HBM + 1 mrm" in head and "tier 2" in header
+    plain = CliRunner().invoke(main, ["solve", "instances/llama3-70b-serving.toml", *small, "-q"])
+    assert "tier 2" not in plain.output.splitlines()[1]
