@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from litedse.inputs.instance import Instance
+from litedse.tech.memory import tiers_of
 
 INSTANCE_ENV = "LITEDSE_APP_INSTANCE"     # the instance file, when the page is not given it as an argument
 
@@ -48,7 +49,7 @@ def knobs(inst: Instance) -> list[Knob]:
         _knob("technology.host.cost_usd", "host cost [$ per host]", tech["host"]["cost_usd"], 1000.0, 40000.0, 500.0),
     ]
     # a second memory tier's price, over its declared range (technology preset [memory.*])
-    for tier in dict.fromkeys(m.split("+", 1)[1].split(":", 1)[0] for m in inst.design_space.memory if "+" in m):
+    for tier in tiers_of(inst.design_space.memory):
         key = f"technology.memory.{tier}.cost_usd_per_gb"
         value = tech["memory"][tier]["cost_usd_per_gb"]
         rng = inst.uncertainty.get(key)

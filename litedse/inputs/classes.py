@@ -13,8 +13,7 @@ from typing import Any
 
 from litedse import presets
 from litedse.errors import InputError
-from litedse.inputs.design_space import design_axes, expand_memory_options
-from litedse.tech.memory import check_option
+from litedse.inputs.design_space import checked_memory_options, design_axes
 from litedse.inputs.instance import Instance
 from litedse.tech.sku import catalog_names
 
@@ -125,10 +124,7 @@ def resolve_class(inst: Instance, name: str) -> DesignClass:
             spec[axis] = list(current) + [v for v in (extra if isinstance(extra, list) else [extra])
                                           if v not in current]
     if "memory" in spec:
-        expanded = expand_memory_options(spec["memory"], f"classes.{name}.memory", inst.path or "<instance>")
-        for label in expanded:
-            check_option(label, inst.technology, file=inst.path, key=f"classes.{name}.memory")
-        spec["memory"] = expanded
+        spec["memory"] = checked_memory_options(spec["memory"], f"classes.{name}.memory", inst.path, inst.technology)
     explicit = {k: v for k, v in spec.items() if not k.endswith(_FILTER_SUFFIXES)}
     axes = design_axes(inst.design_space.axes(), explicit or None, inst.path)
     chosen = {k: axes[k] for k in explicit}

@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 from litedse.errors import InputError
-from litedse.tech.memory import option_label
+from litedse.tech.memory import check_option, option_label
 from litedse.tech.sku import DESIGN_AXES as AXES
 
 # axes that give the links as scale-up bandwidth (GB/s per direction) instead of a count: per
@@ -105,6 +105,12 @@ def expand_memory_options(value: Any, where: str, source: str) -> list[str]:
     if not labels:
         raise InputError("empty axis", file=source, key=where, expected="at least one value")
     return list(dict.fromkeys(labels))
+
+
+def checked_memory_options(value: Any, where: str, source: str | None, tech: dict[str, Any]) -> list[str]:
+    """``expand_memory_options``, each label then checked against the technology's tiers."""
+    labels = expand_memory_options(value, where, source or "<instance>")
+    return [check_option(label, tech, file=source, key=where) for label in labels]
 
 
 def is_number(v) -> bool:

@@ -39,7 +39,7 @@ from litedse import presets
 from litedse.errors import InputError
 from litedse.inputs.uncertainty import resolve_uncertainty
 from litedse.inputs.design_space import (AXES, BANDWIDTH_AXES, EXTRA_AXES, arange, check_links_given_once,
-                                         expand_design_space, expand_memory_options, is_int, is_number)
+                                         checked_memory_options, expand_design_space, is_int, is_number)
 from litedse.inputs.overrides import set_key_path
 from litedse.optimize.problem import MIN_OBJECTIVES
 from litedse.tech.memory import HBM_ONLY, check_option
@@ -306,9 +306,7 @@ def instance_from_dict(data: dict[str, Any], source: str = "<dict>") -> Instance
             raw.update(expand_design_space(axes, f"classes.{name}", source))
         for key in ("memory", "memory_include"):
             if key in raw:
-                labels = expand_memory_options(raw[key], f"classes.{name}.{key}", source)
-                for label in labels:
-                    check_option(label, tech, file=source, key=f"classes.{name}.{key}")
+                checked_memory_options(raw[key], f"classes.{name}.{key}", source, tech)
         if raw.get("base") is not None and raw["base"] not in _preset_class_names():
             raise InputError("unknown base class", file=source, key=f"classes.{name}.base", value=raw["base"],
                              expected="one of " + ", ".join(_preset_class_names()))

@@ -24,6 +24,7 @@ from typing import Any, Callable
 from litedse import presets
 from litedse.errors import InputError
 from litedse.inputs.overrides import parse_key_path
+from litedse.tech.memory import tiers_of
 
 # the instance tables whose values may carry ranges (the preset kinds)
 UNCERTAIN_TABLES = ("technology", "performance")
@@ -185,8 +186,7 @@ def parameters(inst, keys: list[str] | None = None, memory_options: list[str] | 
                          source=str(_leaf(sources, parts[1:])))
 
     if keys is None:
-        used = {label.split("+", 1)[1].split(":", 1)[0] for label in
-                (inst.design_space.memory if memory_options is None else memory_options) if "+" in label}
+        used = set(tiers_of(inst.design_space.memory if memory_options is None else memory_options))
         return [make(k) for k in inst.uncertainty if _tier_parameter_in_use(k, used)]
     for key in keys:
         if key not in inst.uncertainty:

@@ -40,6 +40,11 @@ def parse_option(label: str) -> tuple[str, int]:
     return match.group(1), int(match.group(2))
 
 
+def tiers_of(labels) -> list[str]:
+    """The second-tier technologies that memory options ``labels`` name, in order, each once."""
+    return list(dict.fromkeys(t for t, _ in map(parse_option, labels) if t != "none"))
+
+
 def check_option(label: Any, tech: dict[str, Any], **where) -> str:
     """The label, checked: a string of the option grammar naming a [memory.*] technology."""
     expected = ('"hbm" or "hbm+<tier>:<devices>" with <tier> one of ' + ", ".join(tech.get("memory", {}))
@@ -64,10 +69,11 @@ def second_tier(labels: np.ndarray, tech: dict[str, Any]) -> dict[str, np.ndarra
     none.update(retention_hours=np.inf, write_endurance_cycles=np.inf)
     names, devices, labels_out, rows = [], [], [], []
     for label in uniq:
-        tier, count = parse_option(check_option(str(label), tech, key="memory"))
+        canonical = check_option(str(label), tech, key="memory")
+        tier, count = parse_option(canonical)
         names.append(tier)
         devices.append(count)
-        labels_out.append(option_label(tier, count))
+        labels_out.append(canonical)
         rows.append(none if tier == "none" else {k: float(table[tier][k]) for k in FIELDS})
     out = {k: np.asarray([r[k] for r in rows], dtype=float)[inverse] for k in FIELDS}
     out["name"] = np.asarray(names, dtype=object)[inverse].astype(str)

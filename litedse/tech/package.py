@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 
-def interposer_area_mm2(die_area_mm2, dies_per_package, hbm_stacks, hbm_footprint_mm2, area_overhead):
-    """Interposer area = (dies x die area + stacks x stack footprint) x spacing overhead."""
-    return (np.asarray(dies_per_package) * np.asarray(die_area_mm2)
-            + np.asarray(hbm_stacks) * np.asarray(hbm_footprint_mm2)) * area_overhead
+def interposer_area_mm2(die_area_mm2, dies_per_package, memory_footprint_mm2, area_overhead):
+    """Interposer area = (dies x die area + the footprint of the memory devices on it: HBM stacks
+    and on-interposer second-tier devices) x spacing overhead."""
+    return (np.asarray(dies_per_package) * np.asarray(die_area_mm2) + np.asarray(memory_footprint_mm2)) * area_overhead
 
 
 def packaging_cost_usd(interposer_area_mm2_, cost_usd_per_mm2, substrate_and_assembly_usd):

@@ -344,7 +344,7 @@ def _choose_package(tech, pkg_name, parts_usd, area, dies, memory_devices, memor
     best: dict[str, np.ndarray] = {}
     for name in reversed(names):                   # the last technology is the fallback
         spec = tech["package"][name]
-        interposer = pkg.interposer_area_mm2(area, dies, 1.0, memory_footprint, spec["interposer_area_overhead"])
+        interposer = pkg.interposer_area_mm2(area, dies, memory_footprint, spec["interposer_area_overhead"])
         packaging = pkg.packaging_cost_usd(interposer, spec["cost_usd_per_mm2"], spec["substrate_and_assembly_usd"])
         asm_yield = pkg.assembly_yield(dies + memory_devices, spec["assembly_yield_per_component"])
         unit = pkg.good_package_cost_usd(parts_usd, packaging, asm_yield, spec["final_test_usd"])

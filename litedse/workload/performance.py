@@ -168,8 +168,8 @@ def evaluate_columns(sku: Mapping[str, np.ndarray], mapping: Mapping[str, np.nda
     if workload.kind == "training":
         out = _training(hw, sku, m, workload, model, perf, precision, n)
     else:
-        weights, _ = _weights_and_kv(m, model, perf, precision)
-        out = _placed(hw, sku, m, workload, model, perf, precision, n, placement.PLACEMENTS[0], weights)
+        weights, kv_token = _weights_and_kv(m, model, perf, precision)
+        out = _placed(hw, sku, m, workload, model, perf, precision, n, placement.PLACEMENTS[0], weights, kv_token)
         second = np.asarray(sku["tier2_capacity_gb"], dtype=float) > 0 if "tier2_capacity_gb" in sku else np.zeros(n, bool)
         if second.any():
             idx = np.flatnonzero(second)
@@ -179,7 +179,8 @@ def evaluate_columns(sku: Mapping[str, np.ndarray], mapping: Mapping[str, np.nda
             for p in choices:
                 if p == placement.PLACEMENTS[0] and not fixed:
                     continue
-                alt = _placed(sub_hw, sub_sku, sub_m, workload, model, perf, precision, len(idx), p, weights[idx])
+                alt = _placed(sub_hw, sub_sku, sub_m, workload, model, perf, precision, len(idx), p, weights[idx],
+                              kv_token[idx])
                 take = np.ones(len(idx), bool) if fixed else _better(alt, {k: v[idx] for k, v in out.items()})
                 for k, v in alt.items():
                     out[k] = np.array(out[k])          # a copy: never write into an input array
@@ -212,8 +213,9 @@ def _training(hw, sku, m, workload: WorkloadSpec, model: ModelArch, perf: dict, 
 
 
 def _placed(hw, sku, m, workload: WorkloadSpec, model: ModelArch, perf: dict, precision: str, n: int,
-            where: tuple[str, str], weights) -> dict[str, np.ndarray]:
-    """An inference column with its weights and KV cache placed ``where`` (placement.PLACEMENTS)."""
+            where: tuple[str, str], weights, kv_token) -> dict[str, np.ndarray]:
+    """An inference column with its weights and KV cache placed ``where`` (placement.PLACEMENTS);
+    ``weights`` and ``kv_token``: its weight bytes and KV bytes per token, per package."""
     tiers = placement.Tiers.of(sku, hw.eff["hbm"], where, weights, perf["memory"]["runtime_reserve_gb"] * 1e9)
     hw_p = hw.placed(tiers)
     out, (w_bytes, kv), packages = _inference(hw_p, tiers, m, workload, model, perf, precision, n)
@@ -222,7 +224,6 @@ def _placed(hw, sku, m, workload: WorkloadSpec, model: ModelArch, perf: dict, pr
     out["packages"] = packages
     out.update(_memory(sku, tiers, w_bytes, kv, perf, n))
     mix = LengthMix.of(workload)
-    _, kv_token = _weights_and_kv(m, model, perf, precision)
     written = mix.mean_input + (0.0 if workload.kind == "prefill" else mix.mean_output)
     finite = lambda key: np.nan_to_num(np.asarray(out[key], dtype=float), nan=0.0, posinf=np.inf)  # noqa: E731 (nan: not applicable)
     rps = finite("requests_per_s")
