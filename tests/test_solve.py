@@ -221,10 +221,10 @@ def test_the_recheck_reruns_the_models_and_catches_a_corrupted_column(monkeypatc
     evaluates) must be caught, with exit 1 and one line from the CLI."""
     import litedse.columns.build
     from litedse.errors import InternalError
-    from litedse.workload.performance import evaluate_columns
+    from litedse.workload.performance import column_figures
 
     def doubled(*args, **kwargs):
-        out = dict(evaluate_columns(*args, **kwargs))
+        out = dict(column_figures(*args, **kwargs))
         out["requests_per_s"] = out["requests_per_s"] * 2.0
         return out
 
@@ -234,7 +234,7 @@ def test_the_recheck_reruns_the_models_and_catches_a_corrupted_column(monkeypatc
     data["design_space"].update(die_area_mm2=[300, 800], hbm_stacks=[4, 8], links=[0, 8])
     inst = instance_from_dict(data)
     assert solve_instance(inst, threads=1).solution.status == "optimal"          # clean: no complaint
-    monkeypatch.setattr(litedse.columns.build, "evaluate_columns", doubled)
+    monkeypatch.setattr(litedse.columns.build, "column_figures", doubled)
     with pytest.raises(InternalError, match="throughput per replica"):
         solve_instance(inst, threads=1)
 

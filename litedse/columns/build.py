@@ -27,8 +27,9 @@ from litedse.tech.economics import FABRICS, energy_usd_per_w, fabric_arrays, pri
 from litedse.units import SECONDS_PER_DAY
 from litedse.workload.models import resolve_model
 from litedse.workload.placement import REASONS as TIER_REASONS
-from litedse.workload.performance import (MAPPING_KEYS, MAX_PACKAGES_PER_REPLICA, candidate_mappings,
-                                         demand_tokens_per_s, evaluate_columns)
+from litedse.workload.performance import (FIGURE_INPUTS, MAPPING_KEYS, MAX_PACKAGES_PER_REPLICA,
+                                         candidate_mappings, column_availability, column_figures,
+                                         demand_tokens_per_s)
 
 # Columns are evaluated in chunks of (SKU, mapping) pairs so that memory stays bounded whatever the
 # design space. The chunk size follows a memory budget (design_space.memory_budget_gb, solve
@@ -117,9 +118,39 @@ def demand_of(w) -> tuple[float, str, str]:
     return demand_tokens_per_s(w), "tokens/s", "tokens_per_s"
 
 
+def figure_groups(table: Mapping[str, np.ndarray], n_skus: int) -> tuple[np.ndarray, np.ndarray]:
+    """(group of each SKU, SKUs in group order): SKUs equal on every ``FIGURE_INPUTS`` column of
+    ``table`` form one group, numbered in order of first appearance (formulations/design.md,
+    Proposition 11). The SKU order lists each group's SKUs together, ascending within it."""
+    code = np.zeros(n_skus, dtype=np.int64)
+    for key in FIGURE_INPUTS:
+        if key in table:
+            values, _ = pd.factorize(np.asarray(table[key]), use_na_sentinel=False)
+            code, _ = pd.factorize(code * (int(values.max(initial=0)) + 1) + values)
+    return code, np.argsort(code, kind="stable")
+
+
+def _group_chunks(counts: np.ndarray, n_maps: int, chunk_columns: int):
+    """(first group, end group) ranges of at most ``chunk_columns`` evaluated columns, whose SKUs'
+    columns (the evaluated ones spread to each SKU of their group) number at most 4 ``chunk_columns``."""
+    groups_per_chunk = max(1, chunk_columns // max(n_maps, 1))
+    skus_per_chunk = max(1, 4 * chunk_columns // max(n_maps, 1))
+    before = np.concatenate([[0], np.cumsum(counts)])
+    start = 0
+    while start < len(counts):
+        end = min(start + groups_per_chunk, int(np.searchsorted(before, before[start] + skus_per_chunk, "right")) - 1)
+        end = max(end, start + 1)
+        yield start, end
+        start = end
+
+
 def _workload_columns(inst: Instance, wi: int, maps: dict[str, np.ndarray], table: dict[str, np.ndarray],
                       n_skus: int, chunk_columns: int, skus: SkuSet | None = None,
                       least_packages: bool = False) -> tuple[dict[str, np.ndarray], WorkloadColumns]:
+    """The kept columns of workload ``wi`` and the counts of what each filter dropped. The
+    performance figures are evaluated once per group of SKUs with equal ``FIGURE_INPUTS``
+    (Proposition 11) and spread to the group's SKUs, whose own failure rates then set the
+    availability; the kept columns come out in (SKU, mapping) order."""
     w = inst.workloads[wi]
     model = resolve_model(w.model, w.name)
     n_maps = len(maps["tp"])
@@ -129,29 +160,35 @@ def _workload_columns(inst: Instance, wi: int, maps: dict[str, np.ndarray], tabl
     max_reps = 1 if w.kind == "training" else (np.iinfo(np.int32).max if any_training else np.inf)
     report = WorkloadColumns(name=w.name, demand=demand, unit=unit, usable=0 if least_packages else -1)
     kept: list[dict[str, np.ndarray]] = []
-    skus_per_chunk = max(1, chunk_columns // max(n_maps, 1))
-    for start in range(0, n_skus if n_maps else 0, skus_per_chunk):
-        sku_idx = np.arange(start, min(n_skus, start + skus_per_chunk))
-        rows = np.repeat(sku_idx, n_maps)
-        map_idx = np.tile(np.arange(n_maps), len(sku_idx))
+    figures_table = {k: table[k] for k in FIGURE_INPUTS if k in table}   # a read of anything else fails loudly
+    failures = np.asarray(table["failures_per_year"], dtype=float) if n_skus else np.zeros(0)
+    group, order = figure_groups(table, n_skus) if n_maps else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    counts = np.bincount(group, minlength=int(group.max(initial=-1)) + 1)
+    first_sku = order[np.concatenate([[0], np.cumsum(counts)[:-1]])] if len(counts) else np.zeros(0, np.int64)
+    group_start = np.concatenate([[0], np.cumsum(counts)])
+    for g0, g1 in _group_chunks(counts, n_maps, chunk_columns):
+        n_groups = g1 - g0
+        rows = np.repeat(first_sku[g0:g1], n_maps)          # one SKU stands for its group
+        map_idx = np.tile(np.arange(n_maps), n_groups)
+        weight = np.repeat(counts[g0:g1], n_maps)           # SKUs whose columns these are
         mapping = {k: np.asarray(maps[k])[map_idx] for k in MAPPING_KEYS}
         # a SKU without links has zero network bandwidth: its multi-package mappings take infinite
         # time, which the filter below removes; numpy's warnings about it are expected
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = evaluate_columns(_Rows(table, rows), mapping, w, model, inst.performance)
+            out = column_figures(_Rows(figures_table, rows), mapping, w, model, inst.performance)
         fits = np.asarray(out["fits"], dtype=bool)
         tier = np.asarray(out["tier_ok"], dtype=bool)
         slo = np.asarray(out["slo_ok"], dtype=bool)
-        r = np.asarray(out[metric], dtype=float) * np.asarray(out["availability"], dtype=float)
-        ok = fits & tier & slo & np.isfinite(r) & (r > 0)
-        report.enumerated += len(rows)
-        report.fits += int(fits.sum())
-        report.tier_ok += int((fits & tier).sum())
-        report.slo_ok += int((fits & tier & slo).sum())
+        r_raw = np.asarray(out[metric], dtype=float)
+        report.enumerated += int(weight.sum())
+        report.fits += int(weight[fits].sum())
+        report.tier_ok += int(weight[fits & tier].sum())
+        report.slo_ok += int(weight[fits & tier & slo].sum())
         if (fits & ~tier).any():
             masks = np.asarray(out["tier_mask"], dtype=np.int64)[fits & ~tier]
+            wt = weight[fits & ~tier]
             for bit, (_, text) in enumerate(TIER_REASONS):
-                report.tier_failures[text] = report.tier_failures.get(text, 0) + int(np.sum(masks >> bit & 1))
+                report.tier_failures[text] = report.tier_failures.get(text, 0) + int(wt[(masks >> bit & 1) == 1].sum())
         over = np.asarray(out["memory_overflow_gb"], dtype=float)
         if len(over) and (~fits).any():
             report.min_overflow_gb = min(report.min_overflow_gb, float(over[~fits].min()))
@@ -160,10 +197,27 @@ def _workload_columns(inst: Instance, wi: int, maps: dict[str, np.ndarray], tabl
             vals = vals[np.isfinite(vals)]
             if len(vals):
                 setattr(report, attr, min(getattr(report, attr), float(vals.min())))
-        idx = np.flatnonzero(ok)
+        good = np.flatnonzero(fits & tier & slo & np.isfinite(r_raw) & (r_raw > 0))
+        if not len(good):
+            continue
+        # spread the usable evaluated columns to their groups' SKUs, SKU by SKU (each SKU's columns
+        # together and in mapping order, as the survivor passes below expect)
+        local = good // n_maps                                  # group within the chunk
+        per_group = np.bincount(local, minlength=n_groups)      # usable mappings per group
+        first_good = np.concatenate([[0], np.cumsum(per_group)[:-1]])
+        chunk_skus = order[group_start[g0]:group_start[g1]]
+        sku_local = np.repeat(np.arange(n_groups), counts[g0:g1])
+        reps = per_group[sku_local]
+        sku_of = np.repeat(chunk_skus, reps)
+        within = np.arange(len(sku_of)) - np.repeat(np.cumsum(reps) - reps, reps)
+        col = good[np.repeat(first_good[sku_local], reps) + within]
+        packages_all = np.asarray(out["packages"], dtype=np.int64)[col]
+        avail = column_availability(w, packages_all, failures[sku_of], inst.performance)
+        r = r_raw[col] * avail
+        idx = np.flatnonzero(np.isfinite(r) & (r > 0))
         if not len(idx):
             continue
-        packages = np.asarray(out["packages"], dtype=np.int64)[idx]
+        packages = packages_all[idx]
         if least_packages:
             # min objectives (design.md Propositions 1-3 inside the chunk): per SKU only the usable
             # column prune_columns would keep, found by a linear pass instead of a sort
@@ -172,19 +226,25 @@ def _workload_columns(inst: Instance, wi: int, maps: dict[str, np.ndarray], tabl
             report.usable += int(usable.sum())
             report.best_within_limit = max(report.best_within_limit, float(np.max(r[idx]) * max_reps))
             idx, packages, n_star = idx[usable], packages[usable], n_star[usable]
-            survive = least_packages_survivors(rows[idx], r[idx], packages.astype(float),
+            survive = least_packages_survivors(sku_of[idx], r[idx], packages.astype(float),
                                                (packages * n_star).astype(float))
         else:
             # exact dominance inside the chunk (design.md Proposition 2): same SKU, >= r with <= g
-            survive = dominance_survivors(rows[idx], r[idx], packages.astype(float))
+            survive = dominance_survivors(sku_of[idx], r[idx], packages.astype(float))
         idx = idx[survive]
         if not len(idx):
             continue
-        part = {"sku": rows[idx], "throughput": r[idx], "packages": np.asarray(out["packages"], dtype=np.int64)[idx]}
-        part.update({k: np.asarray(out.get(k, mapping[k]))[idx] for k in MAPPING_KEYS})  # the batch a stack chose
-        part.update({k: np.asarray(out[k], dtype=float)[idx] for k in RESULT_KEYS if k in out})
+        c = col[idx]
+        part = {"sku": sku_of[idx], "throughput": r[idx], "packages": packages_all[idx], "_map": map_idx[c]}
+        part.update({k: np.asarray(out.get(k, mapping[k]))[c] for k in MAPPING_KEYS})  # the batch a stack chose
+        part.update({k: np.asarray(out[k], dtype=float)[c] for k in RESULT_KEYS if k in out})
+        part["availability"] = avail[idx]
         kept.append(part)
     cols = {k: np.concatenate([p[k] for p in kept]) for k in kept[0]} if kept else {}
+    if cols:
+        # (SKU, mapping) order, as if the SKUs had been evaluated one after another
+        sort = np.lexsort((cols.pop("_map"), cols["sku"]))
+        cols = {k: v[sort] for k, v in cols.items()}
     report.kept = len(cols.get("sku", []))
     if report.kept == 0:
         report.reason = _no_column_reason(w, report, n_skus, n_maps, skus)

@@ -144,23 +144,58 @@ def candidate_mappings(workload: WorkloadSpec, model: ModelArch, perf: dict,
 # ----------------------------------------------------------------------------------------------
 # evaluation
 # ----------------------------------------------------------------------------------------------
-def _training_goodput(sku, packages, perf):
+def _training_goodput(failures_per_year, packages, perf):
     """Young/Daly: checkpoint every tau = sqrt(2 delta M); lost fraction delta/tau for writing plus
     (tau/2 + restart)/M for the work redone and the restart after each failure."""
     rel = perf["reliability"]
-    rate_per_s = np.asarray(sku["failures_per_year"], dtype=float) * packages / (HOURS_PER_YEAR * SECONDS_PER_HOUR)
+    rate_per_s = failures_per_year * packages / (HOURS_PER_YEAR * SECONDS_PER_HOUR)
     mtbf = 1.0 / np.maximum(rate_per_s, 1e-30)
     delta, restart = rel["checkpoint_write_minutes"] * 60.0, rel["restart_minutes"] * 60.0
     tau = np.sqrt(2.0 * delta * mtbf)
     return np.clip(1.0 - delta / tau - (tau / 2.0 + restart) / mtbf, 0.0, 1.0)
 
 
+# The SKU-table figures the performance model reads. A column's figures are a function of these
+# and its mapping alone, so SKUs equal on all of them share their columns' figures: columns.build
+# evaluates each such group of SKUs once (formulations/design.md, Proposition 11). The failure rate
+# enters only the availability, applied afterwards (column_availability).
+FIGURE_INPUTS = (
+    "architecture", "peak_tflops_bf16", "peak_tflops_fp8", "peak_tflops_fp4",
+    "hbm_capacity_gb", "hbm_bandwidth_gb_s", "hbm_write_bandwidth_gb_s",
+    "tier2_capacity_gb", "tier2_read_bandwidth_gb_s", "tier2_write_bandwidth_gb_s",
+    "tier2_read_energy_pj_per_bit", "tier2_write_energy_pj_per_bit", "tier2_retention_s",
+    "tier2_write_endurance_cycles", "service_life_s",
+    "links", "topology", "scaleup_domain_packages", "scaleup_bandwidth_gb_s", "scaleup_latency_s",
+    "scaleup_leaf_packages", "scaleup_oversubscription", "scaleout_bandwidth_gb_s", "scaleout_latency_s",
+)
+AVAILABILITY_INPUTS = ("failures_per_year",)
+
+
 def evaluate_columns(sku: Mapping[str, np.ndarray], mapping: Mapping[str, np.ndarray], workload: WorkloadSpec,
                      model: ModelArch, perf: dict) -> dict[str, np.ndarray]:
-    """Evaluate n (SKU, mapping) columns of one workload (arrays of length n in, arrays out). A
-    column of a package with a second memory tier is evaluated at every placement of its weights
-    and KV cache (placement.placements_of) and reports the best: usable before unusable, then the
-    highest throughput (formulations/memory.md, Placement)."""
+    """Evaluate n (SKU, mapping) columns of one workload (arrays of length n in, arrays out):
+    ``column_figures`` and the replica's ``availability``."""
+    out = column_figures(sku, mapping, workload, model, perf)
+    out["availability"] = column_availability(workload, out["packages"], sku["failures_per_year"], perf)
+    return out
+
+
+def column_availability(workload: WorkloadSpec, packages, failures_per_year, perf: dict) -> np.ndarray:
+    """Fraction of a column's throughput its replica delivers given its packages' failure rate
+    [1/year]: training's goodput under checkpoint and restart (Young/Daly), an inference replica's
+    availability under repair (formulations/performance.md, Reliability)."""
+    failures = np.asarray(failures_per_year, dtype=float)
+    if workload.kind == "training":
+        return _training_goodput(failures, packages, perf)
+    return replica_availability(packages, failures, perf["reliability"]["repair_hours"])
+
+
+def column_figures(sku: Mapping[str, np.ndarray], mapping: Mapping[str, np.ndarray], workload: WorkloadSpec,
+                   model: ModelArch, perf: dict) -> dict[str, np.ndarray]:
+    """The performance figures of n (SKU, mapping) columns, reading only ``FIGURE_INPUTS`` of the
+    SKUs. A column of a package with a second memory tier is evaluated at every placement of its
+    weights and KV cache (placement.placements_of) and reports the best: usable before unusable,
+    then the highest throughput (formulations/memory.md, Placement)."""
     m = {k: np.asarray(mapping[k], dtype=float) for k in MAPPING_KEYS}
     n = len(m["tp"])
     precision = workload.precision
@@ -185,8 +220,6 @@ def evaluate_columns(sku: Mapping[str, np.ndarray], mapping: Mapping[str, np.nda
                 for k, v in alt.items():
                     out[k] = np.array(out[k])          # a copy: never write into an input array
                     out[k][idx[take]] = np.asarray(v)[take]
-        out["availability"] = replica_availability(out["packages"], np.asarray(sku["failures_per_year"], dtype=float),
-                                                   perf["reliability"]["repair_hours"])
     for key in ("t_compute_s", "t_memory_s", "t_tp_s", "t_pp_s", "t_dp_s", "t_ep_s", "t_bubble_s", "t_overhead_s"):
         out.setdefault(key, np.zeros(n))
     return out
@@ -207,9 +240,7 @@ def _training(hw, sku, m, workload: WorkloadSpec, model: ModelArch, perf: dict, 
     out.update(_memory(sku, tiers, mem, np.zeros(n), perf, n))
     out.update(placement.tier_checks(sku, tiers, np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n), 0.0))
     out.update(placement=np.zeros(n, dtype=np.int64), weights_tier2_share=np.zeros(n), kv_tier2_share=np.zeros(n))
-    out = _finish(out, workload, hw.supported)
-    out["availability"] = _training_goodput(sku, out["packages"], perf)
-    return out
+    return _finish(out, workload, hw.supported)
 
 
 def _placed(hw, sku, m, workload: WorkloadSpec, model: ModelArch, perf: dict, precision: str, n: int,
