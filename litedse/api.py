@@ -250,6 +250,11 @@ def pareto(inst: Instance, x: str = "cost", y: str = "power", classes: list[str]
 
 # ---- evaluate --------------------------------------------------------------------------------------
 
+def _plain(value):
+    """A numpy scalar as its Python value (text columns hold Python str already)."""
+    return value.item() if hasattr(value, "item") else value
+
+
 def evaluate(inst: Instance, sku: str | dict, *, recompute: str | None = None, explain: bool = False,
              **mapping: int) -> pd.DataFrame:
     """The performance model's figures for every workload of ``inst`` on one fixed package design.
@@ -281,7 +286,7 @@ def evaluate(inst: Instance, sku: str | dict, *, recompute: str | None = None, e
         row.update({f"model_{k}": v for k, v in r["model"].items()})
         rows.append(row)
     df = pd.DataFrame(rows)
-    df.attrs["sku"] = {"name": name or "custom", **{k: table[k][0].item() for k in SKU_FIGURES},
+    df.attrs["sku"] = {"name": name or "custom", **{k: _plain(table[k][0]) for k in SKU_FIGURES},
                        "feasible": bool(table["feasible"][0]),
                        "infeasible_reasons": infeasible_reasons(int(table["infeasible_mask"][0]))}
     df.attrs["workloads"] = results

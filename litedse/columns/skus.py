@@ -44,35 +44,60 @@ class SkuSet:
         return {k: (v[i].item() if hasattr(v[i], "item") else v[i]) for k, v in self.design.items()}
 
 
-def die_design_keys(table: dict[str, np.ndarray] | pd.DataFrame) -> np.ndarray:
-    """One string per SKU naming the die it is built on: area, HBM generation and PHYs per die,
-    link PHYs per die and interconnect kind. SKUs that differ only in clock or in how many copies of
-    the die sit in the package share a die design (and its NRE)."""
-    area = np.asarray(table["die_area_mm2"], dtype=float)
+def die_designs(table: dict[str, np.ndarray] | pd.DataFrame) -> tuple[list[str], np.ndarray]:
+    """(sorted labels of the distinct die designs, each SKU's index into them). A die design is
+    named by its area, interconnect kind, HBM generation and PHYs per die and link PHYs per die:
+    SKUs that differ only in clock or in how many copies of the die sit in the package share a die
+    design (and its NRE). The SKUs are grouped on integer codes; only the distinct designs are
+    formatted as text."""
     dies = np.asarray(table["dies_per_package"], dtype=int)
-    sites = np.ceil(np.asarray(table["hbm_stacks"]) / dies).astype(int)
-    links = np.ceil(np.asarray(table["links"]) / dies).astype(int)
-    hbm = np.asarray(table["hbm"]).astype(str)
-    kind = np.asarray(table["interconnect"]).astype(str)
-    return np.char.add(np.char.add(np.char.add(np.char.add(
-        np.char.add(np.char.mod("%gmm2/", area), kind), "/"), np.char.add(hbm, "x")),
-        np.char.mod("%d/", sites)), np.char.mod("%dL", links))
+    parts = (np.asarray(table["die_area_mm2"], dtype=float), np.asarray(table["interconnect"], dtype=object),
+             np.asarray(table["hbm"], dtype=object), np.ceil(np.asarray(table["hbm_stacks"]) / dies).astype(int),
+             np.ceil(np.asarray(table["links"]) / dies).astype(int))
+    code = np.zeros(len(dies), dtype=np.int64)
+    for values in parts:
+        c, _ = pd.factorize(values)
+        code, _ = pd.factorize(code * (int(c.max(initial=0)) + 1) + c)
+    first = np.unique(code, return_index=True)[1] if len(code) else np.zeros(0, dtype=np.int64)
+    labels = [f"{parts[0][i]:g}mm2/{parts[1][i]}/{parts[2][i]}x{parts[3][i]:d}/{parts[4][i]:d}L" for i in first]
+    order = sorted(range(len(labels)), key=labels.__getitem__)
+    rank = np.empty(len(labels), dtype=np.int64)
+    rank[order] = np.arange(len(labels))
+    return [labels[i] for i in order], rank[code]
+
+
+# SKUs of the grid the technology model evaluates at a time: its ~200 intermediate arrays then stay
+# in the CPU caches and in memory the allocator reuses. Measured on the 2-core machine (2026-12-02,
+# sku_set of benchmarks/bench_scale.py's 561,600-SKU grid, first call in a process): 3.7 s and
+# 1.5 GB peak RSS in one piece; in pieces of 2^15 with the die designs grouped on integer codes
+# (die_designs) and the table built without copies, 1.0 s and 0.95 GB
+SKU_CHUNK = 1 << 15
 
 
 def feasible_skus(design: dict[str, Any], tech: dict[str, Any]) -> SkuSet:
-    """Evaluate every SKU of ``design`` and keep the feasible ones."""
-    full = evaluate_skus(design, tech)
-    keep = full["feasible"]
-    n = len(keep)
-    inputs = {k: np.broadcast_to(np.asarray(v, dtype=object if isinstance(v, str) else None), (n,))[keep]
-              for k, v in design.items() if v is not None}
-    table = pd.DataFrame({k: np.asarray(v)[keep] for k, v in full.items()})
-    table["sku_set_index"] = np.arange(len(table))
-    keys = die_design_keys(table)
-    labels, sku_die = np.unique(keys, return_inverse=True)
-    masks = np.asarray(full["infeasible_mask"], dtype=np.int64)[~keep]
+    """Evaluate every SKU of ``design`` (in pieces of ``SKU_CHUNK``) and keep the feasible ones."""
+    design = {k: v for k, v in design.items() if v is not None}
+    n = max((np.size(v) for v in design.values()), default=1)
+    pieces, masks, keeps = [], [], []
+    for start in range(0, n, SKU_CHUNK) if n else [0]:
+        piece = {k: (v if np.ndim(v) == 0 else np.asarray(v)[start:start + SKU_CHUNK]) for k, v in design.items()}
+        full = evaluate_skus(piece, tech)
+        keep = np.asarray(full["feasible"], dtype=bool)
+        pieces.append({k: np.asarray(v)[keep] for k, v in full.items()})
+        masks.append(np.asarray(full["infeasible_mask"], dtype=np.int64)[~keep])
+        keeps.append(keep)
+    keep = np.concatenate(keeps)
+    inputs = {k: np.broadcast_to(np.asarray(v, dtype=object if isinstance(v, str) else None), (len(keep),))[keep]
+              for k, v in design.items()}
+    columns = {}
+    for k in list(pieces[0]):                   # one column at a time: the pieces go as they are joined
+        columns[k] = np.concatenate([p.pop(k) for p in pieces])
+    columns["sku_set_index"] = np.arange(len(columns["feasible"]))
+    table = pd.DataFrame(columns, copy=False)
+    labels, sku_die = die_designs(columns)
+    masks = np.concatenate(masks)
     rejected = {text: int(np.sum(masks >> bit & 1)) for bit, (_, text) in enumerate(REASONS) if np.any(masks >> bit & 1)}
-    return SkuSet(table=table.reset_index(drop=True), die_labels=[str(x) for x in labels], sku_die=sku_die,
+    return SkuSet(table=table, die_labels=labels, sku_die=sku_die,
                   enumerated=int(len(keep)), design=inputs, rejected=rejected)
 
 

@@ -76,7 +76,7 @@ def second_tier(labels: np.ndarray, tech: dict[str, Any]) -> dict[str, np.ndarra
         labels_out.append(canonical)
         rows.append(none if tier == "none" else {k: float(table[tier][k]) for k in FIELDS})
     out = {k: np.asarray([r[k] for r in rows], dtype=float)[inverse] for k in FIELDS}
-    out["name"] = np.asarray(names, dtype=object)[inverse].astype(str)
+    out["name"] = np.asarray(names, dtype=object)[inverse]
     out["devices"] = np.asarray(devices, dtype=float)[inverse]
-    out["label"] = np.asarray(labels_out, dtype=object)[inverse].astype(str)
+    out["label"] = np.asarray(labels_out, dtype=object)[inverse]
     return out

@@ -45,6 +45,12 @@ def _names(values, n: int) -> np.ndarray:
     return np.full(n, arr.item(), dtype=object) if arr.ndim == 0 else arr
 
 
+def _text(names: np.ndarray) -> np.ndarray:
+    """A per-SKU array of names as an object array of Python str (the table's text columns)."""
+    arr = np.asarray(names)
+    return arr if arr.dtype == object else arr.astype(object)
+
+
 class NameCodes:
     """A per-SKU array of names as its distinct names and each SKU's index into them, so that many
     table lookups share one pass over the SKUs (pandas' hash factorisation: no sort of strings)."""
@@ -99,7 +105,9 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     clock = f("clock")
     hbm_name = _names(design["hbm"], n)
     ic_name = _names(design["interconnect"], n)
-    topo = _names(design["topology"], n).astype(str)
+    # names stay object arrays of str: pandas makes its string columns from them 5x faster than
+    # from numpy's fixed-width strings (measured: 0.016 s against 0.076 s for 305k SKUs)
+    topo = _names(design["topology"], n)
     unknown = sorted(set(topo) - set(TOPOLOGIES))
     if unknown:
         raise InputError(f"unknown topology {unknown[0]!r}", expected="one of " + ", ".join(TOPOLOGIES))
@@ -108,12 +116,12 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     cooling = _names(design.get("cooling") or d["cooling"], n)
     sil, pwr, rel = tech["silicon"], tech["power"], tech["reliability"]
     node_codes, hbm_codes, ic_codes = NameCodes(node_name), NameCodes(hbm_name), NameCodes(ic_name)
-    node = lambda key: node_codes.get(tech["node"], key, "node").astype(float)  # noqa: E731
-    hbm = lambda key: hbm_codes.get(tech["hbm"], key, "HBM generation").astype(float)  # noqa: E731
-    ic = lambda key: ic_codes.get(tech["interconnect"], key, "interconnect").astype(float)  # noqa: E731
+    node = lambda key: node_codes.get(tech["node"], key, "node").astype(float, copy=False)  # noqa: E731
+    hbm = lambda key: hbm_codes.get(tech["hbm"], key, "HBM generation").astype(float, copy=False)  # noqa: E731
+    ic = lambda key: ic_codes.get(tech["interconnect"], key, "interconnect").astype(float, copy=False)  # noqa: E731
     # a CPO package without optical links reaches the network through a scale-out NIC, exactly as
     # an electrical one does (else it would be a package with no network that costs nothing to attach)
-    is_cpo = (ic_name.astype(str) == "cpo") & (links > 0)
+    is_cpo = (ic_name == "cpo") & (links > 0)
     switched, direct, ocs = (topo == "switched"), (topo == "direct"), (topo == "ocs")
     # only switched CPO links land on the cluster-wide photonic fabric, which then also carries the
     # scale-out traffic; every other package reaches the cluster through its scale-out NIC
@@ -256,7 +264,7 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     scaleout_optics_w = np.where(on_cpo_fabric, 0.0,
                                  power.bandwidth_power_w(nic_bw, electrical["scaleout_energy_pj_per_bit"]))
     host_w = power.host_power_w(tdp, hp["w"] / pph, pwr["host_fraction_of_package_w"]) + scaleout_optics_w
-    cooling_limit = np.where(cooling.astype(str) == "air", pwr["air_cooling_limit_w"], pwr["liquid_cooling_limit_w"])
+    cooling_limit = np.where(cooling == "air", pwr["air_cooling_limit_w"], pwr["liquid_cooling_limit_w"])
 
     # --- reliability ------------------------------------------------------------------------------
     fpy = reliability.failures_per_year(logic_area, purchased, links, rel["base_failures_per_year"],
@@ -283,10 +291,10 @@ def evaluate_skus(design: dict[str, Any], tech: dict[str, Any] | None = None) ->
     feasible = mask == 0
 
     return {
-        "die_area_mm2": area, "dies_per_package": dies.astype(int), "hbm": hbm_name.astype(str),
-        "hbm_stacks": stacks.astype(int), "links": links.astype(int), "interconnect": ic_name.astype(str),
-        "topology": topo, "is_cpo": is_cpo, "on_cpo_fabric": on_cpo_fabric, "clock": clock, "node": node_name.astype(str),
-        "architecture": node_codes.get(tech["node"], "architecture", "node").astype(str), "package": pkg_names.astype(str),
+        "die_area_mm2": area, "dies_per_package": dies.astype(int), "hbm": _text(hbm_name),
+        "hbm_stacks": stacks.astype(int), "links": links.astype(int), "interconnect": _text(ic_name),
+        "topology": _text(topo), "is_cpo": is_cpo, "on_cpo_fabric": on_cpo_fabric, "clock": clock, "node": _text(node_name),
+        "architecture": _text(node_codes.get(tech["node"], "architecture", "node")), "package": _text(pkg_names),
         "die_short_mm": short, "die_long_mm": long_,
         "units_per_die": units.astype(int), "spare_units_per_die": spare.astype(int),
         "enabled_units": enabled_units.astype(int), "compute_area_mm2": dies * np.maximum(compute_region, 0.0),
