@@ -39,7 +39,7 @@ def _figures(curves, counter):
         t = np.where(curves["dead"][i], np.inf, t)
         budget = np.maximum(curves["tokens"][i] - b, 1.0)
         ttft = (np.ceil(2000.0 / budget) + 1.0) * t
-        return {}, t, ttft
+        return {"step_s": t, "ttft_s": ttft, "batch": b.copy()}
     return figures
 
 
@@ -48,8 +48,9 @@ def _brute(curves, top, tpot, ttft):
     out = np.zeros(n)
     for c in range(n):
         b = np.arange(1.0, top[c] + 1.0)
-        _, t, f = _figures({k: v[[c]].repeat(len(b), axis=0) for k, v in curves.items()}, [0])(
+        res = _figures({k: v[[c]].repeat(len(b), axis=0) for k, v in curves.items()}, [0])(
             _Cols(np.arange(len(b))), {}, b)
+        t, f = res["step_s"], res["ttft_s"]
         ok = np.flatnonzero(~(t > tpot) & ~(f > ttft))
         assert np.array_equal(ok, np.arange(len(ok)))           # the curves grow with the batch
         out[c] = len(ok)
@@ -66,9 +67,15 @@ def test_batch_search_equals_brute_force(seed, pieces, tpot, ttft):
     top = rng.integers(0, 2049, n).astype(float)
     workload = SimpleNamespace(tpot_s=tpot, ttft_s=ttft)
     counter = [0]
-    got = _largest_meeting_slos(_Cols(np.arange(n)), {"col": np.arange(n)}, workload, _figures(curves, counter), top)
+    got, figs = _largest_meeting_slos(_Cols(np.arange(n)), {"col": np.arange(n)}, workload, _figures(curves, counter),
+                                      top)
     want = _brute(curves, top, tpot, np.inf if ttft is None else ttft)
     assert np.array_equal(got, want)
+    # the figures it hands back are those at max(batch, 1), column by column, without another call
+    again = _figures(curves, [0])(_Cols(np.arange(n)), {}, np.maximum(got, 1.0))
+    assert np.array_equal(figs["batch"], np.maximum(got, 1.0))
+    for key in ("step_s", "ttft_s"):
+        assert np.array_equal(figs[key], again[key])
     # O(log cap) rounds of at most two evaluations each, plus the first two
     assert counter[0] <= n * (2 + 2 * 2 * np.log2(2048) + 2)
 
@@ -86,6 +93,7 @@ def test_the_common_case_takes_few_evaluations():
     top = np.full(n, 2048.0)
     counter = [0]
     workload = SimpleNamespace(tpot_s=0.05, ttft_s=None)
-    got = _largest_meeting_slos(_Cols(np.arange(n)), {"col": np.arange(n)}, workload, _figures(curves, counter), top)
+    got, _ = _largest_meeting_slos(_Cols(np.arange(n)), {"col": np.arange(n)}, workload, _figures(curves, counter),
+                                   top)
     assert np.array_equal(got, _brute(curves, top, 0.05, np.inf))
     assert counter[0] <= 6 * n

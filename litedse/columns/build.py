@@ -92,6 +92,28 @@ class Built:
         return "; ".join(w.reason for w in self.workloads if w.kept == 0)
 
 
+class _Columns(Mapping):
+    """A DataFrame's columns as numpy arrays, each converted when first read (the performance model
+    reads a fifth of the SKU table's columns)."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self._frame, self._cache = frame, {}
+
+    def __getitem__(self, key):
+        if key not in self._cache:
+            self._cache[key] = self._frame[key].to_numpy()
+        return self._cache[key]
+
+    def __contains__(self, key):
+        return key in self._frame.columns
+
+    def __iter__(self):
+        return iter(self._frame.columns)
+
+    def __len__(self):
+        return len(self._frame.columns)
+
+
 class _Rows(Mapping):
     """SKU-table columns gathered at given row indices, lazily: only the keys the performance
     model reads are materialised for a chunk."""
@@ -312,7 +334,7 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
     con = inst.constraints
     rack_w = float(con.rack_power_w or tech["power"]["rack_power_w"])
     skus, too_big = _fitting_racks(skus, tech, rack_w)
-    table = {k: skus.table[k].to_numpy() for k in skus.table.columns}
+    table = _Columns(skus.table)
     n_skus = len(skus.table)
     maps = [candidate_mappings(w, resolve_model(w.model, w.name), inst.performance, MAX_PACKAGES_PER_REPLICA)
             for w in inst.workloads]

@@ -62,14 +62,16 @@ def verify(problem: Problem, solution: Solution) -> list[str]:
         errors.append(f"packages per SKU {list(map(int, s.packages))} != recomputed {packages}")
     if len(dies) > p.max_designs:
         errors.append(f"max_designs: {len(dies)} die designs > K = {p.max_designs}")
+    # per-SKU sums over the few SKUs with packages (a problem may carry hundreds of thousands)
+    bought = [k for k, count in enumerate(packages) if count]
     it_w = 0.0
     capex = 0.0
-    for sku, count in enumerate(packages):
-        it_w += float(p.sku_it_w[sku]) * count
-        capex += float(p.sku_capex_usd[sku]) * count
+    for sku in bought:
+        it_w += float(p.sku_it_w[sku]) * packages[sku]
+        capex += float(p.sku_capex_usd[sku]) * packages[sku]
     over = oversubscription(p).tolist()
     for f in range(p.n_fabrics):
-        ports = sum(float(p.sku_fabric_ports[k]) * packages[k] for k in range(p.n_skus) if int(p.sku_fabric[k]) == f)
+        ports = sum(float(p.sku_fabric_ports[k]) * packages[k] for k in bought if int(p.sku_fabric[k]) == f)
         if len(s.fabric_endpoints) != p.n_fabrics or not close(float(s.fabric_endpoints[f]), ports):
             errors.append(f"fabric {p.fabric_names[f]}: endpoints reported != recomputed {ports}")
             continue
@@ -85,7 +87,9 @@ def verify(problem: Problem, solution: Solution) -> list[str]:
         it_w += float(p.fabric_switch_w[f]) * sw + float(p.fabric_port_w[f]) * ports
         capex += float(p.fabric_switch_cost_usd[f]) * sw + float(p.fabric_port_cost_usd[f]) * ports
     if p.sku_packages_per_host is not None:
-        hosts = [math.ceil(n / float(p.sku_packages_per_host[k])) for k, n in enumerate(packages)]
+        hosts = [0] * p.n_skus
+        for k in bought:
+            hosts[k] = math.ceil(packages[k] / float(p.sku_packages_per_host[k]))
         if list(map(int, s.hosts)) != hosts:
             errors.append(f"hosts per SKU {list(map(int, s.hosts))} != recomputed {hosts}")
         it_w += float(p.host_w) * sum(hosts)

@@ -434,14 +434,14 @@ def _inflight(hw, tiers, m, workload: WorkloadSpec, mix: LengthMix, model: Model
 
     def figures(h, mm, b):
         it = inference.iteration(h, mm, model, perf, precision, b, b * prompt_ratio, context, prompt_mean)
-        t = it["step_s"]
         budget = np.maximum(max_tokens - b / mm["pp"], 1.0)
-        ttft = (np.ceil(mix.max_input / budget) + 1.0) * t if kind == "serving" else np.full(len(b), np.nan)
-        return it, t, ttft
+        it["ttft_s"] = ((np.ceil(mix.max_input / budget) + 1.0) * it["step_s"] if kind == "serving"
+                        else np.full(len(b), np.nan))
+        return it
 
-    batch = _largest_meeting_slos(hw, m, workload, figures, np.maximum(batch, 0.0))
+    batch, it = _largest_meeting_slos(hw, m, workload, figures, np.maximum(batch, 0.0))
     b_eval = np.maximum(batch, 1.0)
-    it, t, ttft = figures(hw, m, b_eval)
+    t, ttft = it["step_s"], it["ttft_s"]
     rps = np.minimum(b_eval / (t * gen_mean), ingest)
     out = {k: it[k] for k in _PARTS}
     out.update(tokens_per_s=np.where(batch >= 1, rps * gen_mean, 0.0), requests_per_s=np.where(batch >= 1, rps, 0.0),
@@ -451,9 +451,12 @@ def _inflight(hw, tiers, m, workload: WorkloadSpec, mix: LengthMix, model: Model
     return out, (weights, kv), group
 
 
-def _largest_meeting_slos(hw, m, workload: WorkloadSpec, figures, batch: np.ndarray) -> np.ndarray:
+def _largest_meeting_slos(hw, m, workload: WorkloadSpec, figures,
+                          batch: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The largest integer batch <= ``batch`` whose TPOT and TTFT meet the workload's limits
-    (0 where even one sequence misses them). Both grow with the batch, so a bracketing search on
+    (0 where even one sequence misses them), and ``figures`` (a dict with ``step_s``, the TPOT, and
+    ``ttft_s``) at max(that batch, 1) for every column: the search's own evaluations, kept as it
+    goes, not evaluated again. Both grow with the batch, so a bracketing search on
     the columns that miss at ``batch`` is exact: the bracket [lo, hi] always has lo meeting and hi
     missing, and a column is done when hi = lo + 1.
 
@@ -467,27 +470,30 @@ def _largest_meeting_slos(hw, m, workload: WorkloadSpec, figures, batch: np.ndar
     bisection, so a column takes O(log batch) rounds at worst. About 4 evaluations per column
     (measured on benchmarks/bench_scale.py's single-workload spaces), against 6.7 for the secant
     rule of the first version, which bisected after every round that did not halve the bracket."""
-    limits = [(i, getattr(workload, key)) for i, key in ((1, "tpot_s"), (2, "ttft_s"))
+    limits = [(figure, getattr(workload, key)) for figure, key in (("step_s", "tpot_s"), ("ttft_s", "ttft_s"))
               if getattr(workload, key) is not None]
-    if not limits:
-        return batch
 
-    def slack(h, mm, b):
+    def slack(res, b):
         """max over the limits of figure / limit - 1: <= 0 where the batch meets every limit."""
-        res = figures(h, mm, b)
         worst = np.full(len(b), -np.inf)
-        for i, limit in limits:
-            worst = np.fmax(worst, np.asarray(res[i], dtype=float) / limit - 1.0)   # nan: not applicable
+        for figure, limit in limits:
+            worst = np.fmax(worst, np.asarray(res[figure], dtype=float) / limit - 1.0)   # nan: not applicable
         return worst
 
     b = np.maximum(batch, 1.0)
-    g_top = slack(hw, m, b)
+    top = figures(hw, m, b)
+    if not limits:
+        return batch, top
+    g_top = slack(top, b)
     miss = np.flatnonzero((g_top > 0) & (batch >= 1))
     out = batch.copy()
     if not len(miss):
-        return out
+        return out, top
     h, mm = hw.take(miss), {k: v[miss] for k, v in m.items()}
     n = len(miss)
+    # the figures at max(lo, 1) of each searched column: lo only ever moves to a batch that was just
+    # evaluated, and lo = 0 ends with hi = 1, evaluated at the top or as a probe
+    kept = {k: np.array(np.asarray(v)[miss], dtype=float) for k, v in top.items()}
     lo = np.zeros(n)                                  # meets (0 sequences always "meet")
     hi = b[miss]                                      # misses
     g_hi = g_top[miss]
@@ -505,8 +511,9 @@ def _largest_meeting_slos(hw, m, workload: WorkloadSpec, figures, batch: np.ndar
         # c and, where asked, c + 1 in one call
         rows = active if len(two) == 0 else np.concatenate([active, active[two]])
         sub = h if len(rows) == n and len(two) == 0 else h.take(rows)
-        g = slack(sub, mm if sub is h else {key: v[rows] for key, v in mm.items()},
-                  c if len(two) == 0 else np.concatenate([c, c[two] + 1]))
+        points = c if len(two) == 0 else np.concatenate([c, c[two] + 1])
+        res = figures(sub, mm if sub is h else {key: v[rows] for key, v in mm.items()}, points)
+        g = slack(res, points)
         g_c = g[:k]
         g_n = np.full(k, np.nan)
         g_n[two] = g[k:]
@@ -515,6 +522,10 @@ def _largest_meeting_slos(hw, m, workload: WorkloadSpec, figures, batch: np.ndar
         met_c, met_n = g_c <= 0, has_n & (g_n <= 0)
         lo[active] = np.where(met_n, c + 1, np.where(met_c, c, l))
         hi[active] = np.where(~met_c, c, np.where(has_n & ~met_n, c + 1, u))
+        target = np.maximum(lo[active], 1.0)
+        at = np.flatnonzero(np.concatenate([target, target[two]]) == points)     # evaluated at max(lo, 1)
+        for key, v in res.items():
+            kept[key][rows[at]] = np.asarray(v)[at]
         g_hi[active] = np.where(~met_c, g_c, np.where(has_n & ~met_n, g_n, g_u))
         # the line through c and c + 1 (c + 1 evaluated now, or it is hi, evaluated before)
         slope = np.where(has_n, g_n, np.where(c + 1 == u, g_u, np.nan)) - g_c
@@ -527,4 +538,7 @@ def _largest_meeting_slos(hw, m, workload: WorkloadSpec, figures, batch: np.ndar
         slow[active] = ~halved & pair[active]
         pair[active] = True
     out[miss] = lo
-    return out
+    final = {key: np.array(v, dtype=float) for key, v in top.items()}
+    for key, v in kept.items():
+        final[key][miss] = v
+    return out, final
