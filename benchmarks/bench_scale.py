@@ -43,10 +43,13 @@ KINDS = ("single", "three", "five")
 # axis choices the scaled spaces are made of: die-area step [mm^2] over 100..800, clock levels, HBM
 # stack counts; the column count grows about as (areas x clocks x stack counts), so the choice
 # nearest to the target is picked from that estimate and then counted exactly
-AREA_STEPS = (350, 175, 100, 70, 50, 35, 25, 20, 14, 10, 7, 5, 3, 2)
+AREA_STEPS = (350, 175, 100, 70, 50, 35, 25, 20, 14, 10, 7, 5, 3, 2, 1)
 CLOCKS = ((1.0,), (0.9, 1.0), (0.8, 0.9, 1.0), (0.7, 0.8, 0.9, 1.0), (0.6, 0.7, 0.8, 0.9, 1.0),
           (0.5, 0.6, 0.7, 0.8, 0.9, 1.0))
 HBM_STACKS = ((4, 8), (2, 4, 6, 8), (1, 2, 3, 4, 5, 6, 7, 8))
+# pipeline depths of every workload's mappings: the preset's (powers of two up to 16) or every depth
+# up to 16, which multiplies the mappings by about 3 (how a single workload reaches 1e8 columns)
+PP_CHOICES = (None, tuple(range(1, 17)))
 
 
 def base_instance(kind: str) -> dict:
@@ -83,22 +86,29 @@ def scaled(kind: str, target: float) -> tuple[dict, int]:
     (log scale), and its exact count."""
     base = base_instance(kind)
 
-    def variant(step, clocks, stacks):
+    def variant(step, clocks, stacks, pp):
         data = copy.deepcopy(base)
         ds = data["design_space"]
         ds["die_area_mm2"] = {"start": 100, "stop": 800, "step": step}
         ds["clock"] = list(clocks)
         ds["hbm_stacks"] = {"values": list(stacks)}
         ds["max_grid_skus"] = 10**8
+        ds["max_columns"] = 10**9
+        if pp:
+            for w in data["workload"]:
+                w["mapping"] = {**w.get("mapping", {}), "pp": list(pp)}
         return data
 
     def areas(step):
         return len(range(100, 801, step))
 
     ref = (50, CLOCKS[0], HBM_STACKS[-1])
-    per_unit = columns_of(variant(*ref)) / (areas(ref[0]) * len(ref[1]) * len(ref[2]))
-    options = [(step, clocks, stacks) for step in AREA_STEPS for clocks in CLOCKS for stacks in HBM_STACKS]
-    pick = min(options, key=lambda o: abs(math.log(per_unit * areas(o[0]) * len(o[1]) * len(o[2]) / target)))
+    units = areas(ref[0]) * len(ref[1]) * len(ref[2])
+    per_unit = {pp: columns_of(variant(*ref, pp)) / units for pp in PP_CHOICES}
+    options = [(step, clocks, stacks, pp) for step in AREA_STEPS for clocks in CLOCKS for stacks in HBM_STACKS
+               for pp in PP_CHOICES]
+    pick = min(options, key=lambda o: (round(abs(math.log(per_unit[o[3]] * areas(o[0]) * len(o[1]) * len(o[2])
+                                                          / target)), 1), o[3] is not None))
     data = variant(*pick)
     return data, columns_of(data)
 

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from litedse.cli import main
-from litedse.columns.build import (BASE_BYTES, BYTES_PER_CHUNK_COLUMN, CHUNK_COLUMNS_MAX, CHUNK_COLUMNS_MIN, build,
-                                   chunk_columns_for)
+from litedse.columns.build import (BASE_BYTES, BYTES_PER_CHUNK_COLUMN, CHUNK_BUDGET_FLOOR, CHUNK_COLUMNS_MAX,
+                                   CHUNK_COLUMNS_MIN, build, chunk_columns_for)
 from litedse.errors import InputError
 from litedse.inputs.instance import SKU_BYTES, instance_from_dict, load_instance, read_instance_toml
 from litedse.solve import solve_instance
@@ -24,9 +24,13 @@ def test_chunk_size_from_the_budget_by_hand():
     assert chunk_columns_for(1.0, 1000) == CHUNK_COLUMNS_MAX == 1 << 16
     # 0.4 GB: (4e8 - 3e8 - 1.3e6) / 2 / 900 = 54,833 -> the power of two below, 2^15
     assert chunk_columns_for(0.4, 1000) == 1 << 15
-    # a budget below the base, or a SKU table that eats it: the smallest chunk, never zero
-    assert chunk_columns_for(0.3, 1000) == CHUNK_COLUMNS_MIN
-    assert chunk_columns_for(1.0, 2_000_000) == CHUNK_COLUMNS_MIN
+    # a budget the base or the SKU table eat: the chunk takes a sixteenth of it (the table exceeds
+    # the budget anyway): 0.3 GB / 16 / 900 B = 20,833 -> 2^14; 1 GB / 16 / 900 = 69,444 -> 2^16
+    assert CHUNK_BUDGET_FLOOR == 1 / 16
+    assert chunk_columns_for(0.3, 1000) == 1 << 14
+    assert chunk_columns_for(1.0, 2_000_000) == CHUNK_COLUMNS_MAX
+    # and never below the smallest chunk: 0.05 GB / 16 / 900 = 3,472 -> 2^12
+    assert chunk_columns_for(0.05, 1000) == CHUNK_COLUMNS_MIN
     # more memory never gives a smaller chunk
     sizes = [chunk_columns_for(gb, 5000) for gb in np.linspace(0.05, 4.0, 40)]
     assert sizes == sorted(sizes)
@@ -34,7 +38,7 @@ def test_chunk_size_from_the_budget_by_hand():
 
 def test_the_chunk_size_does_not_change_the_columns():
     inst = load_instance(SMALL)
-    small, big = build(inst, memory_budget_gb=0.16), build(inst, memory_budget_gb=4.0)
+    small, big = build(inst, memory_budget_gb=0.05), build(inst, memory_budget_gb=4.0)
     assert small.chunk_columns == CHUNK_COLUMNS_MIN < big.chunk_columns == CHUNK_COLUMNS_MAX
     assert small.columns_enumerated == big.columns_enumerated > small.chunk_columns
     for key in ("col_sku", "col_workload", "col_throughput", "col_packages", "sku_capex_usd"):

@@ -40,7 +40,11 @@ from litedse.workload.performance import (FIGURE_INPUTS, MAPPING_KEYS, MAX_PACKA
 # is left goes to the chunk, half stays for the kept columns and the model. Larger chunks were
 # measured slower, not faster (2^18: 7.0 s, 2^16: 4.1 s, 2^14: 4.1 s for that space; and 2^20: 3.1 s,
 # 2^18: 2.1 s, 2^16: 1.9 s for 1.3M columns under the previous serving model; CPU caches), so 2^16
-# is the largest used.
+# is the largest used. Where the base and the SKU table leave less than a sixteenth of the budget
+# (a design space whose SKU table alone fills it), the chunk still takes that sixteenth: the table
+# exceeds the budget whatever the chunk, and at the smallest chunk the same columns take 10x longer
+# (benchmarks/bench_scale.py's 1e8-column space, 914,685 SKUs: 37 s at 2^12, 25 s at 2^16 for the build).
+CHUNK_BUDGET_FLOOR = 1.0 / 16.0
 BYTES_PER_CHUNK_COLUMN = 900          # 853 B measured, rounded up
 BASE_BYTES = 300e6
 CHUNK_COLUMNS_MAX = 1 << 16
@@ -310,8 +314,10 @@ def _no_column_reason(w, rep: WorkloadColumns, n_skus: int, n_maps: int, skus: S
 
 def chunk_columns_for(memory_budget_gb: float, n_skus: int) -> int:
     """Columns per chunk within ``memory_budget_gb``: a power of two between CHUNK_COLUMNS_MIN and
-    CHUNK_COLUMNS_MAX (the minimum when the budget is smaller than the base and the SKU table)."""
-    free = float(memory_budget_gb) * 1e9 - BASE_BYTES - n_skus * SKU_BYTES
+    CHUNK_COLUMNS_MAX taking half of what the base and the SKU table leave of the budget, and at
+    least CHUNK_BUDGET_FLOOR of the budget (when the table leaves less, it exceeds the budget itself)."""
+    budget = float(memory_budget_gb) * 1e9
+    free = max(budget - BASE_BYTES - n_skus * SKU_BYTES, 2.0 * CHUNK_BUDGET_FLOOR * budget)
     fit = free / 2.0 / BYTES_PER_CHUNK_COLUMN
     if fit < CHUNK_COLUMNS_MIN:
         return CHUNK_COLUMNS_MIN

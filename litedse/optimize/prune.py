@@ -147,7 +147,15 @@ def least_packages_survivors(groups: np.ndarray, r: np.ndarray, g: np.ndarray, n
     least = np.minimum.reduceat(ns, np.flatnonzero(first))[np.cumsum(first) - 1]
     cand = np.flatnonzero(ns == least)
     cand = np.sort(cand if order is None else order[cand])        # original index order
-    cand = cand[dominance_survivors(groups[cand], r[cand], g[cand])]
+    # Proposition 2 among the candidates of a group; a group's only candidate survives it (the
+    # usual case: one column of least need per SKU), so the sort runs on the groups with several
+    gc = groups[cand]
+    codes = pd.factorize(gc)[0]
+    multi = np.bincount(codes)[codes] > 1
+    if multi.any():
+        survive = np.ones(len(cand), dtype=bool)
+        survive[multi] = dominance_survivors(gc[multi], r[cand[multi]], g[cand[multi]])
+        cand = cand[survive]
     lowest = np.ones(len(cand), dtype=bool)
     o = np.lexsort((cand, groups[cand]))
     cg = groups[cand[o]]
