@@ -46,11 +46,13 @@ BAD_VALUES = st.one_of(
 
 def _set(data: dict, path: tuple, value) -> None:
     node = data
-    for part in path[:-1]:
+    for i, part in enumerate(path[:-1]):
         if isinstance(part, int):
             node = node[part]
             continue
-        if not isinstance(node.get(part), (dict, list)):    # an earlier change set a bad value here: a table again
+        # an earlier change set a bad value here (a scalar, or a list where a table was): a table again
+        # (a list stays where the path indexes into it)
+        if not isinstance(node.get(part), list if isinstance(path[i + 1], int) else dict):
             node[part] = {}
         node = node[part]
     if value is None and isinstance(node, dict):

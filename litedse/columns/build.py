@@ -365,7 +365,8 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
     used = np.unique(cols["sku"]) if cols else np.zeros(0, dtype=np.int64)
     new_index = np.full(n_skus, -1, dtype=np.int64)
     new_index[used] = np.arange(len(used))
-    sku_table = skus.table.iloc[used].reset_index(drop=True)
+    # (every SKU used, the usual case of a min objective: the table itself, not a copy of it)
+    sku_table = skus.table if len(used) == n_skus else skus.table.iloc[used].reset_index(drop=True)
     dies_used, sku_die = np.unique(skus.sku_die[used], return_inverse=True)
     die_labels = [skus.die_labels[d] for d in dies_used]
     econ = sku_economics(sku_table, tech)
@@ -373,7 +374,7 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
     demand = [demand_of(w) for w in inst.workloads]
     training = np.array([w.kind == "training" for w in inst.workloads])
     col_workload = cols.get("workload", np.zeros(0, dtype=np.int64))
-    col_table = pd.DataFrame({k: v for k, v in cols.items() if k not in ("sku",)})
+    col_table = pd.DataFrame({k: v for k, v in cols.items() if k not in ("sku",)}, copy=False)
     if len(col_table):
         col_table.insert(0, "sku", new_index[cols["sku"]])
     nre = 0.0 if sku is not None else float(tech["economics"]["nre_usd_per_die_design"])

@@ -78,21 +78,35 @@ def feasible_skus(design: dict[str, Any], tech: dict[str, Any]) -> SkuSet:
     """Evaluate every SKU of ``design`` (in pieces of ``SKU_CHUNK``) and keep the feasible ones."""
     design = {k: v for k, v in design.items() if v is not None}
     n = max((np.size(v) for v in design.values()), default=1)
-    pieces, masks, keeps = [], [], []
+    masks, keeps = [], []
+    # the feasible rows go straight into arrays as long as the grid, of which only the rows written
+    # are ever touched (and so resident): no second copy of the table while it is joined; text
+    # columns (object arrays, which numpy fills) are joined from their pieces instead
+    columns: dict[str, np.ndarray] = {}
+    text: dict[str, list[np.ndarray]] = {}
+    filled = 0
     for start in range(0, n, SKU_CHUNK) if n else [0]:
         piece = {k: (v if np.ndim(v) == 0 else np.asarray(v)[start:start + SKU_CHUNK]) for k, v in design.items()}
         full = evaluate_skus(piece, tech)
         keep = np.asarray(full["feasible"], dtype=bool)
-        pieces.append({k: np.asarray(v)[keep] for k, v in full.items()})
+        kept = int(keep.sum())
+        for k, v in full.items():
+            v = np.asarray(v)[keep]
+            if v.dtype == object:
+                text.setdefault(k, []).append(v)
+                continue
+            if k not in columns:
+                columns[k] = np.empty(max(n, 1), dtype=v.dtype)
+            columns[k][filled:filled + kept] = v
         masks.append(np.asarray(full["infeasible_mask"], dtype=np.int64)[~keep])
         keeps.append(keep)
+        filled += kept
     keep = np.concatenate(keeps)
+    total = int(keep.sum())
+    columns = {k: columns[k][:total] if k in columns else np.concatenate(text[k]) for k in full}
     inputs = {k: np.broadcast_to(np.asarray(v, dtype=object if isinstance(v, str) else None), (len(keep),))[keep]
               for k, v in design.items()}
-    columns = {}
-    for k in list(pieces[0]):                   # one column at a time: the pieces go as they are joined
-        columns[k] = np.concatenate([p.pop(k) for p in pieces])
-    columns["sku_set_index"] = np.arange(len(columns["feasible"]))
+    columns["sku_set_index"] = np.arange(total)
     table = pd.DataFrame(columns, copy=False)
     labels, sku_die = die_designs(columns)
     masks = np.concatenate(masks)
