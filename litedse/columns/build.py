@@ -105,7 +105,13 @@ class _Columns(Mapping):
 
     def __getitem__(self, key):
         if key not in self._cache:
-            self._cache[key] = self._frame[key].to_numpy()
+            column = self._frame[key]
+            if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+                # text: the few distinct names, shared by reference (not one new str per SKU)
+                codes, names = pd.factorize(column, use_na_sentinel=False)
+                self._cache[key] = np.asarray(names, dtype=object)[codes]
+            else:
+                self._cache[key] = column.to_numpy()
         return self._cache[key]
 
     def __contains__(self, key):
