@@ -9,7 +9,7 @@ array Problem, and the solver that ``explain_infeasible`` uses for its relaxed p
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -22,7 +22,7 @@ from litedse.optimize.enumerate import combinations, solve_enumerate
 from litedse.optimize.explain import explain_infeasible
 from litedse.optimize.milp import DesignModel, solve_milp
 from litedse.optimize.problem import Problem
-from litedse.optimize.prune import Incumbent, prune_columns, prune_skus
+from litedse.optimize.prune import Incumbent, compact_skus, prune_columns, prune_skus
 from litedse.optimize.solution import Solution, infeasible_solution
 from litedse.optimize.verify import verify
 
@@ -81,8 +81,10 @@ def solve_instance(inst: Instance, *, design_space: dict[str, Any] | None = None
     if memory_budget_gb is not None and not memory_budget_gb > 0:
         raise InputError("memory budget must be positive", key="memory_budget_gb", value=memory_budget_gb,
                          expected="a number of GB > 0")
+    # a slim SKU table: only what the columns need; the full rows of the SKUs left after pruning
+    # are evaluated below (a 1e8-column space has about a million SKUs, of which thousands are left)
     built = build(inst, design_space=design_space, sku=sku, objective=objective, memory_budget_gb=memory_budget_gb,
-                  least_packages=True)
+                  least_packages=True, slim=True)
     t_build = time.perf_counter() - t0
     problem = built.problem
     counts: dict[str, Any] = {"enumerated": built.columns_enumerated, "after_filters": problem.n_columns}
@@ -94,7 +96,8 @@ def solve_instance(inst: Instance, *, design_space: dict[str, Any] | None = None
         return SolveResult(inst, problem, sol, built, None, method, counts, {"build_s": t_build})
     pc = prune_columns(problem)
     ps = prune_skus(pc.problem)
-    problem = ps.problem
+    problem, _ = compact_skus(ps.problem)
+    problem = replace(problem, sku_table=built.skus.rows(problem.sku_table["sku_set_index"].to_numpy()))
     counts.update(dominated=pc.counts["dominated"], not_min_packages=pc.counts["not_min_packages"],
                   sku_bound=pc.problem.n_columns - problem.n_columns, kept=problem.n_columns)
     t_prune = time.perf_counter() - t0 - t_build

@@ -332,17 +332,19 @@ def chunk_columns_for(memory_budget_gb: float, n_skus: int) -> int:
 
 def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str | None = None,
           objective: str | None = None, chunk_columns: int | None = None,
-          memory_budget_gb: float | None = None, least_packages: bool = False) -> Built:
+          memory_budget_gb: float | None = None, least_packages: bool = False, slim: bool = False) -> Built:
     """Evaluate, filter and assemble the instance (or one design class of it) into a Problem.
     ``chunk_columns`` fixes the chunk size; else it follows ``memory_budget_gb`` (default: the
     instance's design_space.memory_budget_gb). ``least_packages`` (a min objective only) keeps per
     (SKU, workload) just the column ``optimize.prune.prune_columns`` keeps, already in each chunk;
-    without it every non-dominated column is kept (what fronts with the blast radius need)."""
+    without it every non-dominated column is kept (what fronts with the blast radius need).
+    ``slim``: the SKU table and the Problem's ``sku_table`` hold only columns.skus.ENUMERATION_COLUMNS
+    (``Built.skus.rows`` evaluates the rest for the SKUs asked for)."""
     objective = objective or inst.objective.name
     if objective not in OBJECTIVES:
         raise InputError("unknown objective", key="objective", value=objective, expected="one of " + ", ".join(OBJECTIVES))
     tech = inst.technology
-    skus = sku_set(inst, design_space, sku)
+    skus = sku_set(inst, design_space, sku, slim=slim)
     con = inst.constraints
     rack_w = float(con.rack_power_w or tech["power"]["rack_power_w"])
     skus, too_big = _fitting_racks(skus, tech, rack_w)

@@ -12,7 +12,9 @@ import pandas as pd
 
 from litedse.inputs.design_space import BANDWIDTH_AXES, design_axes
 from litedse.inputs.instance import Instance
+from litedse.tech.economics import ECONOMICS_INPUTS
 from litedse.tech.sku import AXIS_DEFAULTS, DESIGN_AXES, REASONS, catalog_design, evaluate_skus, lookup
+from litedse.workload.performance import AVAILABILITY_INPUTS, FIGURE_INPUTS
 
 
 _INTEGER_AXES = ("dies_per_package", "hbm_stacks", "links")
@@ -38,10 +40,32 @@ class SkuSet:
     enumerated: int            # SKUs in the grid before filtering
     design: dict[str, np.ndarray] | None = None  # the evaluate_skus inputs of each kept SKU (re-checks)
     rejected: dict[str, int] | None = None       # why the others were dropped: reason -> SKUs
+    tech: dict[str, Any] | None = None           # the technology the table was evaluated with
+    slim: bool = False                           # the table holds only ENUMERATION_COLUMNS
 
     def design_of(self, i: int) -> dict[str, Any]:
         """The design dict that evaluate_skus turns into SKU ``i``'s row."""
         return {k: (v[i].item() if hasattr(v[i], "item") else v[i]) for k, v in self.design.items()}
+
+    def rows(self, idx: np.ndarray) -> pd.DataFrame:
+        """Every evaluate_skus column of the SKUs at table rows ``idx``, with their
+        ``sku_set_index``: the table's rows, or for a slim table the same function evaluated again
+        on those SKUs' design inputs (it reads nothing else for a row, so the rows are the same)."""
+        idx = np.asarray(idx, dtype=np.int64)
+        if not self.slim:
+            return self.table.iloc[idx].reset_index(drop=True)
+        if not len(idx):
+            return pd.DataFrame({"sku_set_index": np.zeros(0, dtype=np.int64)})
+        design = {k: v[idx] for k, v in self.design.items()}
+        # evaluate_skus reads these as one name for every SKU (a catalog design's own)
+        scalar = [k for k in ("node", "cooling", "package") if k in design]
+        if any(len(set(design[k].tolist())) > 1 for k in scalar):
+            full = pd.concat([pd.DataFrame(evaluate_skus(self.design_of(i), self.tech)) for i in idx], ignore_index=True)
+        else:
+            full = pd.DataFrame(evaluate_skus({k: (v[0] if k in scalar else v) for k, v in design.items()}, self.tech))
+        frame = full
+        frame["sku_set_index"] = self.table["sku_set_index"].to_numpy()[idx]
+        return frame
 
 
 def die_designs(table: dict[str, np.ndarray] | pd.DataFrame) -> tuple[list[str], np.ndarray]:
@@ -74,8 +98,18 @@ def die_designs(table: dict[str, np.ndarray] | pd.DataFrame) -> tuple[list[str],
 SKU_CHUNK = 1 << 15
 
 
-def feasible_skus(design: dict[str, Any], tech: dict[str, Any]) -> SkuSet:
-    """Evaluate every SKU of ``design`` (in pieces of ``SKU_CHUNK``) and keep the feasible ones."""
+# the SKU-table columns the column builder reads for every SKU: the performance model's inputs,
+# the failure rate, a package's economics (rack fit, the Problem's per-SKU arrays) and what names a
+# die design. A slim table (sku_set(..., slim=True), what a solve builds) holds only these, 41 of 85
+# columns; the solve evaluates the full rows of the few SKUs left after pruning (SkuSet.rows).
+ENUMERATION_COLUMNS = tuple(dict.fromkeys((
+    *FIGURE_INPUTS, *AVAILABILITY_INPUTS, *ECONOMICS_INPUTS,
+    "die_area_mm2", "dies_per_package", "hbm_stacks", "hbm", "links", "interconnect", "feasible")))
+
+
+def feasible_skus(design: dict[str, Any], tech: dict[str, Any], slim: bool = False) -> SkuSet:
+    """Evaluate every SKU of ``design`` (in pieces of ``SKU_CHUNK``) and keep the feasible ones;
+    ``slim``: keep only the ``ENUMERATION_COLUMNS`` of the table (SkuSet.rows gives the rest)."""
     design = {k: v for k, v in design.items() if v is not None}
     n = max((np.size(v) for v in design.values()), default=1)
     masks, keeps = [], []
@@ -91,6 +125,8 @@ def feasible_skus(design: dict[str, Any], tech: dict[str, Any]) -> SkuSet:
         keep = np.asarray(full["feasible"], dtype=bool)
         kept = int(keep.sum())
         for k, v in full.items():
+            if slim and k not in ENUMERATION_COLUMNS:
+                continue
             v = np.asarray(v)[keep]
             if v.dtype == object:
                 text.setdefault(k, []).append(v)
@@ -103,7 +139,8 @@ def feasible_skus(design: dict[str, Any], tech: dict[str, Any]) -> SkuSet:
         filled += kept
     keep = np.concatenate(keeps)
     total = int(keep.sum())
-    columns = {k: columns[k][:total] if k in columns else np.concatenate(text[k]) for k in full}
+    columns = {k: columns[k][:total] if k in columns else np.concatenate(text[k]) for k in full
+               if k in columns or k in text}
     inputs = {k: np.broadcast_to(np.asarray(v, dtype=object if isinstance(v, str) else None), (len(keep),))[keep]
               for k, v in design.items()}
     columns["sku_set_index"] = np.arange(total)
@@ -112,18 +149,19 @@ def feasible_skus(design: dict[str, Any], tech: dict[str, Any]) -> SkuSet:
     masks = np.concatenate(masks)
     rejected = {text: int(np.sum(masks >> bit & 1)) for bit, (_, text) in enumerate(REASONS) if np.any(masks >> bit & 1)}
     return SkuSet(table=table, die_labels=labels, sku_die=sku_die,
-                  enumerated=int(len(keep)), design=inputs, rejected=rejected)
+                  enumerated=int(len(keep)), design=inputs, rejected=rejected, tech=tech, slim=slim)
 
 
-def sku_set(inst: Instance, design_space: dict[str, Any] | None = None, sku: str | None = None) -> SkuSet:
+def sku_set(inst: Instance, design_space: dict[str, Any] | None = None, sku: str | None = None,
+            slim: bool = False) -> SkuSet:
     """Feasible SKUs of the instance's design space (with ``design_space`` overrides), or the single
-    catalog SKU ``sku``."""
+    catalog SKU ``sku``; ``slim``: a table of the ``ENUMERATION_COLUMNS`` only."""
     tech = inst.technology
     if sku is not None:
         # one design whose die is the catalog part's own (no tape-out of ours: labelled by name)
-        return replace(feasible_skus(catalog_design(sku), tech), die_labels=[sku])
+        return replace(feasible_skus(catalog_design(sku), tech, slim), die_labels=[sku])
     axes = design_axes(inst.design_space.axes(), design_space, inst.path)
-    return feasible_skus(grid_of_axes(axes, tech), tech)
+    return feasible_skus(grid_of_axes(axes, tech), tech, slim)
 
 
 def grid_of_axes(axes: dict[str, list], tech: dict[str, Any]) -> dict[str, np.ndarray]:

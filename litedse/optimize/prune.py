@@ -9,7 +9,7 @@ no Python loop per column.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -229,6 +229,27 @@ def subset_columns(problem: Problem, cols: np.ndarray) -> Problem:
                    col_throughput=p.col_throughput[cols], col_packages=p.col_packages[cols],
                    col_max_replicas=None if p.col_max_replicas is None else p.col_max_replicas[cols],
                    col_table=table)
+
+
+def compact_skus(problem: Problem) -> tuple[Problem, np.ndarray]:
+    """(the Problem with only the SKUs some column uses, in their order, and only their die
+    designs; the kept SKUs' indices in ``problem``). Exact (formulations/design.md, Proposition 9:
+    neither solver has a variable or a row of a SKU without columns); column indices are unchanged."""
+    p = problem
+    used = np.unique(p.col_sku)
+    if len(used) == p.n_skus:
+        return p, used
+    renumber = np.full(p.n_skus, -1, dtype=np.int64)
+    renumber[used] = np.arange(len(used))
+    dies, sku_die = np.unique(p.sku_die[used], return_inverse=True)
+    per_sku = {f.name: getattr(p, f.name)[used] for f in fields(p)
+               if f.name.startswith("sku_") and f.name not in ("sku_die", "sku_table") and getattr(p, f.name) is not None}
+    table = None if p.sku_table is None else p.sku_table.iloc[used].reset_index(drop=True)
+    out = replace(p, **per_sku, sku_die=sku_die.astype(np.int64), die_labels=[p.die_labels[d] for d in dies],
+                  die_nre_usd=p.die_nre_usd[dies], col_sku=renumber[p.col_sku], sku_table=table)
+    if p.col_table is not None and "sku" in p.col_table.columns:
+        out = replace(out, col_table=p.col_table.assign(sku=renumber[p.col_table["sku"].to_numpy()]))
+    return out, used
 
 
 # ----------------------------------------------------------------------------------------------

@@ -51,6 +51,11 @@ def package_price_factor(tech: dict[str, Any]) -> float:
     return 1.0 if tech["pricing"]["basis"] == "bom" else float(tech["pricing"]["package_markup"])
 
 
+# the SKU-table columns sku_economics reads
+ECONOMICS_INPUTS = ("on_cpo_fabric", "unit_cost_usd", "network_cost_usd", "host_slot_cost_usd", "tdp_w", "host_w",
+                    "host_base_w_share", "network_w", "packages_per_host", "links", "scaleout_gbps")
+
+
 def sku_economics(table: pd.DataFrame, tech: dict[str, Any]) -> dict[str, np.ndarray]:
     """Per-package capital cost, provisioned IT power, fabric and fabric ports of each SKU.
 
