@@ -272,15 +272,25 @@ def _workload_columns(inst: Instance, wi: int, maps: dict[str, np.ndarray], tabl
         part.update({k: np.asarray(out[k], dtype=float)[c] for k in RESULT_KEYS if k in out})
         part["availability"] = avail[idx]
         kept.append(part)
-    cols = {k: np.concatenate([p[k] for p in kept]) for k in kept[0]} if kept else {}
+    cols = _joined(kept)
     if cols:
-        # (SKU, mapping) order, as if the SKUs had been evaluated one after another
+        # (SKU, mapping) order, as if the SKUs had been evaluated one after another (one array at a
+        # time, each replaced by its sorted copy: at most one extra array alive)
         sort = np.lexsort((cols.pop("_map"), cols["sku"]))
-        cols = {k: v[sort] for k, v in cols.items()}
+        for k in cols:
+            cols[k] = cols[k][sort]
     report.kept = len(cols.get("sku", []))
     if report.kept == 0:
         report.reason = _no_column_reason(w, report, n_skus, n_maps, skus)
     return cols, report
+
+
+def _joined(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The parts' arrays joined key by key, each part's array dropped as it is copied (so the parts
+    and the result are never both whole in memory); a single part is returned as it is."""
+    if len(parts) <= 1:
+        return parts[0] if parts else {}
+    return {k: np.concatenate([p.pop(k) for p in parts]) for k in list(parts[0])}
 
 
 def _no_column_reason(w, rep: WorkloadColumns, n_skus: int, n_maps: int, skus: SkuSet | None = None) -> str:
@@ -368,7 +378,7 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
         for rep in reports:
             rep.reason = (f"workload {rep.name}: no package fits a rack: the smallest draws {too_big:.4g} W of IT "
                           f"power > rack_power_w {rack_w:.4g} W")
-    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]} if parts else {}
+    cols = _joined(parts)
     # keep only SKUs some column uses, and only their die designs (a smaller MILP, same optimum)
     used = np.unique(cols["sku"]) if cols else np.zeros(0, dtype=np.int64)
     new_index = np.full(n_skus, -1, dtype=np.int64)
