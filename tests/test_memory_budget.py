@@ -19,13 +19,15 @@ SMALL = "instances/paper/llama3-70b.toml"
 
 
 def test_chunk_size_from_the_budget_by_hand():
-    # 1 GB, 1,000 SKUs: (1e9 - 300e6 - 1.3e6) / 2 / 900 = 388,167 columns -> capped at 2^16
+    # 1 GB, 1,000 SKUs: (1e9 - 300e6 - 1.3e6) / 2 / 900 = 388,167 columns -> capped at 2^15
     assert (1e9 - BASE_BYTES - 1000 * SKU_BYTES) / 2 / BYTES_PER_CHUNK_COLUMN == pytest.approx(388_167, abs=1)
-    assert chunk_columns_for(1.0, 1000) == CHUNK_COLUMNS_MAX == 1 << 16
-    # 0.4 GB: (4e8 - 3e8 - 1.3e6) / 2 / 900 = 54,833 -> the power of two below, 2^15
-    assert chunk_columns_for(0.4, 1000) == 1 << 15
+    assert chunk_columns_for(1.0, 1000) == CHUNK_COLUMNS_MAX == 1 << 15
+    # 0.35 GB: (3.5e8 - 3e8 - 1.3e6) / 2 / 900 = 27,055 (above the floor's 3.5e8 / 16 / 900 = 24,306)
+    # -> the power of two below, 2^14
+    assert (3.5e8 - BASE_BYTES - 1000 * SKU_BYTES) / 2 / BYTES_PER_CHUNK_COLUMN == pytest.approx(27_055, abs=1)
+    assert chunk_columns_for(0.35, 1000) == 1 << 14
     # a budget the base or the SKU table eat: the chunk takes a sixteenth of it (the table exceeds
-    # the budget anyway): 0.3 GB / 16 / 900 B = 20,833 -> 2^14; 1 GB / 16 / 900 = 69,444 -> 2^16
+    # the budget anyway): 0.3 GB / 16 / 900 B = 20,833 -> 2^14; 1 GB / 16 / 900 = 69,444 -> capped at 2^15
     assert CHUNK_BUDGET_FLOOR == 1 / 16
     assert chunk_columns_for(0.3, 1000) == 1 << 14
     assert chunk_columns_for(1.0, 2_000_000) == CHUNK_COLUMNS_MAX

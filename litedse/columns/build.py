@@ -39,15 +39,18 @@ from litedse.workload.performance import (FIGURE_INPUTS, MAPPING_KEYS, MAX_PACKA
 # (interpreter, imports, presets); the SKU table adds inputs.instance.SKU_BYTES per SKU. Half of what
 # is left goes to the chunk, half stays for the kept columns and the model. Larger chunks were
 # measured slower, not faster (2^18: 7.0 s, 2^16: 4.1 s, 2^14: 4.1 s for that space; and 2^20: 3.1 s,
-# 2^18: 2.1 s, 2^16: 1.9 s for 1.3M columns under the previous serving model; CPU caches), so 2^16
-# is the largest used. Where the base and the SKU table leave less than a sixteenth of the budget
+# 2^18: 2.1 s, 2^16: 1.9 s for 1.3M columns under the previous serving model; CPU caches). With the
+# SKUs grouped by their figures (Proposition 11) a chunk of 2^15 evaluated columns spreads to up to
+# four times as many SKU columns, and 2^15 is the largest used: builds of the 10.7M-column space took
+# 6.3-7.1 s at 2^15, 6.7-7.3 s at 2^14 and 7.2-9.0 s at 2^16 (three rounds, 2026-12-02 07:17 UTC), and
+# 2^15 and 2^16 were equal at 1e8 columns (25.7-27.8 s) and at 1e6 columns of three workloads. Where the base and the SKU table leave less than a sixteenth of the budget
 # (a design space whose SKU table alone fills it), the chunk still takes that sixteenth: the table
 # exceeds the budget whatever the chunk, and at the smallest chunk the same columns take 10x longer
 # (benchmarks/bench_scale.py's 1e8-column space, 914,685 SKUs: 37 s at 2^12, 25 s at 2^16 for the build).
 CHUNK_BUDGET_FLOOR = 1.0 / 16.0
 BYTES_PER_CHUNK_COLUMN = 900          # 853 B measured, rounded up
 BASE_BYTES = 300e6
-CHUNK_COLUMNS_MAX = 1 << 16
+CHUNK_COLUMNS_MAX = 1 << 15
 CHUNK_COLUMNS_MIN = 1 << 12           # below this, numpy's per-call overhead dominates
 # per-column figures kept for results (the performance model's output names)
 RESULT_KEYS = ("tokens_per_s", "requests_per_s", "iteration_s", "ttft_s", "tpot_s", "memory_gb_per_package",
