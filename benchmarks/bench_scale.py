@@ -196,6 +196,9 @@ def main() -> None:
                     help="skip enumerate runs above this many combinations after pruning (estimated instead)")
     ap.add_argument("--repeats", type=int, default=1,
                     help="median of this many runs per method (the methods take turns)")
+    ap.add_argument("--warmup", type=int, default=1,
+                    help="untimed runs of each instance before the timed ones (file caches, so that the "
+                         "first method timed does not pay them alone)")
     ap.add_argument("--json", type=Path, default=None, help="also write every run as JSON")
     args = ap.parse_args()
     sizes = [float(s) for s in args.sizes.split(",")]
@@ -216,6 +219,8 @@ def main() -> None:
                 path = Path(tmp) / f"{kind}-{size:.0e}.toml"
                 path.write_text(toml_text(data))
                 res, runs = {}, {m: [] for m in methods}
+                for _ in range(args.warmup):
+                    run_once(path, "auto")
                 # the methods take turns, one run each per round, so that the machine's drift
                 # and the first run's cold caches fall on every method alike
                 for _ in range(args.repeats):
