@@ -17,6 +17,7 @@ import math
 from collections.abc import Mapping
 
 import numpy as np
+import pandas as pd
 
 
 def _ring_mean_hops(a):
@@ -60,8 +61,10 @@ def direct_mean_hops(links, g):
     l, g = np.broadcast_arrays(l, g)
     d = np.log2(g)
     hypercube_ok = (np.abs(d - np.round(d)) < 1e-9) & (l >= np.round(d))
-    sizes, where = np.unique(np.round(g).astype(np.int64), return_inverse=True)
-    torus = {k: np.array([_torus_mean_hops(int(s), k) for s in sizes])[where].reshape(g.shape) for k in (2, 3)}
+    # the few distinct group sizes by hash (pandas' factorisation: no sort of the columns)
+    where, sizes = pd.factorize(np.round(g).astype(np.int64).ravel())
+    torus = {k: np.array([_torus_mean_hops(int(s), k) for s in sizes], dtype=float)[where].reshape(g.shape)
+             for k in (2, 3)}
     shapes = [
         np.where(l >= g - 1.0, 1.0, np.inf),
         np.where(hypercube_ok, d * 2.0 ** (d - 1.0) / (2.0 ** d - 1.0), np.inf),
@@ -83,7 +86,10 @@ def link(sku: Mapping[str, np.ndarray], span: np.ndarray, perf: dict,
     wired = inside & (np.asarray(sku.get("topology", "switched")) != "switched") & (span > 1)
     hops = np.ones(np.broadcast(span, inside).shape)
     if np.any(wired):
-        hops = np.where(wired, direct_mean_hops(sku["links"], span), 1.0)
+        # the shapes only for the columns wired point to point
+        at = np.flatnonzero(np.broadcast_to(wired, hops.shape))
+        hops[at] = direct_mean_hops(np.broadcast_to(np.asarray(sku["links"]), hops.shape)[at],
+                                    np.broadcast_to(span, hops.shape)[at])
         # links that cannot join the group in any shape: it talks over the scale-out network
         inside = inside & np.isfinite(hops)
         hops = np.where(np.isfinite(hops), hops, 1.0)
