@@ -224,6 +224,8 @@ def prune_for_blast_radius(problem: Problem) -> Problem:
 def subset_columns(problem: Problem, cols: np.ndarray) -> Problem:
     """The Problem restricted to columns ``cols`` (original order kept)."""
     p = problem
+    if len(cols) == p.n_columns and np.array_equal(cols, np.arange(p.n_columns)):
+        return p                              # every column: the same arrays, not copies of them
     table = None if p.col_table is None else p.col_table.iloc[cols].reset_index(drop=True)
     return replace(p, col_workload=p.col_workload[cols], col_sku=p.col_sku[cols],
                    col_throughput=p.col_throughput[cols], col_packages=p.col_packages[cols],
