@@ -255,7 +255,7 @@ def _workload_columns(inst: Instance, wi: int, maps: dict[str, np.ndarray], tabl
         packages = packages_all[idx]
         if least_packages:
             # min objectives (design.md Propositions 1-3 inside the chunk): per SKU only the usable
-            # column prune_columns would keep, found by a linear pass instead of a sort
+            # column prune_columns would keep (the spread columns come SKU by SKU: a linear pass)
             n_star = np.ceil(demand / r[idx]).astype(np.int64)
             usable = n_star <= max_reps
             report.usable += int(usable.sum())
@@ -272,8 +272,8 @@ def _workload_columns(inst: Instance, wi: int, maps: dict[str, np.ndarray], tabl
         c = col[idx]
         part = {"sku": sku_of[idx], "throughput": r[idx], "packages": packages_all[idx], "_map": map_idx[c]}
         part.update({k: np.asarray(out.get(k, mapping[k]))[c] for k in MAPPING_KEYS})  # the batch a stack chose
-        part.update({k: np.asarray(out[k], dtype=float)[c] for k in RESULT_KEYS if k in out})
-        part["availability"] = avail[idx]
+        part.update({k: avail[idx] if k == "availability" else np.asarray(out[k], dtype=float)[c]
+                     for k in RESULT_KEYS if k in out or k == "availability"})
         kept.append(part)
     cols = _joined(kept)
     if cols:

@@ -75,7 +75,11 @@ def die_designs(table: dict[str, np.ndarray] | pd.DataFrame) -> tuple[list[str],
     design (and its NRE). The SKUs are grouped on integer codes; only the distinct designs are
     formatted as text."""
     dies = np.asarray(table["dies_per_package"], dtype=int)
-    parts = (np.asarray(table["die_area_mm2"], dtype=float), np.asarray(table["interconnect"], dtype=object),
+    # the area as its label prints it (%g): areas that print alike are one die design, as before
+    area_codes, areas = pd.factorize(np.asarray(table["die_area_mm2"], dtype=float))
+    printed = np.asarray([f"{a:g}" for a in areas], dtype=object)
+    parts = (printed[area_codes] if len(area_codes) else np.zeros(0, dtype=object),
+             np.asarray(table["interconnect"], dtype=object),
              np.asarray(table["hbm"], dtype=object), np.ceil(np.asarray(table["hbm_stacks"]) / dies).astype(int),
              np.ceil(np.asarray(table["links"]) / dies).astype(int))
     code = np.zeros(len(dies), dtype=np.int64)
@@ -83,7 +87,7 @@ def die_designs(table: dict[str, np.ndarray] | pd.DataFrame) -> tuple[list[str],
         c, _ = pd.factorize(values)
         code, _ = pd.factorize(code * (int(c.max(initial=0)) + 1) + c)
     first = np.unique(code, return_index=True)[1] if len(code) else np.zeros(0, dtype=np.int64)
-    labels = [f"{parts[0][i]:g}mm2/{parts[1][i]}/{parts[2][i]}x{parts[3][i]:d}/{parts[4][i]:d}L" for i in first]
+    labels = [f"{parts[0][i]}mm2/{parts[1][i]}/{parts[2][i]}x{parts[3][i]:d}/{parts[4][i]:d}L" for i in first]
     order = sorted(range(len(labels)), key=labels.__getitem__)
     rank = np.empty(len(labels), dtype=np.int64)
     rank[order] = np.arange(len(labels))

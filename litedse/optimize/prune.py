@@ -134,8 +134,9 @@ def least_packages_survivors(groups: np.ndarray, r: np.ndarray, g: np.ndarray, n
     group that ``prune_columns`` keeps for the min objectives, where ``need`` = g_c n*_c. That
     column is the lowest-index one among the non-dominated columns of least need, and every
     column that dominates a column of least need has least need itself (r' >= r and g' <= g give
-    g' n*' <= g n*), so Proposition 2 runs on the few columns of least need only. ``groups``
-    sorted ascending (the column builder's chunks are) is a linear pass; else one stable argsort."""
+    g' n*' <= g n*), so Proposition 2 runs on the few columns of least need only, and only for
+    the groups with more than one. ``groups`` sorted ascending (the column builder's chunks are:
+    each SKU's columns together) is a linear pass; else one stable argsort."""
     n = len(r)
     mask = np.zeros(n, dtype=bool)
     if n == 0:
@@ -234,21 +235,20 @@ def subset_columns(problem: Problem, cols: np.ndarray) -> Problem:
 
 
 def compact_skus(problem: Problem) -> tuple[Problem, np.ndarray]:
-    """(the Problem with only the SKUs some column uses, in their order, and only their die
-    designs; the kept SKUs' indices in ``problem``). Exact (formulations/design.md, Proposition 9:
-    neither solver has a variable or a row of a SKU without columns); column indices are unchanged."""
+    """(the Problem with only the SKUs some column uses, in their order; the kept SKUs' indices in
+    ``problem``). Exact (formulations/design.md, Proposition 9: neither solver has a variable or a
+    row of a SKU without columns); column indices are unchanged. The die designs stay as they are
+    (a few labels): the results judge the product-line limit against the designs the space offers."""
     p = problem
     used = np.unique(p.col_sku)
     if len(used) == p.n_skus:
         return p, used
     renumber = np.full(p.n_skus, -1, dtype=np.int64)
     renumber[used] = np.arange(len(used))
-    dies, sku_die = np.unique(p.sku_die[used], return_inverse=True)
     per_sku = {f.name: getattr(p, f.name)[used] for f in fields(p)
-               if f.name.startswith("sku_") and f.name not in ("sku_die", "sku_table") and getattr(p, f.name) is not None}
+               if f.name.startswith("sku_") and f.name != "sku_table" and getattr(p, f.name) is not None}
     table = None if p.sku_table is None else p.sku_table.iloc[used].reset_index(drop=True)
-    out = replace(p, **per_sku, sku_die=sku_die.astype(np.int64), die_labels=[p.die_labels[d] for d in dies],
-                  die_nre_usd=p.die_nre_usd[dies], col_sku=renumber[p.col_sku], sku_table=table)
+    out = replace(p, **per_sku, col_sku=renumber[p.col_sku], sku_table=table)
     if p.col_table is not None and "sku" in p.col_table.columns:
         out = replace(out, col_table=p.col_table.assign(sku=renumber[p.col_table["sku"].to_numpy()]))
     return out, used

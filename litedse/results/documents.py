@@ -94,7 +94,8 @@ def solve_document(res: SolveResult) -> dict[str, Any]:
                            **{k: jsonable(float(row[k])) if k in row else None for k in MEMORY_FIGURES}}
         doc["workloads"].append(entry)
     switches = dict(zip(p.fabric_names, (int(v) for v in s.fabric_switches)))
-    ocs_ports = float(s.packages @ table["ocs_ports"].to_numpy(float)) if "ocs_ports" in table else 0.0
+    bought = np.flatnonzero(s.packages)          # (a sum that does not depend on the unused SKUs)
+    ocs_ports = float(s.packages[bought] @ table["ocs_ports"].to_numpy(float)[bought]) if "ocs_ports" in table else 0.0
     doc["totals"] = {"capex_usd": s.capex_usd, "it_power_w": s.it_power_w, "facility_power_w": s.facility_power_w,
                      "packages": int(np.sum(s.packages)), "switches": int(np.sum(s.fabric_switches)),
                      "racks": int(s.racks), "tco_usd": s.tco_usd, "demand_scale": s.demand_scale,

@@ -116,18 +116,21 @@ def breakdowns(res: SolveResult) -> tuple[dict[str, float], dict[str, float]]:
     if not s.feasible:
         return {}, {}
     t = p.sku_table
-    N = s.packages.astype(float)
+    # sums over the SKUs with packages only, so that they do not depend on how many unused SKUs
+    # the Problem carries (a dot product's rounding depends on its length)
+    bought = np.flatnonzero(s.packages)
+    N = s.packages.astype(float)[bought]
 
     def tot(key, scale=None):
-        v = t[key].to_numpy(float) if key in t.columns else np.zeros(len(t))
-        return float(N @ (v * (1.0 if scale is None else scale)))
+        v = t[key].to_numpy(float)[bought] if key in t.columns else np.zeros(len(bought))
+        return float(N @ (v * (1.0 if scale is None else scale[bought])))
 
     dpp = t["dies_per_package"].to_numpy(float)
     dies, hbm, pack, optics = tot("die_cost_usd", dpp), tot("hbm_cost_usd"), tot("packaging_cost_usd"), tot("cpo_optics_cost_usd")
     test, tier2 = tot("final_test_cost_usd"), tot("tier2_cost_usd")
     bom = tot("bom_cost_usd")
     unit, network = tot("unit_cost_usd"), tot("network_cost_usd")
-    host = float(N @ p.sku_capex_usd) - unit - network + p.host_cost_usd * float(np.sum(s.hosts))
+    host = float(N @ p.sku_capex_usd[bought]) - unit - network + p.host_cost_usd * float(np.sum(s.hosts))
     switches = float(s.fabric_switches @ p.fabric_switch_cost_usd + s.fabric_endpoints @ p.fabric_port_cost_usd)
     racks = float(p.rack_cost_usd * s.racks)
     cost = {"dies": dies, "hbm": hbm, "tier2_memory": tier2, "packaging": pack, "cpo_optics": optics, "final_test": test,
@@ -140,7 +143,7 @@ def breakdowns(res: SolveResult) -> tuple[dict[str, float], dict[str, float]]:
     sw_w = float(s.fabric_switches @ p.fabric_switch_w + s.fabric_endpoints @ p.fabric_port_w)
     power = {"compute": compute, "hbm": hbm_w, "tier2_memory": tier2_w, "links": link_w, "die_to_die": d2d_w,
              "package_other": tdp - compute - hbm_w - tier2_w - link_w - d2d_w,
-             "host": float(N @ p.sku_it_w) - tdp + p.host_w * float(np.sum(s.hosts)), "switches": sw_w}
+             "host": float(N @ p.sku_it_w[bought]) - tdp + p.host_w * float(np.sum(s.hosts)), "switches": sw_w}
     power["facility_overhead"] = float(s.facility_power_w) - sum(power.values())
     return cost, power
 
