@@ -57,3 +57,18 @@ def test_compacting_keeps_the_optimum_and_the_designs(path):
     assert b.objective_value == a.objective_value
     assert np.array_equal(a.column, b.column) and np.array_equal(a.replicas, b.replicas)
     assert np.array_equal(np.asarray(a.packages)[kept], b.packages) and not verify(small, b)
+
+
+def test_the_product_line_limit_is_reported_as_before_compaction():
+    """Found in review: with compaction dropping die designs, K = 1 stopped being reported binding
+    where pruning left one die design of the two the space offers. The die designs stay whole."""
+    from litedse.solve import solve_instance
+
+    data = read_instance_toml(FLEET)
+    data["design_space"] = {"die_area_mm2": {"values": [800]}, "dies_per_package": [1], "hbm_stacks": {"values": [8]},
+                            "links": {"values": [16]}, "interconnect": ["cpo", "electrical"], "max_designs": 1}
+    res = solve_instance(instance_from_dict(data), threads=1)
+    built_dies = res.built.problem.n_dies
+    assert res.solution.status == "optimal" and built_dies == 2
+    assert res.problem.n_dies == built_dies and res.problem.n_skus < res.built.problem.n_skus
+    assert "max_designs" in res.solution.binding
