@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from litedse.columns.build import Built, build
+from litedse.columns.build import Built, build, column_table
 from litedse.columns.recheck import recheck
 from litedse.errors import InputError, InternalError, SolverError
 from litedse.inputs.instance import Instance
@@ -98,6 +98,7 @@ def solve_instance(inst: Instance, *, design_space: dict[str, Any] | None = None
     ps = prune_skus(pc.problem)
     problem, _ = compact_skus(ps.problem)
     problem = replace(problem, sku_table=built.skus.rows(problem.sku_table["sku_set_index"].to_numpy()))
+    problem = replace(problem, col_table=column_table(inst, problem))
     counts.update(dominated=pc.counts["dominated"], not_min_packages=pc.counts["not_min_packages"],
                   sku_bound=pc.problem.n_columns - problem.n_columns, kept=problem.n_columns)
     t_prune = time.perf_counter() - t0 - t_build

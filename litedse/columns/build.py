@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from litedse.columns.skus import SkuSet, sku_set
-from litedse.errors import InputError
+from litedse.errors import InputError, InternalError
 from litedse.inputs.instance import SKU_BYTES, Instance
 from litedse.optimize.problem import MIN_OBJECTIVES, OBJECTIVES, Problem
 from litedse.optimize.prune import dominance_survivors, least_packages_survivors
@@ -29,7 +29,7 @@ from litedse.workload.models import resolve_model
 from litedse.workload.placement import REASONS as TIER_REASONS
 from litedse.workload.performance import (FIGURE_INPUTS, MAPPING_KEYS, MAX_PACKAGES_PER_REPLICA,
                                          candidate_mappings, column_availability, column_figures,
-                                         demand_tokens_per_s)
+                                         demand_tokens_per_s, evaluate_columns)
 
 # Columns are evaluated in chunks of (SKU, mapping) pairs so that memory stays bounded whatever the
 # design space. The chunk size follows a memory budget (design_space.memory_budget_gb, solve
@@ -52,6 +52,8 @@ BYTES_PER_CHUNK_COLUMN = 900          # 853 B measured, rounded up
 BASE_BYTES = 300e6
 CHUNK_COLUMNS_MAX = 1 << 15
 CHUNK_COLUMNS_MIN = 1 << 12           # below this, numpy's per-call overhead dominates
+# a slim column table's index of each column's mapping in candidate_mappings (column_table)
+MAPPING_INDEX = "mapping_index"
 # per-column figures kept for results (the performance model's output names)
 RESULT_KEYS = ("tokens_per_s", "requests_per_s", "iteration_s", "ttft_s", "tpot_s", "memory_gb_per_package",
                "mfu", "achieved_tflops_per_package", "availability", "placement", "tier1_gb", "tier2_gb",
@@ -181,7 +183,8 @@ def _group_chunks(counts: np.ndarray, n_maps: int, chunk_columns: int):
 
 def _workload_columns(inst: Instance, wi: int, maps: dict[str, np.ndarray], table: dict[str, np.ndarray],
                       n_skus: int, chunk_columns: int, skus: SkuSet | None = None,
-                      least_packages: bool = False) -> tuple[dict[str, np.ndarray], WorkloadColumns]:
+                      least_packages: bool = False,
+                      figures: bool = True) -> tuple[dict[str, np.ndarray], WorkloadColumns]:
     """The kept columns of workload ``wi`` and the counts of what each filter dropped. The
     performance figures are evaluated once per group of SKUs with equal ``FIGURE_INPUTS``
     (Proposition 11) and spread to the group's SKUs, whose own failure rates then set the
@@ -271,21 +274,63 @@ def _workload_columns(inst: Instance, wi: int, maps: dict[str, np.ndarray], tabl
             continue
         c = col[idx]
         part = {"sku": sku_of[idx], "throughput": r[idx], "packages": packages_all[idx], "_map": map_idx[c]}
-        part.update({k: np.asarray(out.get(k, mapping[k]))[c] for k in MAPPING_KEYS})  # the batch a stack chose
-        part.update({k: avail[idx] if k == "availability" else np.asarray(out[k], dtype=float)[c]
-                     for k in RESULT_KEYS if k in out or k == "availability"})
+        if figures:
+            part.update({k: np.asarray(out.get(k, mapping[k]))[c] for k in MAPPING_KEYS})  # the batch a stack chose
+            part.update({k: avail[idx] if k == "availability" else np.asarray(out[k], dtype=float)[c]
+                         for k in RESULT_KEYS if k in out or k == "availability"})
         kept.append(part)
     cols = _joined(kept)
     if cols:
         # (SKU, mapping) order, as if the SKUs had been evaluated one after another (one array at a
         # time, each replaced by its sorted copy: at most one extra array alive)
-        sort = np.lexsort((cols.pop("_map"), cols["sku"]))
+        sort = np.lexsort((cols["_map"], cols["sku"]))
         for k in cols:
             cols[k] = cols[k][sort]
+        mapping_index = cols.pop("_map")
+        if not figures:
+            cols[MAPPING_INDEX] = mapping_index
     report.kept = len(cols.get("sku", []))
     if report.kept == 0:
         report.reason = _no_column_reason(w, report, n_skus, n_maps, skus)
     return cols, report
+
+
+def column_table(inst: Instance, problem: Problem) -> pd.DataFrame:
+    """The full column table of a Problem built ``slim`` (its ``sku_table`` already full): every
+    column evaluated again by the performance model at its SKU and candidate mapping, laid out as
+    the builder lays it out. The figures are the builder's own, the same function of the same
+    inputs (Proposition 11); the throughput and packages are checked against the Problem's."""
+    p, slim = problem, problem.col_table
+    if slim is None or MAPPING_INDEX not in slim.columns:
+        return slim
+    parts = []
+    for wi, w in enumerate(inst.workloads):
+        cols = np.flatnonzero(p.col_workload == wi)
+        if not len(cols):
+            continue
+        model = resolve_model(w.model, w.name)
+        maps = candidate_mappings(w, model, inst.performance, MAX_PACKAGES_PER_REPLICA)
+        m_idx = slim[MAPPING_INDEX].to_numpy()[cols]
+        mapping = {k: np.asarray(maps[k])[m_idx] for k in MAPPING_KEYS}
+        sku = {k: v.to_numpy()[p.col_sku[cols]] for k, v in p.sku_table.items()}
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = evaluate_columns(sku, mapping, w, model, inst.performance)
+        r = np.asarray(out[demand_of(w)[2]], dtype=float) * np.asarray(out["availability"], dtype=float)
+        g = np.asarray(out["packages"], dtype=np.int64)
+        bad = np.flatnonzero((r != p.col_throughput[cols]) | (g != p.col_packages[cols]))
+        if len(bad):
+            c = cols[bad[0]]
+            raise InternalError(f"workload {w.name}, column {c}: throughput per replica {p.col_throughput[c]:.9g} "
+                                f"and {p.col_packages[c]} packages used, {r[bad[0]]:.9g} and {g[bad[0]]} evaluated")
+        part = {"sku": p.col_sku[cols], "throughput": r, "packages": p.col_packages[cols]}
+        part.update({k: np.asarray(out.get(k, mapping[k])) for k in MAPPING_KEYS})
+        part.update({k: np.asarray(out[k], dtype=float) for k in RESULT_KEYS if k in out})
+        part["workload"] = np.full(len(cols), wi, dtype=np.int64)
+        part["_row"] = cols
+        parts.append(part)
+    joined = _joined(parts)
+    order = np.argsort(joined.pop("_row"), kind="stable")
+    return pd.DataFrame({k: v[order] for k, v in joined.items()}, copy=False)
 
 
 def _joined(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -352,7 +397,8 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
     (SKU, workload) just the column ``optimize.prune.prune_columns`` keeps, already in each chunk;
     without it every non-dominated column is kept (what fronts with the blast radius need).
     ``slim``: the SKU table and the Problem's ``sku_table`` hold only columns.skus.ENUMERATION_COLUMNS
-    (``Built.skus.rows`` evaluates the rest for the SKUs asked for)."""
+    (``Built.skus.rows`` evaluates the rest for the SKUs asked for), and the ``col_table`` only the
+    solver's figures and each column's ``mapping_index`` (``column_table`` evaluates the rest)."""
     objective = objective or inst.objective.name
     if objective not in OBJECTIVES:
         raise InputError("unknown objective", key="objective", value=objective, expected="one of " + ", ".join(OBJECTIVES))
@@ -372,7 +418,8 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
     parts, reports = [], []
     for wi in range(len(inst.workloads)):
         cols, rep = _workload_columns(inst, wi, maps[wi], table, n_skus, chunk_columns, skus,
-                                      least_packages=least_packages and objective in MIN_OBJECTIVES)
+                                      least_packages=least_packages and objective in MIN_OBJECTIVES,
+                                      figures=not slim)
         reports.append(rep)
         if cols:
             cols["workload"] = np.full(len(cols["sku"]), wi, dtype=np.int64)
