@@ -72,3 +72,18 @@ def test_the_product_line_limit_is_reported_as_before_compaction():
     assert res.solution.status == "optimal" and built_dies == 2
     assert res.problem.n_dies == built_dies and res.problem.n_skus < res.built.problem.n_skus
     assert "max_designs" in res.solution.binding
+
+
+@pytest.mark.parametrize("path", [MAIN_JOB, FLEET])
+def test_the_slim_build_column_table_is_the_full_one(path):
+    """A slim build keeps only the solver's figures per column; column_table evaluates the rest
+    again. It must be the full build's table, column for column and bit for bit."""
+    from litedse.columns.build import MAPPING_INDEX, column_table
+
+    inst = _instance(path, **WIDE)
+    full, slim = build(inst, least_packages=True), build(inst, least_packages=True, slim=True)
+    assert MAPPING_INDEX in slim.problem.col_table.columns and len(slim.problem.col_table.columns) < 8
+    table = slim.problem.sku_table
+    problem = slim.problem.__class__(**{**slim.problem.__dict__,
+                                        "sku_table": slim.skus.rows(table["sku_set_index"].to_numpy())})
+    pd.testing.assert_frame_equal(column_table(inst, problem), full.problem.col_table)
