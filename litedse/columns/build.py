@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from litedse.columns.skus import SkuSet, sku_set
+from litedse.columns.skus import SkuSet, row_codes, sku_set
 from litedse.errors import InputError, InternalError
 from litedse.inputs.instance import SKU_BYTES, Instance
 from litedse.optimize.problem import MIN_OBJECTIVES, OBJECTIVES, Problem
@@ -43,8 +43,9 @@ from litedse.workload.performance import (FIGURE_INPUTS, MAPPING_KEYS, MAX_PACKA
 # SKUs grouped by their figures (Proposition 11) a chunk of 2^15 evaluated columns spreads to up to
 # four times as many SKU columns, and 2^15 is the largest used: builds of the 10.7M-column space took
 # 6.3-7.1 s at 2^15, 6.7-7.3 s at 2^14 and 7.2-9.0 s at 2^16 (three rounds, 2026-12-02 07:17 UTC), and
-# 2^15 and 2^16 were equal at 1e8 columns (25.7-27.8 s) and at 1e6 columns of three workloads. Where the base and the SKU table leave less than a sixteenth of the budget
-# (a design space whose SKU table alone fills it), the chunk still takes that sixteenth: the table
+# 2^15 and 2^16 were equal at 1e8 columns (25.7-27.8 s) and at 1e6 columns of three workloads.
+# Where the base and the SKU table leave less than a sixteenth of the budget (a design space whose
+# SKU table alone fills it), the chunk still takes that sixteenth: the table
 # exceeds the budget whatever the chunk, and at the smallest chunk the same columns take 10x longer
 # (benchmarks/bench_scale.py's 1e8-column space, 914,685 SKUs: 37 s at 2^12, 25 s at 2^16 for the build).
 CHUNK_BUDGET_FLOOR = 1.0 / 16.0
@@ -159,11 +160,7 @@ def figure_groups(table: Mapping[str, np.ndarray], n_skus: int) -> tuple[np.ndar
     """(group of each SKU, SKUs in group order): SKUs equal on every ``FIGURE_INPUTS`` column of
     ``table`` form one group, numbered in order of first appearance (formulations/design.md,
     Proposition 11). The SKU order lists each group's SKUs together, ascending within it."""
-    code = np.zeros(n_skus, dtype=np.int64)
-    for key in FIGURE_INPUTS:
-        if key in table:
-            values, _ = pd.factorize(np.asarray(table[key]), use_na_sentinel=False)
-            code, _ = pd.factorize(code * (int(values.max(initial=0)) + 1) + values)
+    code = row_codes([table[key] for key in FIGURE_INPUTS if key in table], n_skus)
     return code, np.argsort(code, kind="stable")
 
 
@@ -275,9 +272,7 @@ def _workload_columns(inst: Instance, wi: int, maps: dict[str, np.ndarray], tabl
         c = col[idx]
         part = {"sku": sku_of[idx], "throughput": r[idx], "packages": packages_all[idx], "_map": map_idx[c]}
         if figures:
-            part.update({k: np.asarray(out.get(k, mapping[k]))[c] for k in MAPPING_KEYS})  # the batch a stack chose
-            part.update({k: avail[idx] if k == "availability" else np.asarray(out[k], dtype=float)[c]
-                         for k in RESULT_KEYS if k in out or k == "availability"})
+            part.update(_result_figures(out, mapping, c, avail[idx]))
         kept.append(part)
     cols = _joined(kept)
     if cols:
@@ -323,14 +318,22 @@ def column_table(inst: Instance, problem: Problem) -> pd.DataFrame:
             raise InternalError(f"workload {w.name}, column {c}: throughput per replica {p.col_throughput[c]:.9g} "
                                 f"and {p.col_packages[c]} packages used, {r[bad[0]]:.9g} and {g[bad[0]]} evaluated")
         part = {"sku": p.col_sku[cols], "throughput": r, "packages": p.col_packages[cols]}
-        part.update({k: np.asarray(out.get(k, mapping[k])) for k in MAPPING_KEYS})
-        part.update({k: np.asarray(out[k], dtype=float) for k in RESULT_KEYS if k in out})
+        part.update(_result_figures(out, mapping, slice(None), np.asarray(out["availability"], dtype=float)))
         part["workload"] = np.full(len(cols), wi, dtype=np.int64)
         part["_row"] = cols
         parts.append(part)
     joined = _joined(parts)
     order = np.argsort(joined.pop("_row"), kind="stable")
     return pd.DataFrame({k: v[order] for k, v in joined.items()}, copy=False)
+
+
+def _result_figures(out: dict, mapping: dict, at, availability: np.ndarray) -> dict[str, np.ndarray]:
+    """The column table's figures of columns ``at`` of a performance-model result ``out``, in the
+    table's order: the mapping (with the batch a serving stack chose), then RESULT_KEYS."""
+    part = {k: np.asarray(out.get(k, mapping[k]))[at] for k in MAPPING_KEYS}
+    part.update({k: availability if k == "availability" else np.asarray(out[k], dtype=float)[at]
+                 for k in RESULT_KEYS if k in out or k == "availability"})
+    return part
 
 
 def _joined(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:

@@ -63,9 +63,18 @@ class SkuSet:
             full = pd.concat([pd.DataFrame(evaluate_skus(self.design_of(i), self.tech)) for i in idx], ignore_index=True)
         else:
             full = pd.DataFrame(evaluate_skus({k: (v[0] if k in scalar else v) for k, v in design.items()}, self.tech))
-        frame = full
-        frame["sku_set_index"] = self.table["sku_set_index"].to_numpy()[idx]
-        return frame
+        full["sku_set_index"] = self.table["sku_set_index"].to_numpy()[idx]
+        return full
+
+
+def row_codes(columns, n: int) -> np.ndarray:
+    """Index of each of ``n`` rows' distinct combination of values over ``columns`` (arrays of
+    length n), numbered in order of first appearance: one hash factorisation per column, no sort."""
+    code = np.zeros(n, dtype=np.int64)
+    for values in columns:
+        c, _ = pd.factorize(np.asarray(values), use_na_sentinel=False)
+        code, _ = pd.factorize(code * (int(c.max(initial=0)) + 1) + c)
+    return code
 
 
 def die_designs(table: dict[str, np.ndarray] | pd.DataFrame) -> tuple[list[str], np.ndarray]:
@@ -82,10 +91,7 @@ def die_designs(table: dict[str, np.ndarray] | pd.DataFrame) -> tuple[list[str],
              np.asarray(table["interconnect"], dtype=object),
              np.asarray(table["hbm"], dtype=object), np.ceil(np.asarray(table["hbm_stacks"]) / dies).astype(int),
              np.ceil(np.asarray(table["links"]) / dies).astype(int))
-    code = np.zeros(len(dies), dtype=np.int64)
-    for values in parts:
-        c, _ = pd.factorize(values)
-        code, _ = pd.factorize(code * (int(c.max(initial=0)) + 1) + c)
+    code = row_codes(parts, len(dies))
     first = np.unique(code, return_index=True)[1] if len(code) else np.zeros(0, dtype=np.int64)
     labels = [f"{parts[0][i]}mm2/{parts[1][i]}/{parts[2][i]}x{parts[3][i]:d}/{parts[4][i]:d}L" for i in first]
     order = sorted(range(len(labels)), key=labels.__getitem__)
@@ -142,12 +148,11 @@ def feasible_skus(design: dict[str, Any], tech: dict[str, Any], slim: bool = Fal
         keeps.append(keep)
         filled += kept
     keep = np.concatenate(keeps)
-    total = int(keep.sum())
-    columns = {k: columns[k][:total] if k in columns else np.concatenate(text[k]) for k in full
+    columns = {k: columns[k][:filled] if k in columns else np.concatenate(text[k]) for k in full
                if k in columns or k in text}
     inputs = {k: np.broadcast_to(np.asarray(v, dtype=object if isinstance(v, str) else None), (len(keep),))[keep]
               for k, v in design.items()}
-    columns["sku_set_index"] = np.arange(total)
+    columns["sku_set_index"] = np.arange(filled)
     table = pd.DataFrame(columns, copy=False)
     labels, sku_die = die_designs(columns)
     masks = np.concatenate(masks)
