@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from litedse.columns.bounded import build_searching_bounded
 from litedse.columns.build import Built, build, column_table
 from litedse.columns.recheck import recheck
 from litedse.errors import InputError, InternalError, SolverError
@@ -83,8 +84,8 @@ def solve_instance(inst: Instance, *, design_space: dict[str, Any] | None = None
                          expected="a number of GB > 0")
     # a slim SKU table: only what the columns need; the full rows of the SKUs left after pruning
     # are evaluated below (a 1e8-column space has about a million SKUs, of which thousands are left)
-    built = build(inst, design_space=design_space, sku=sku, objective=objective, memory_budget_gb=memory_budget_gb,
-                  least_packages=True, slim=True)
+    built = build_searching_bounded(inst, design_space=design_space, sku=sku, objective=objective,
+                                    memory_budget_gb=memory_budget_gb, slim=True)
     t_build = time.perf_counter() - t0
     problem = built.problem
     counts: dict[str, Any] = {"enumerated": built.columns_enumerated, "after_filters": problem.n_columns}

@@ -88,6 +88,8 @@ class Built:
     skus: SkuSet
     workloads: list[WorkloadColumns] = field(default_factory=list)
     chunk_columns: int = 0                  # (SKU, mapping) columns evaluated per chunk
+    skus_not_searched: int = 0              # SKUs whose columns Proposition 12 left out (columns.bounded)
+    groups: tuple[np.ndarray, np.ndarray] | None = None   # figure_groups of skus.table (Proposition 11)
 
     @property
     def columns_enumerated(self) -> int:
@@ -180,13 +182,18 @@ def _group_chunks(counts: np.ndarray, n_maps: int, chunk_columns: int):
 
 def _workload_columns(inst: Instance, wi: int, maps: dict[str, np.ndarray], table: dict[str, np.ndarray],
                       n_skus: int, chunk_columns: int, skus: SkuSet | None = None,
-                      least_packages: bool = False,
-                      figures: bool = True) -> tuple[dict[str, np.ndarray], WorkloadColumns]:
+                      least_packages: bool = False, figures: bool = True, only: np.ndarray | None = None,
+                      bound: bool = False, groups: tuple[np.ndarray, np.ndarray] | None = None
+                      ) -> tuple[dict[str, np.ndarray], WorkloadColumns]:
     """The kept columns of workload ``wi`` and the counts of what each filter dropped. The
     performance figures are evaluated once per group of SKUs with equal ``FIGURE_INPUTS``
     (Proposition 11) and spread to the group's SKUs, whose own failure rates then set the
-    availability; the kept columns come out in (SKU, mapping) order."""
+    availability; the kept columns come out in (SKU, mapping) order. ``only``: the SKUs to
+    evaluate (default: all). ``bound``: each column's throughput bound of Proposition 12 instead
+    of its throughput: evaluated without the SLOs and kept whatever the filters say. ``groups``:
+    ``figure_groups`` of the table, when already known."""
     w = inst.workloads[wi]
+    w_eval = w.model_copy(update={"ttft_s": None, "tpot_s": None}) if bound else w
     model = resolve_model(w.model, w.name)
     n_maps = len(maps["tp"])
     demand, unit, metric = demand_of(w)
@@ -197,7 +204,17 @@ def _workload_columns(inst: Instance, wi: int, maps: dict[str, np.ndarray], tabl
     kept: list[dict[str, np.ndarray]] = []
     figures_table = {k: table[k] for k in FIGURE_INPUTS if k in table}   # a read of anything else fails loudly
     failures = np.asarray(table["failures_per_year"], dtype=float) if n_skus else np.zeros(0)
-    group, order = figure_groups(table, n_skus) if n_maps else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    if not n_maps:
+        group, order = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    else:
+        group, order = groups if groups is not None else figure_groups(table, n_skus)
+    if only is not None and n_maps:
+        # the groups of the SKUs asked for, in the same order (renumbered without the empty ones)
+        chosen = np.zeros(n_skus, dtype=bool)
+        chosen[only] = True
+        order = order[chosen[order]]
+        g = group[order]
+        group = np.cumsum(np.concatenate([[True], g[1:] != g[:-1]])) - 1 if len(g) else g
     counts = np.bincount(group, minlength=int(group.max(initial=-1)) + 1)
     first_sku = order[np.concatenate([[0], np.cumsum(counts)[:-1]])] if len(counts) else np.zeros(0, np.int64)
     group_start = np.concatenate([[0], np.cumsum(counts)])
@@ -210,10 +227,12 @@ def _workload_columns(inst: Instance, wi: int, maps: dict[str, np.ndarray], tabl
         # a SKU without links has zero network bandwidth: its multi-package mappings take infinite
         # time, which the filter below removes; numpy's warnings about it are expected
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = column_figures(_Rows(figures_table, rows), mapping, w, model, inst.performance)
+            out = column_figures(_Rows(figures_table, rows), mapping, w_eval, model, inst.performance)
         fits = np.asarray(out["fits"], dtype=bool)
         tier = np.asarray(out["tier_ok"], dtype=bool)
         slo = np.asarray(out["slo_ok"], dtype=bool)
+        if bound:
+            fits = tier = slo = np.ones(len(fits), dtype=bool)
         r_raw = np.asarray(out[metric], dtype=float)
         report.enumerated += int(weight.sum())
         report.fits += int(weight[fits].sum())
@@ -393,7 +412,9 @@ def chunk_columns_for(memory_budget_gb: float, n_skus: int) -> int:
 
 def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str | None = None,
           objective: str | None = None, chunk_columns: int | None = None,
-          memory_budget_gb: float | None = None, least_packages: bool = False, slim: bool = False) -> Built:
+          memory_budget_gb: float | None = None, least_packages: bool = False, slim: bool = False,
+          skus: SkuSet | None = None, only: np.ndarray | None = None, bound: bool = False,
+          groups: tuple[np.ndarray, np.ndarray] | None = None) -> Built:
     """Evaluate, filter and assemble the instance (or one design class of it) into a Problem.
     ``chunk_columns`` fixes the chunk size; else it follows ``memory_budget_gb`` (default: the
     instance's design_space.memory_budget_gb). ``least_packages`` (a min objective only) keeps per
@@ -401,12 +422,16 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
     without it every non-dominated column is kept (what fronts with the blast radius need).
     ``slim``: the SKU table and the Problem's ``sku_table`` hold only columns.skus.ENUMERATION_COLUMNS
     (``Built.skus.rows`` evaluates the rest for the SKUs asked for), and the ``col_table`` only the
-    solver's figures and each column's ``mapping_index`` (``column_table`` evaluates the rest)."""
+    solver's figures and each column's ``mapping_index`` (``column_table`` evaluates the rest).
+    ``skus``: the SKU set of an earlier build of the same instance (not evaluated again);
+    ``only``: evaluate the columns of these SKUs of it alone; ``bound``: the columns carry the
+    throughput bounds of Proposition 12 (``columns.bounded``), not throughputs; ``groups``: the
+    earlier build's ``Built.groups`` (the same ``skus``)."""
     objective = objective or inst.objective.name
     if objective not in OBJECTIVES:
         raise InputError("unknown objective", key="objective", value=objective, expected="one of " + ", ".join(OBJECTIVES))
     tech = inst.technology
-    skus = sku_set(inst, design_space, sku, slim=slim)
+    skus = skus if skus is not None else sku_set(inst, design_space, sku, slim=slim)
     con = inst.constraints
     rack_w = float(con.rack_power_w or tech["power"]["rack_power_w"])
     skus, too_big = _fitting_racks(skus, tech, rack_w)
@@ -419,10 +444,12 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
         budget = inst.design_space.memory_budget_gb if memory_budget_gb is None else memory_budget_gb
         chunk_columns = chunk_columns_for(budget, n_skus)
     parts, reports = [], []
+    if groups is None and any(len(mw["tp"]) for mw in maps):
+        groups = figure_groups(table, n_skus)         # one grouping for every workload
     for wi in range(len(inst.workloads)):
         cols, rep = _workload_columns(inst, wi, maps[wi], table, n_skus, chunk_columns, skus,
                                       least_packages=least_packages and objective in MIN_OBJECTIVES,
-                                      figures=not slim)
+                                      figures=not slim, only=only, bound=bound, groups=groups)
         reports.append(rep)
         if cols:
             cols["workload"] = np.full(len(cols["sku"]), wi, dtype=np.int64)
@@ -486,7 +513,7 @@ def build(inst: Instance, design_space: dict[str, Any] | None = None, sku: str |
         sku_table=sku_table,
         col_table=col_table,
     )
-    return Built(problem=problem, skus=skus, workloads=reports, chunk_columns=chunk_columns)
+    return Built(problem=problem, skus=skus, workloads=reports, chunk_columns=chunk_columns, groups=groups)
 
 
 # evaluation rate assumed in the column-count guard's estimate (the low end measured by
