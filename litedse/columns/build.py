@@ -228,13 +228,15 @@ def _workload_columns(inst: Instance, wi: int, maps: dict[str, np.ndarray], tabl
         # time, which the filter below removes; numpy's warnings about it are expected
         with np.errstate(divide="ignore", invalid="ignore"):
             out = column_figures(_Rows(figures_table, rows), mapping, w_eval, model, inst.performance)
+        r_raw = np.asarray(out[metric], dtype=float)
+        report.enumerated += int(weight.sum())
+        if bound:
+            kept.append(_least_need_bounds(out, r_raw, demand, max_reps, n_groups, n_maps, map_idx,
+                                           order[group_start[g0]:group_start[g1]], counts[g0:g1]))
+            continue
         fits = np.asarray(out["fits"], dtype=bool)
         tier = np.asarray(out["tier_ok"], dtype=bool)
         slo = np.asarray(out["slo_ok"], dtype=bool)
-        if bound:
-            fits = tier = slo = np.ones(len(fits), dtype=bool)
-        r_raw = np.asarray(out[metric], dtype=float)
-        report.enumerated += int(weight.sum())
         report.fits += int(weight[fits].sum())
         report.tier_ok += int(weight[fits & tier].sum())
         report.slo_ok += int(weight[fits & tier & slo].sum())
@@ -307,6 +309,26 @@ def _workload_columns(inst: Instance, wi: int, maps: dict[str, np.ndarray], tabl
     if report.kept == 0:
         report.reason = _no_column_reason(w, report, n_skus, n_maps, skus)
     return cols, report
+
+
+def _least_need_bounds(out: dict, r_bar: np.ndarray, demand: float, max_reps: float, n_groups: int, n_maps: int,
+                       map_idx: np.ndarray, group_skus: np.ndarray, group_sizes: np.ndarray) -> dict[str, np.ndarray]:
+    """Proposition 12's columns of a chunk of figure groups: per group, the column of least need
+    g ceil(D / r_bar) among those with r_bar > 0 and need within m_c (filters ignored, availability
+    taken as 1: both only lower the bound), given to every SKU of the group (``group_skus``, the
+    groups' SKUs in order, ``group_sizes`` of them per group)."""
+    packages = np.asarray(out["packages"], dtype=np.int64)
+    ok = np.isfinite(r_bar) & (r_bar > 0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        n_star = np.where(ok, np.ceil(demand / np.where(ok, r_bar, 1.0)), np.inf)
+    need = np.where(ok & (n_star <= max_reps), packages * n_star, np.inf).reshape(n_groups, n_maps)
+    best = np.argmin(need, axis=1)
+    has = np.isfinite(need[np.arange(n_groups), best])
+    col = np.arange(n_groups) * n_maps + best
+    reps = np.where(has, group_sizes, 0)
+    col = np.repeat(col, reps)
+    return {"sku": group_skus[np.repeat(has, group_sizes)], "throughput": r_bar[col], "packages": packages[col],
+            "_map": map_idx[col]}
 
 
 def column_table(inst: Instance, problem: Problem) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+import pandas as pd
 
 BATCHING_MODES = ("inflight", "separate_prefill")
 SCHEDULERS = ("reserve_full", "mean_occupancy")
@@ -47,12 +48,9 @@ def efficiency_entry(perf: dict, architecture: str, precision: str) -> tuple[str
 def efficiencies(sku: Mapping[str, np.ndarray], perf: dict, precision: str, n: int) -> dict[str, np.ndarray]:
     """Per-column achieved fractions of peak FLOP/s and HBM bandwidth (``EFFICIENCY_KEYS``), from
     each SKU's architecture (a loop over the few distinct architectures, not over columns)."""
-    arch = np.asarray(sku["architecture"]).astype(str) if "architecture" in sku else np.full(n, "default")
-    arch = np.broadcast_to(arch, (n,))
-    if n and (arch == arch[0]).all():         # one architecture (the usual case): no sort of strings
-        uniq, inverse = arch[:1], np.zeros(n, dtype=np.intp)
-    else:
-        uniq, inverse = np.unique(arch, return_inverse=True)
+    arch = np.asarray(sku["architecture"], dtype=object) if "architecture" in sku else np.full(n, "default", object)
+    # the few names by one hash pass (no per-column conversion of Python strings, no sort)
+    inverse, uniq = pd.factorize(np.broadcast_to(arch, (n,)), use_na_sentinel=False)
     out = {}
     for key in EFFICIENCY_KEYS:
         values = np.array([float(efficiency_entry(perf, a, precision)[1][key]) for a in uniq])
