@@ -4,6 +4,7 @@ model, infeasible SKUs dropped, and each SKU's die design (the unit of tape-out 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
@@ -60,11 +61,19 @@ class SkuSet:
         # evaluate_skus reads these as one name for every SKU (a catalog design's own)
         scalar = [k for k in ("node", "cooling", "package") if k in design]
         if any(len(set(design[k].tolist())) > 1 for k in scalar):
-            full = pd.concat([pd.DataFrame(evaluate_skus(self.design_of(i), self.tech)) for i in idx], ignore_index=True)
+            full = pd.concat([sku_frame(evaluate_skus(self.design_of(i), self.tech)) for i in idx], ignore_index=True)
         else:
-            full = pd.DataFrame(evaluate_skus({k: (v[0] if k in scalar else v) for k, v in design.items()}, self.tech))
+            full = sku_frame(evaluate_skus({k: (v[0] if k in scalar else v) for k, v in design.items()}, self.tech))
         full["sku_set_index"] = self.table["sku_set_index"].to_numpy()[idx]
         return full
+
+
+def sku_frame(columns: Mapping[str, Any]) -> pd.DataFrame:
+    """A SKU table of ``columns`` (arrays), its text columns kept as object arrays: pandas 3 would
+    make each name an arrow string (0.3 s per 300k SKUs), and every SKU table has one layout."""
+    arrays = {k: np.asarray(v) for k, v in columns.items()}
+    return pd.DataFrame({k: pd.Series(v, dtype=object, copy=False) if v.dtype.kind in "OU" else v
+                         for k, v in arrays.items()}, copy=False)
 
 
 def row_codes(columns, n: int) -> np.ndarray:
@@ -153,7 +162,7 @@ def feasible_skus(design: dict[str, Any], tech: dict[str, Any], slim: bool = Fal
     inputs = {k: np.broadcast_to(np.asarray(v, dtype=object if isinstance(v, str) else None), (len(keep),))[keep]
               for k, v in design.items()}
     columns["sku_set_index"] = np.arange(filled)
-    table = pd.DataFrame(columns, copy=False)
+    table = sku_frame(columns)
     labels, sku_die = die_designs(columns)
     masks = np.concatenate(masks)
     rejected = {text: int(np.sum(masks >> bit & 1)) for bit, (_, text) in enumerate(REASONS) if np.any(masks >> bit & 1)}
