@@ -150,3 +150,13 @@ def test_an_infeasible_instance_is_explained_by_the_full_build(bound_always):
     full = build(inst, objective="cost", least_packages=True, slim=True)
     assert part.skus_not_searched == 0
     assert part.infeasibility() == full.infeasibility() != ""
+
+
+def test_no_package_fitting_a_rack_is_explained_by_the_full_build(bound_always):
+    data = read_instance_toml(MAIN_JOB)
+    data.setdefault("constraints", {})["rack_power_w"] = 100.0          # below every package's power
+    inst = instance_from_dict(data)
+    part = bounded.build_searching_bounded(inst, objective="cost", slim=True)
+    full = build(inst, objective="cost", least_packages=True, slim=True)
+    assert "no package fits a rack" in full.infeasibility()
+    assert part.infeasibility() == full.infeasibility()

@@ -56,12 +56,12 @@ def build_searching_bounded(inst: Instance, design_space: dict[str, Any] | None 
     column; their filter counts cover the SKUs searched; ``Built.skus_not_searched`` says how many
     SKUs the bound left out."""
     objective = objective or inst.objective.name
-    skus = sku_set(inst, design_space, sku, slim=slim)
+    every = sku_set(inst, design_space, sku, slim=slim)
     common = dict(design_space=design_space, sku=sku, objective=objective, memory_budget_gb=memory_budget_gb,
                   least_packages=True, slim=slim)
-    if not bound_applies(inst, objective, skus):
-        return build(inst, skus=skus, **common)
-    relaxed = build(inst, skus=skus, bound=True, **{**common, "slim": True})
+    if not bound_applies(inst, objective, every):
+        return build(inst, skus=every, **common)
+    relaxed = build(inst, skus=every, bound=True, **{**common, "slim": True})
     skus = relaxed.skus                               # as the build filtered it (rack power)
     n = len(skus.table)
     lb = np.full(n, np.inf)
@@ -71,16 +71,16 @@ def build_searching_bounded(inst: Instance, design_space: dict[str, Any] | None 
     finite = np.flatnonzero(np.isfinite(lb))
     if not len(finite):
         # no SKU has a column for every workload even by the bound: the exact build says why
-        return build(inst, skus=skus, **common)
+        return build(inst, skus=every, **common)
     k = min(len(finite), max(SEED_MIN, int(np.ceil(n * SEED_SHARE))))
     seed = finite[np.argpartition(lb[finite], k - 1)[:k]] if k < len(finite) else finite
     groups = relaxed.groups
     known = single_die_incumbent(build(inst, skus=skus, only=np.sort(seed), groups=groups, **common).problem)
     if not np.isfinite(known):
-        return build(inst, skus=skus, **common)
+        return build(inst, skus=every, **common)
     searched = np.union1d(np.flatnonzero(lb <= known * (1.0 + BOUND_TOLERANCE)), seed)
     built = build(inst, skus=skus, only=searched, groups=groups, **common)
-    for rep, every in zip(built.workloads, relaxed.workloads):
-        rep.enumerated = every.enumerated
+    for rep, all_columns in zip(built.workloads, relaxed.workloads):
+        rep.enumerated = all_columns.enumerated
     built.skus_not_searched = n - len(searched)
     return built
