@@ -194,4 +194,5 @@ def _solve_pruned(problem: Problem, method: str, start: Incumbent | None = None,
 
 def _solver_info(method: str, build_s: float, solve_s: float, built: Built, problem: Problem) -> dict[str, Any]:
     return {"method": method, "build_s": build_s, "solve_s": solve_s, "wall_s": build_s + solve_s,
-            "columns_enumerated": built.columns_enumerated, "columns_kept": problem.n_columns}
+            "columns_enumerated": built.columns_enumerated, "columns_kept": problem.n_columns,
+            "skus_not_searched": built.skus_not_searched}

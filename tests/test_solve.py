@@ -120,9 +120,10 @@ def test_main_job_json_schema_and_recheck():
     # a min-cost optimum has exactly the fewest replicas that meet demand (design.md, Proposition 1)
     assert w["replicas"] == int(np.ceil(w["demand"] / w["throughput_per_replica"]))
     for key in ("name", "version", "method", "wall_s", "build_s", "solve_s", "columns_enumerated", "columns_kept",
-                "variables", "constraints"):
+                "skus_not_searched", "variables", "constraints"):
         assert key in doc["solver"]
     assert doc["solver"]["columns_enumerated"] >= doc["solver"]["columns_kept"] > 0
+    assert doc["solver"]["skus_not_searched"] == 0        # 3,816 SKUs: below bounded.MIN_SKUS, all searched
 
 
 def test_infeasible_power_budget_exits_3_and_says_by_how_much(tmp_path):

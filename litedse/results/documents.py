@@ -18,9 +18,10 @@ from litedse.tech.sku import DESIGN_AXES
 from litedse.workload.performance import MAPPING_KEYS
 from litedse.workload.placement import PLACEMENTS
 
-SOLVE_SCHEMA_VERSION = 5       # 2: objective.sense, topology and hosts in designs, totals and breakdown;
+SOLVE_SCHEMA_VERSION = 6       # 2: objective.sense, topology and hosts in designs, totals and breakdown;
                                # 3: solver.method_requested and solver.method_reason (--method auto); 4: provenance;
-                               # 5: memory tiers (designs' memory and tier2_*, workloads' memory placement)
+                               # 5: memory tiers (designs' memory and tier2_*, workloads' memory placement);
+                               # 6: solver.skus_not_searched (design.md, Proposition 12)
 PARETO_SCHEMA_VERSION = 2      # 2: provenance
 EVALUATE_SCHEMA_VERSION = 2    # 2: workloads[].memory (the placement), sku.memory and tier2_*
 SENSITIVITY_SCHEMA_VERSION = 1  # README "Sensitivity JSON schema"
@@ -38,7 +39,7 @@ DESIGN_METRICS = ("unit_cost_usd", "tdp_w", "peak_tflops_bf16", "peak_tflops_fp8
                   "tier2_read_bandwidth_gb_s", "tier2_write_bandwidth_gb_s", "tier2_cost_usd", "tier2_w",
                   "memory_capacity_gb")
 SOLVER_KEYS = ("name", "version", "method", "method_requested", "method_reason", "wall_s", "build_s", "solve_s",
-               "columns_enumerated", "columns_kept", "variables", "constraints")
+               "columns_enumerated", "columns_kept", "skus_not_searched", "variables", "constraints")
 # a workload's memory placement (weights and KV: hbm, tier2 or striped) and these figures
 MEMORY_FIGURES = ("weights_tier2_share", "kv_tier2_share", "tier1_gb", "tier2_gb", "kv_write_gb_s", "tier2_write_cycles")
 WORKLOAD_FIGURES = ("ttft_s", "tpot_s", "tokens_per_s", "requests_per_s", "iteration_s", "memory_gb_per_package",
