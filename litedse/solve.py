@@ -67,8 +67,11 @@ class SolveResult:
 def solve_instance(inst: Instance, *, design_space: dict[str, Any] | None = None, sku: str | None = None,
                    objective: str | None = None, method: str = "auto", time_limit_s: float | None = None,
                    mip_gap: float | None = None, threads: int | None = None,
-                   memory_budget_gb: float | None = None) -> SolveResult:
+                   memory_budget_gb: float | None = None, bounded_search: bool = True) -> SolveResult:
     """Optimal design of ``inst`` (restricted to ``design_space`` overrides or to catalog ``sku``).
+    ``bounded_search``: run the in-flight batch search only on the SKUs Proposition 12 keeps (the
+    same optimum; False builds every SKU's columns, so that two solves whose instances differ in
+    prices alone have the same columns).
     ``method``: ``milp``, ``enumerate`` or ``auto`` (``choose_method`` after pruning; the solve
     JSON says which ran and why). ``memory_budget_gb`` overrides the instance's
     design_space.memory_budget_gb, the column enumeration's memory budget."""
@@ -84,8 +87,8 @@ def solve_instance(inst: Instance, *, design_space: dict[str, Any] | None = None
                          expected="a number of GB > 0")
     # a slim SKU table: only what the columns need; the full rows of the SKUs left after pruning
     # are evaluated below (a 1e8-column space has about a million SKUs, of which thousands are left)
-    built = build_searching_bounded(inst, design_space=design_space, sku=sku, objective=objective,
-                                    memory_budget_gb=memory_budget_gb, slim=True)
+    built = (build_searching_bounded if bounded_search else _build_every_sku)(
+        inst, design_space=design_space, sku=sku, objective=objective, memory_budget_gb=memory_budget_gb, slim=True)
     t_build = time.perf_counter() - t0
     problem = built.problem
     counts: dict[str, Any] = {"enumerated": built.columns_enumerated, "after_filters": problem.n_columns}
@@ -131,6 +134,11 @@ def solve_instance(inst: Instance, *, design_space: dict[str, Any] | None = None
         sol.solver.setdefault(key, None)
     return SolveResult(inst, problem, sol, built, model, method, counts,
                        {"columns_s": t_build, "prune_s": t_prune, "wall_s": wall}, kept_columns=pc.kept[ps.kept])
+
+
+def _build_every_sku(inst: Instance, **options) -> Built:
+    """The columns of every SKU (no Proposition 12), one per (SKU, workload) as Proposition 3 keeps."""
+    return build(inst, least_packages=True, **options)
 
 
 # the exhaustive reference is the fallback where the MILP contradicts a known feasible design, up

@@ -160,3 +160,25 @@ def test_no_package_fitting_a_rack_is_explained_by_the_full_build(bound_always):
     full = build(inst, objective="cost", least_packages=True, slim=True)
     assert "no package fits a rack" in full.infeasibility()
     assert part.infeasibility() == full.infeasibility()
+
+
+def test_a_flat_throughput_does_not_lose_the_optimal_sku():
+    """Zero overheads, free hosts, racks and network, availability exactly 1: a one-package
+    compute-bound column has an iteration time proportional to its batch, so its throughput is flat
+    and the searched batch's can round an ulp above the largest batch's. Demand just above a
+    multiple of it then needs one replica more by an unslackened bound (the optimal SKU was never
+    searched: 2,886.05 against 2,846.51, found by an outside review)."""
+    data = read_instance_toml(MAIN_JOB)
+    data["design_space"]["clock"] = [0.999, 1.0]                    # 7,632 SKUs: above MIN_SKUS
+    data["technology"] = {"preset": "default", "host": {"cost_usd": 0.0, "cost_usd_per_slot": 0.0},
+                          "economics": {"rack_cost_usd": 0.0}, "scaleout": {"cost_usd_per_gbps": 0.0},
+                          "fabric": {"electrical": {"switch_cost_usd": 0.0, "port_optics_cost_usd": 0.0},
+                                     "cpo": {"switch_cost_usd": 0.0}}}
+    data["performance"] = {"stack": {"overhead": {"iteration_s": 0.0, "layer_decode_s": 0.0}},
+                           "reliability": {"repair_hours": 0.0}}
+    data["workload"][0]["demand_requests_per_s"] = 0.13201255414013133
+    inst = instance_from_dict(data)
+    with_bound = solve_instance(inst, method="enumerate")
+    without = solve_instance(inst, method="enumerate", bounded_search=False)
+    assert with_bound.built.skus_not_searched > 0 and without.built.skus_not_searched == 0
+    assert with_bound.solution.objective_value == without.solution.objective_value

@@ -78,6 +78,25 @@ def test_exact_break_even_matches_the_closed_form(twin):
     assert row["ratio_low"] < frame.attrs["ratio"] < row["ratio_high"]
 
 
+def test_the_exact_break_even_stays_exact_where_the_solve_would_search_few_skus(tmp_path, monkeypatch):
+    """Proposition 12 (columns.bounded) picks the SKUs to search by prices, so the builds at a price
+    range's ends would differ and the exact method fall back to bisection (38 solves instead of 8,
+    found by an outside review): the sensitivity solves build every SKU."""
+    import litedse.columns.bounded as bounded
+    monkeypatch.setattr(bounded, "MIN_SKUS", 1)
+    monkeypatch.setattr(bounded, "SEED_MIN", 4)
+    text = (TWIN.replace("die_area_mm2 = [600, 800, 200]", "die_area_mm2 = [300, 800, 50]")
+            .replace("hbm_stacks = [4, 8]", "hbm_stacks = [1, 8]")
+            .replace("demand_requests_per_s = 50", "demand_requests_per_s = 50\nttft_s = 2.0\ntpot_s = 0.05"))
+    assert text.count("tpot_s") == 1 and "[300, 800, 50]" in text
+    path = tmp_path / "twin.toml"
+    path.write_text(text)
+    inst = load_instance(path)
+    assert solve_instance(inst, **resolve_class(inst, "a").solve_kwargs()).built.skus_not_searched > 0
+    row = sens.sensitivity(inst, ["a", "b"], params=[KEY]).iloc[0]
+    assert row["method"] == "exact-linear" and row["break_even"] == pytest.approx(15.0, rel=1e-9)
+
+
 def test_bisection_finds_the_same_break_even_within_its_tolerance(twin, monkeypatch):
     monkeypatch.setattr(sens, "is_price", lambda key: False)
     row = sens.sensitivity(twin, ["a", "b"], params=[KEY]).iloc[0]

@@ -99,7 +99,10 @@ class _Solver:
         inst = with_values(self.inst, values, within_ranges=within_ranges) if values else self.inst
         results, metric = {}, {}
         for c in self.classes:
-            res = solve_instance(inst, objective=self.objective, threads=self.threads, **self.kwargs[c])
+            # every SKU's columns (no Proposition 12, whose searched SKUs move with the prices):
+            # the exact break-even compares the builds at the range ends column for column (_line)
+            res = solve_instance(inst, objective=self.objective, threads=self.threads, bounded_search=False,
+                                 **self.kwargs[c])
             self.solves += 1
             results[c] = res
             metric[c] = float(res.solution.objective_value) if res.solution.feasible else math.inf
