@@ -49,8 +49,11 @@ def efficiencies(sku: Mapping[str, np.ndarray], perf: dict, precision: str, n: i
     """Per-column achieved fractions of peak FLOP/s and HBM bandwidth (``EFFICIENCY_KEYS``), from
     each SKU's architecture (a loop over the few distinct architectures, not over columns)."""
     arch = np.asarray(sku["architecture"], dtype=object) if "architecture" in sku else np.full(n, "default", object)
-    # the few names by one hash pass (no per-column conversion of Python strings, no sort)
-    inverse, uniq = pd.factorize(np.broadcast_to(arch, (n,)), use_na_sentinel=False)
+    arch = np.broadcast_to(arch, (n,))
+    if n and (arch == arch[0]).all():         # one architecture (the usual case): one comparison pass
+        uniq, inverse = arch[:1], np.zeros(n, dtype=np.intp)
+    else:                                     # the few names by one hash pass (no conversion, no sort)
+        inverse, uniq = pd.factorize(arch, use_na_sentinel=False)
     out = {}
     for key in EFFICIENCY_KEYS:
         values = np.array([float(efficiency_entry(perf, a, precision)[1][key]) for a in uniq])
