@@ -21,6 +21,9 @@ from litedse.tech import fabric
 
 # relative margin of the bound comparisons: a SKU is dropped only when its bound is worse by more
 _BOUND_TOL = 1e-9
+# Proposition 5's margin (prune_skus, and Proposition 12's columns.bounded): a SKU is dropped only
+# when its bound exceeds the known design's value by more than this share of it
+SKU_BOUND_TOLERANCE = 1e-12
 
 
 # ----------------------------------------------------------------------------------------------
@@ -356,7 +359,7 @@ def prune_skus(problem: Problem) -> PruneResult:
         return PruneResult(problem=p, kept=np.arange(n0), counts={"columns": n0, "skus_dropped": 0, "kept": n0})
     incumbent = single_die_incumbent_design(p)
     lb_s = sku_lower_bounds(p, p.objective)
-    drop = lb_s > incumbent.value * (1.0 + 1e-12)
+    drop = lb_s > incumbent.value * (1.0 + SKU_BOUND_TOLERANCE)
     cols = np.flatnonzero(~drop[p.col_sku])
     start = None
     if np.isfinite(incumbent.value):
